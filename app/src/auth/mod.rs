@@ -1,0 +1,16 @@
+//! Who may call: bearer header parsing, signing keys, token verification, requirements,
+//! and the extractors that tie them to actix-web handlers.
+
+pub mod bearer;
+mod claims;
+pub mod dev_key;
+mod extract;
+pub mod keys;
+mod requirement;
+mod token;
+mod validate;
+
+pub use claims::Claims;
+pub use extract::{Authorized, authenticate};
+pub use requirement::{Requirement, Rule};
+pub use validate::{ClaimRules, Validator};

@@ -1,0 +1,50 @@
+//! What a protected handler requires of its caller. `#[protected(...)]` writes one
+//! `Requirement` type per handler; `Authorized<R>` checks it.
+
+use vaultgate_config::{AppError, ErrorCode};
+
+use super::Claims;
+
+/// Roles and scopes a caller may hold to pass. A caller passes when it holds any of
+/// `any_roles`, every one of `all_roles` (when that list is not empty), or any of `any_scopes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub any_roles: &'static [&'static str],
+    pub all_roles: &'static [&'static str],
+    pub any_scopes: &'static [&'static str],
+}
+
+impl Rule {
+    pub fn allows(&self, claims: &Claims) -> bool {
+        self.any_roles.iter().any(|role| claims.has_role(role))
+            || (!self.all_roles.is_empty() && self.all_roles.iter().all(|role| claims.has_role(role)))
+            || self.any_scopes.iter().any(|scope| claims.has_scope(scope))
+    }
+
+    /// Checks `claims` for a request to `path`, with the seed's answers.
+    pub fn check(&self, claims: &Claims, path: &str) -> Result<(), AppError> {
+        if claims.roles.is_none() && claims.scopes.is_none() {
+            return Err(AppError::new(ErrorCode::MissingRole).with_required_scope(self.describe()));
+        }
+        if !self.allows(claims) {
+            return Err(AppError::new(ErrorCode::MissingPathRole)
+                .with_debug(format!("Missing required role for accessing path {path}"))
+                .with_required_scope(self.describe()));
+        }
+        Ok(())
+    }
+
+    /// The roles and scopes that would pass, space-separated (the challenge's `scope`).
+    pub fn describe(&self) -> String {
+        let mut all: Vec<&str> = Vec::new();
+        all.extend(self.any_roles);
+        all.extend(self.all_roles);
+        all.extend(self.any_scopes);
+        all.join(" ")
+    }
+}
+
+/// A handler's requirement, as a type (written by `#[protected]`).
+pub trait Requirement: 'static {
+    const RULE: Rule;
+}

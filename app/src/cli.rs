@@ -1,0 +1,76 @@
+//! The command line: `vaultgate [serve]`, `vaultgate token ...`.
+
+use crate::auth::dev_key::TokenRequest;
+
+pub const USAGE: &str = "\
+usage:
+  vaultgate [serve]                     serve (local mode when TENANT_ID is unset)
+  vaultgate token [--role R]... [--scope S]... [--ttl SECS]
+                                        print a development token (local mode only)
+  vaultgate help                        this text
+
+Configuration comes from the environment; see README.md.";
+
+/// The default lifetime of a development token: an hour, like Entra's.
+pub const DEFAULT_TOKEN_TTL_SECS: u64 = 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Serve,
+    Token(TokenRequest),
+    Help,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let Some((command, rest)) = args.split_first() else { return Ok(Command::Serve) };
+    match command.as_str() {
+        "serve" if rest.is_empty() => Ok(Command::Serve),
+        "help" | "--help" | "-h" => Ok(Command::Help),
+        "token" => parse_token(rest).map(Command::Token),
+        other => Err(format!("unknown command or argument {other:?}")),
+    }
+}
+
+fn parse_token(args: &[String]) -> Result<TokenRequest, String> {
+    let mut request = TokenRequest { roles: Vec::new(), scopes: Vec::new(), ttl_secs: DEFAULT_TOKEN_TTL_SECS };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--role" => request.roles.push(value()?.clone()),
+            "--scope" => request.scopes.push(value()?.clone()),
+            "--ttl" => {
+                request.ttl_secs = value()?
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ttl| (1..=86_400).contains(ttl))
+                    .ok_or("--ttl takes whole seconds from 1 to 86400")?;
+            }
+            other => return Err(format!("unknown token option {other:?}")),
+        }
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(parse(&[]), Ok(Command::Serve));
+        assert_eq!(parse(&args("serve")), Ok(Command::Serve));
+        assert_eq!(
+            parse(&args("token --role GetSecret --scope a --scope b --ttl 60")),
+            Ok(Command::Token(TokenRequest { roles: vec!["GetSecret".into()], scopes: vec!["a".into(), "b".into()], ttl_secs: 60 }))
+        );
+        assert!(parse(&args("token --role")).is_err());
+        assert!(parse(&args("token --ttl 0")).is_err());
+        assert!(parse(&args("bogus")).is_err());
+    }
+}

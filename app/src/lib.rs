@@ -1,0 +1,17 @@
+//! vaultgate: serves Azure Key Vault secrets to callers holding a valid Microsoft Entra ID
+//! access token with the right app role.
+
+// Lets `#[protected]` name `::vaultgate::auth` inside this crate as well as outside it.
+extern crate self as vaultgate;
+
+pub mod auth;
+pub mod cli;
+pub mod crypto;
+pub mod routes;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;
+
+pub use auth::Claims;
+pub use vaultgate_config::{AppError, ErrorCode, Settings};
+pub use vaultgate_protected::protected;

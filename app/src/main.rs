@@ -1,0 +1,80 @@
+//! The `vaultgate` binary: `serve` (the default) and `token`.
+
+use std::process::ExitCode;
+
+use vaultgate::auth::dev_key::{DevKey, TokenRequest};
+use vaultgate::cli::{self, Command};
+use vaultgate::startup::Application;
+use vaultgate::{Settings, crypto, telemetry};
+use vaultgate_config::Mode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(problem) => {
+            eprintln!("vaultgate: {problem}\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            for problem in &error.problems {
+                eprintln!("vaultgate: configuration: {problem}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::Token(request) => print_token(&settings, &request),
+        Command::Serve => serve(settings),
+    }
+}
+
+fn print_token(settings: &Settings, request: &TokenRequest) -> ExitCode {
+    let Mode::Local { dev_key_dir } = &settings.mode else {
+        eprintln!("vaultgate: token mints development tokens for local mode; TENANT_ID is set, so get a real one with: az account get-access-token --resource api://<app id>");
+        return ExitCode::FAILURE;
+    };
+    crypto::install_providers();
+    match DevKey::load_or_create(dev_key_dir) {
+        Ok(key) => {
+            println!("{}", key.mint(request));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("vaultgate: development signing key in {}: {e}", dev_key_dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    telemetry::init_logging();
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await?;
+        let url = app.base_url();
+        if app.settings().is_local() {
+            log::info!("vaultgate serves in local mode on {url}");
+            log::info!(
+                "try: curl -H \"Authorization: Bearer $(cargo run -q -- token --role GetSecret)\" {url}/vault/demo"
+            );
+        } else {
+            log::info!("vaultgate serves in Azure mode on {url}");
+        }
+        app.run_until_stopped().await.map_err(vaultgate::startup::StartupError::from_io)
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            log::error!("{error}");
+            eprintln!("vaultgate: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! JSON answers for unknown routes, wrong methods and unparsable paths or queries.
+
+use actix_web::error::{PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, http::header};
+use vaultgate_config::{AppError, ErrorCode};
+
+pub async fn route_not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&AppError::from(ErrorCode::RouteNotFound))
+}
+
+pub async fn method_not_allowed() -> HttpResponse {
+    let mut response = actix_web::ResponseError::error_response(&AppError::from(ErrorCode::MethodNotAllowed));
+    response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
+pub fn path_error(_: PathError, _: &HttpRequest) -> actix_web::Error {
+    AppError::from(ErrorCode::InvalidRequest).into()
+}
+
+pub fn query_error(_: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    AppError::from(ErrorCode::InvalidRequest).into()
+}

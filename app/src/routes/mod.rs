@@ -1,0 +1,27 @@
+//! The HTTP routes, one file each, and the JSON answers for everything else.
+
+pub mod fallback;
+pub mod health;
+pub mod vault;
+
+use actix_web::web;
+
+/// Registers every route. Each resource answers GET and HEAD; other methods get a JSON 405.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_and_head("/health", health::health))
+        .service(get_and_head("/vault", vault::secret_by_query))
+        .service(get_and_head("/vault/{name}", vault::secret_by_name))
+        .service(get_and_head("/vault/{name}/{version}", vault::secret_by_version));
+}
+
+fn get_and_head<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(fallback::method_not_allowed))
+}

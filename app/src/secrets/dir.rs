@@ -1,0 +1,152 @@
+//! Secrets from a folder, one file per secret (the way the Kubernetes Secrets Store CSI
+//! driver mounts Key Vault secrets). Nothing outside the folder is ever read.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use futures_util::future::LocalBoxFuture;
+
+use super::{Secret, SecretName, SecretStore, SecretValue, SecretVersion, StoreError};
+
+/// Key Vault's own limit on a secret value is 25 KiB; larger files are not secrets.
+const MAX_SECRET_BYTES: u64 = 25 * 1024;
+
+pub struct DirStore {
+    /// Canonical (absolute, symlinks resolved), so containment checks are exact.
+    root: PathBuf,
+}
+
+impl DirStore {
+    pub fn open(root: &Path) -> io::Result<DirStore> {
+        let root = fs::canonicalize(root)
+            .map_err(|e| io::Error::new(e.kind(), format!("SECRETS_DIR {}: {e}", root.display())))?;
+        if !root.is_dir() {
+            return Err(io::Error::other(format!("SECRETS_DIR {}: not a folder", root.display())));
+        }
+        Ok(DirStore { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl SecretStore for DirStore {
+    fn get<'a>(&'a self, name: &'a SecretName, version: Option<&'a SecretVersion>)
+    -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+        let root = self.root.clone();
+        let name = name.clone();
+        let version = version.cloned();
+        Box::pin(async move {
+            // File reads block: keep them off the async workers.
+            actix_web::web::block(move || read_secret(&root, &name, version.as_ref()))
+                .await
+                .map_err(|e| StoreError::Failed(format!("blocking read failed: {e}")))?
+        })
+    }
+
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+        let result = fs::read_dir(&self.root).map(|_| ()).map_err(|e| format!("{}: {e}", self.root.display()));
+        Box::pin(std::future::ready(result))
+    }
+
+    fn kind(&self) -> &'static str {
+        "directory"
+    }
+}
+
+fn read_secret(root: &Path, name: &SecretName, version: Option<&SecretVersion>) -> Result<Secret, StoreError> {
+    // Symlinks inside the folder are fine (the CSI driver uses them); leaving it is not.
+    let path = match fs::canonicalize(root.join(name.as_str())) {
+        Ok(path) => path,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NotFound),
+        Err(e) => return Err(StoreError::Failed(format!("{name}: {e}"))),
+    };
+    if !path.starts_with(root) {
+        log::warn!("secret {name} links outside SECRETS_DIR; refused");
+        return Err(StoreError::NotFound);
+    }
+    let file = fs::File::open(&path).map_err(|e| StoreError::Failed(format!("{name}: {e}")))?;
+    let metadata = file.metadata().map_err(|e| StoreError::Failed(format!("{name}: {e}")))?;
+    if !metadata.is_file() {
+        return Err(StoreError::NotFound);
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| StoreError::Failed(format!("{name}: {e}")))?;
+    if bytes.len() as u64 > MAX_SECRET_BYTES {
+        return Err(StoreError::Failed(format!("{name}: larger than {MAX_SECRET_BYTES} bytes")));
+    }
+    let current = content_version(&bytes);
+    if version.is_some_and(|v| v.as_str() != current) {
+        return Err(StoreError::NotFound);
+    }
+    let value = String::from_utf8(bytes).map_err(|_| StoreError::Failed(format!("{name}: not UTF-8 text")))?;
+    Ok(Secret { name: name.to_string(), value: SecretValue::new(value), version: current, content_type: None })
+}
+
+/// A folder has no versions, so a secret's version is derived from its content: the first
+/// 128 bits of its SHA-256, in Key Vault's 32-hex-digit form. It changes when the file does.
+fn content_version(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(files: &[(&str, &str)]) -> (tempfile::TempDir, DirStore) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, value) in files {
+            fs::write(dir.path().join(name), value).unwrap();
+        }
+        let store = DirStore::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    fn name(n: &str) -> SecretName {
+        SecretName::parse(n).unwrap()
+    }
+
+    #[test]
+    fn reads_a_secret_with_a_content_version() {
+        let (_dir, store) = store_with(&[("demo", "hello")]);
+        let secret = read_secret(store.root(), &name("demo"), None).unwrap();
+        assert_eq!(secret.value.expose(), "hello");
+        assert_eq!(secret.version.len(), 32);
+        let again = read_secret(store.root(), &name("demo"), Some(&SecretVersion::parse(&secret.version).unwrap()));
+        assert_eq!(again.unwrap().value.expose(), "hello");
+        let other = SecretVersion::parse(&"0".repeat(32)).unwrap();
+        assert_eq!(read_secret(store.root(), &name("demo"), Some(&other)), Err(StoreError::NotFound));
+    }
+
+    #[test]
+    fn missing_and_folder_entries_are_not_found() {
+        let (dir, store) = store_with(&[]);
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        assert_eq!(read_secret(store.root(), &name("nope"), None), Err(StoreError::NotFound));
+        assert_eq!(read_secret(store.root(), &name("sub"), None), Err(StoreError::NotFound));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_may_not_leave_the_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("stolen"), "nope").unwrap();
+        let (dir, store) = store_with(&[("inner", "ok")]);
+        std::os::unix::fs::symlink(outside.path().join("stolen"), dir.path().join("escape")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("inner"), dir.path().join("alias")).unwrap();
+        assert_eq!(read_secret(store.root(), &name("escape"), None), Err(StoreError::NotFound));
+        assert_eq!(read_secret(store.root(), &name("alias"), None).unwrap().value.expose(), "ok");
+    }
+
+    #[test]
+    fn secret_values_never_show_in_debug_output() {
+        let (_dir, store) = store_with(&[("demo", "hunter2")]);
+        let secret = read_secret(store.root(), &name("demo"), None).unwrap();
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,137 @@
+//! Builds the server from `Settings`: keys, validator, secret store, routes, listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
+use vaultgate_config::settings::SecretSource;
+use vaultgate_config::{Mode, Settings};
+
+use crate::auth::dev_key::{DevKey, LOCAL_AUDIENCE, LOCAL_ISSUER};
+use crate::auth::keys::StaticKeys;
+use crate::auth::{ClaimRules, Validator};
+use crate::routes::{self, fallback};
+use crate::secrets::SecretStore;
+use crate::secrets::dir::DirStore;
+
+/// Why the server could not start: one line per problem, for the operator.
+#[derive(Debug, derive_more::Display, derive_more::Error)]
+#[display("{message}")]
+pub struct StartupError {
+    #[error(not(source))]
+    message: String,
+}
+
+impl StartupError {
+    fn new(message: impl Into<String>) -> Self {
+        StartupError { message: message.into() }
+    }
+
+    pub fn from_io(error: std::io::Error) -> Self {
+        StartupError::new(format!("server stopped: {error}"))
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    settings: Settings,
+}
+
+impl Application {
+    /// Loads keys and the secret store, then binds `settings.bind:settings.port` (port 0
+    /// picks a free port, as tests do).
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        crate::crypto::install_providers();
+        let validator = web::Data::new(build_validator(&settings)?);
+        let store: Arc<dyn SecretStore> = build_store(&settings)?;
+        let store = web::Data::from(store);
+
+        let listener = TcpListener::bind((settings.bind, settings.port))
+            .map_err(|e| StartupError::new(format!("cannot listen on {}:{}: {e}", settings.bind, settings.port)))?;
+        let port = listener.local_addr().map_err(|e| StartupError::new(e.to_string()))?.port();
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(access_log())
+                .app_data(validator.clone())
+                .app_data(store.clone())
+                .app_data(web::PathConfig::default().error_handler(fallback::path_error))
+                .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
+                .configure(routes::configure)
+                .default_service(web::to(fallback::route_not_found))
+        })
+        .listen(listener)
+        .map_err(|e| StartupError::new(format!("cannot serve: {e}")))?;
+        let server = match settings.workers {
+            Some(workers) => server.workers(workers),
+            None => server,
+        };
+        Ok(Application { port, server: server.run(), settings })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base URL callers use, e.g. `http://127.0.0.1:7071`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}:{}", display_host(self.settings.bind), self.port)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// One line per request, without the query string or any header value.
+fn access_log() -> Logger {
+    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
+        .custom_request_replace("method", |req| req.method().to_string())
+}
+
+fn display_host(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
+fn build_validator(settings: &Settings) -> Result<Validator, StartupError> {
+    match &settings.mode {
+        Mode::Local { dev_key_dir } => {
+            let key = DevKey::load_or_create(dev_key_dir)
+                .map_err(|e| StartupError::new(format!("development signing key in {}: {e}", dev_key_dir.display())))?;
+            let keys = StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]);
+            let rules = ClaimRules {
+                issuers: vec![LOCAL_ISSUER.to_owned()],
+                audiences: vec![LOCAL_AUDIENCE.to_owned()],
+                leeway: settings.token_leeway,
+            };
+            Ok(Validator::new(Box::new(keys), rules))
+        }
+        Mode::Azure(_) => Err(StartupError::new(
+            "TENANT_ID is set, but Entra ID (Azure) mode is not built yet: unset TENANT_ID to run in local mode",
+        )),
+    }
+}
+
+fn build_store(settings: &Settings) -> Result<Arc<dyn SecretStore>, StartupError> {
+    match &settings.secrets {
+        SecretSource::Dir(dir) => {
+            let store = DirStore::open(dir).map_err(|e| StartupError::new(e.to_string()))?;
+            log::info!("secrets are read from the folder {}", store.root().display());
+            Ok(Arc::new(store))
+        }
+        SecretSource::KeyVault(_) => Err(StartupError::new(
+            "KEY_VAULT_URL is set, but the Key Vault store is not built yet: use SECRETS_DIR",
+        )),
+    }
+}

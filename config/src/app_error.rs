@@ -1,0 +1,130 @@
+//! `AppError`: a catalog entry plus what varies per response (debug text, Retry-After).
+//! Built fresh for every failure, so no request can leak its details into another's.
+
+use std::borrow::Cow;
+
+use actix_web::http::header::{self, TryIntoHeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::mime;
+use actix_web::{HttpResponse, ResponseError};
+use actix_web_httpauth::headers::www_authenticate::bearer::{Bearer, Error as BearerError};
+use serde::Serialize;
+
+use crate::catalog::{BodyShape, Challenge, ErrorCode};
+
+/// A failure answered from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display, derive_more::Error)]
+#[display("{}: {}", code.code(), code.description())]
+pub struct AppError {
+    code: ErrorCode,
+    debug: Option<Cow<'static, str>>,
+    retry_after_secs: Option<u64>,
+    required_scope: Option<Cow<'static, str>>,
+}
+
+impl AppError {
+    pub const fn new(code: ErrorCode) -> Self {
+        AppError { code, debug: None, retry_after_secs: None, required_scope: None }
+    }
+
+    /// Adds the `debug` field (as the seed does for claims and path-role failures).
+    /// Never pass a token or a secret value here: the text goes to the caller.
+    pub fn with_debug(mut self, debug: impl Into<Cow<'static, str>>) -> Self {
+        self.debug = Some(debug.into());
+        self
+    }
+
+    /// Adds a `Retry-After` header (seconds).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds);
+        self
+    }
+
+    /// Names what a 403 caller lacks in the challenge's `scope` parameter.
+    pub fn with_required_scope(mut self, scope: impl Into<Cow<'static, str>>) -> Self {
+        self.required_scope = Some(scope.into());
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn debug(&self) -> Option<&str> {
+        self.debug.as_deref()
+    }
+
+    /// The JSON body, as sent (`code`, `description`, then `debug` when set).
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body_text()).expect("an error body is JSON")
+    }
+
+    fn body_text(&self) -> String {
+        let result = match self.code.body_shape() {
+            BodyShape::Message => serde_json::to_string(&MessageBody { message: self.code.description() }),
+            BodyShape::CodeAndDescription => serde_json::to_string(&ErrorBody {
+                code: self.code.code(),
+                description: self.code.description(),
+                debug: self.debug.as_deref(),
+            }),
+        };
+        result.expect("an error body always serialises")
+    }
+
+    fn challenge(&self) -> Option<Bearer> {
+        let builder = match self.code.challenge() {
+            Challenge::None => return None,
+            Challenge::Bearer => Bearer::build(),
+            Challenge::InvalidToken => Bearer::build()
+                .error(BearerError::InvalidToken)
+                .error_description(self.code.description()),
+            Challenge::InsufficientScope => {
+                let builder = Bearer::build().error(BearerError::InsufficientScope);
+                match &self.required_scope {
+                    Some(scope) => builder.scope(scope.to_string()),
+                    None => builder,
+                }
+            }
+        };
+        Some(builder.finish())
+    }
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        AppError::new(code)
+    }
+}
+
+#[derive(Serialize)]
+struct MessageBody {
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    description: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    debug: Option<&'a str>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]));
+        if let Some(challenge) = self.challenge()
+            && let Ok(value) = challenge.try_into_value()
+        {
+            response.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
+        response.content_type(mime::APPLICATION_JSON).body(self.body_text())
+    }
+}

@@ -1,0 +1,239 @@
+//! Typed settings, read once from the environment at start-up. Every problem is collected
+//! and reported together, one line each, before the server binds.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use actix_web::http::Uri;
+
+/// Where the Functions host tells a custom handler to listen; it wins over `PORT`.
+pub const FUNCTIONS_PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
+/// The Functions host's local port, kept as the default.
+pub const DEFAULT_PORT: u16 = 7071;
+pub const DEFAULT_LEEWAY_SECS: u64 = 60;
+pub const MAX_LEEWAY_SECS: u64 = 300;
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_SECRETS_DIR: &str = "demo-secrets";
+pub const DEFAULT_DEV_KEY_DIR: &str = ".vaultgate";
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub mode: Mode,
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    pub token_leeway: Duration,
+    pub secrets: SecretSource,
+    /// Actix workers; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// No Azure: a development key signs and verifies tokens, secrets come from a folder.
+    Local { dev_key_dir: PathBuf },
+    /// Microsoft Entra ID tokens.
+    Azure(AzureSettings),
+}
+
+/// Entra ID settings (Azure mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureSettings {
+    pub tenant_id: String,
+    pub app_id: String,
+    /// Without a trailing slash.
+    pub authority_host: String,
+    /// `AUDIENCES`; `None` means `<app id>` and `api://<app id>`.
+    pub audiences: Option<Vec<String>>,
+    /// `ISSUER`; `None` means the discovered v2 issuer plus the v1 form.
+    pub issuer: Option<String>,
+    /// `JWT_URL`; `None` means the discovered `jwks_uri`.
+    pub jwks_url: Option<String>,
+    /// `ALLOWED_TENANTS`: extra tenants whose tokens are accepted (multi-tenant apps).
+    pub allowed_tenants: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A folder with one file per secret (`SECRETS_DIR`).
+    Dir(PathBuf),
+    /// `KEY_VAULT_URL`, without a trailing slash.
+    KeyVault(String),
+}
+
+/// All configuration problems found, one line each.
+#[derive(Debug, Clone, PartialEq, Eq, derive_more::Error)]
+pub struct SettingsError {
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problems.join("\n"))
+    }
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut problems = Vec::new();
+
+        let mode = match var("TENANT_ID") {
+            None => Mode::Local {
+                dev_key_dir: PathBuf::from(var("DEV_KEY_DIR").unwrap_or_else(|| DEFAULT_DEV_KEY_DIR.into())),
+            },
+            Some(tenant_id) => Mode::Azure(azure_settings(tenant_id, &var, &mut problems)),
+        };
+        let local = matches!(mode, Mode::Local { .. });
+
+        let default_bind = if local { "127.0.0.1" } else { "0.0.0.0" };
+        let bind = match IpAddr::from_str(&var("BIND").unwrap_or_else(|| default_bind.into())) {
+            Ok(ip) if local && !ip.is_loopback() => {
+                problems.push(format!(
+                    "BIND: local mode (TENANT_ID unset) serves on loopback only, not on {ip}; set TENANT_ID for Azure mode"
+                ));
+                ip
+            }
+            Ok(ip) => ip,
+            Err(_) => {
+                problems.push("BIND: must be an IP address such as 127.0.0.1 or 0.0.0.0".into());
+                IpAddr::from([127, 0, 0, 1])
+            }
+        };
+
+        let port = match var(FUNCTIONS_PORT_VAR).map(|v| (FUNCTIONS_PORT_VAR, v)).or_else(|| var("PORT").map(|v| ("PORT", v))) {
+            None => DEFAULT_PORT,
+            Some((name, value)) => value.parse::<u16>().unwrap_or_else(|_| {
+                problems.push(format!("{name}: must be a port number from 0 to 65535, got {value:?}"));
+                DEFAULT_PORT
+            }),
+        };
+
+        let token_leeway = match var("TOKEN_LEEWAY") {
+            None => Duration::from_secs(DEFAULT_LEEWAY_SECS),
+            Some(value) => match value.parse::<u64>() {
+                Ok(secs) if secs <= MAX_LEEWAY_SECS => Duration::from_secs(secs),
+                _ => {
+                    problems.push(format!("TOKEN_LEEWAY: must be whole seconds from 0 to {MAX_LEEWAY_SECS}, got {value:?}"));
+                    Duration::from_secs(DEFAULT_LEEWAY_SECS)
+                }
+            },
+        };
+
+        let secrets = match (var("KEY_VAULT_URL"), var("SECRETS_DIR")) {
+            (Some(url), _) => match check_upstream_url("KEY_VAULT_URL", &url) {
+                Ok(url) => SecretSource::KeyVault(url),
+                Err(problem) => {
+                    problems.push(problem);
+                    SecretSource::KeyVault(url)
+                }
+            },
+            (None, Some(dir)) => SecretSource::Dir(PathBuf::from(dir)),
+            (None, None) if local => SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR)),
+            (None, None) => {
+                problems.push("KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)".into());
+                SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR))
+            }
+        };
+
+        let workers = var("WORKERS").and_then(|value| match value.parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                problems.push(format!("WORKERS: must be a whole number above 0, got {value:?}"));
+                None
+            }
+        });
+
+        if problems.is_empty() {
+            Ok(Settings { mode, bind, port, token_leeway, secrets, workers })
+        } else {
+            Err(SettingsError { problems })
+        }
+    }
+
+    pub fn is_local(&self) -> bool {
+        matches!(self.mode, Mode::Local { .. })
+    }
+}
+
+fn azure_settings(
+    tenant_id: String,
+    var: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> AzureSettings {
+    if !is_guid(&tenant_id) {
+        problems.push(format!("TENANT_ID: must be a GUID (the Directory (tenant) ID), got {tenant_id:?}"));
+    }
+    let app_id = var("AD_SERVER_APP_ID").unwrap_or_else(|| {
+        problems.push("AD_SERVER_APP_ID: required in Azure mode (the API's Application (client) ID)".into());
+        String::new()
+    });
+    let authority_host = var("AUTHORITY_HOST")
+        .map(|v| ("AUTHORITY_HOST", v))
+        .or_else(|| var("AZURE_AUTHORITY_HOST").map(|v| ("AZURE_AUTHORITY_HOST", v)))
+        .map(|(name, value)| check_upstream_url(name, &value).unwrap_or_else(|p| {
+            problems.push(p);
+            value
+        }))
+        .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into());
+    let jwks_url = var("JWT_URL").map(|value| {
+        check_upstream_url("JWT_URL", &value).unwrap_or_else(|p| {
+            problems.push(p);
+            value
+        })
+    });
+    let list = |value: String| -> Vec<String> {
+        value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    };
+    let allowed_tenants = var("ALLOWED_TENANTS").map(list).unwrap_or_default();
+    for tenant in &allowed_tenants {
+        if !is_guid(tenant) {
+            problems.push(format!("ALLOWED_TENANTS: each entry must be a tenant GUID, got {tenant:?}"));
+        }
+    }
+    AzureSettings {
+        tenant_id: tenant_id.to_ascii_lowercase(),
+        app_id,
+        authority_host,
+        audiences: var("AUDIENCES").map(list),
+        issuer: var("ISSUER"),
+        jwks_url,
+        allowed_tenants: allowed_tenants.into_iter().map(|t| t.to_ascii_lowercase()).collect(),
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+pub fn is_guid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Upstream URLs must be `https://`, except for loopback hosts (local test doubles).
+/// Returns the URL without a trailing slash.
+pub fn check_upstream_url(name: &str, value: &str) -> Result<String, String> {
+    let uri = Uri::from_str(value).map_err(|_| format!("{name}: not a URL: {value:?}"))?;
+    let host = uri.host().ok_or_else(|| format!("{name}: the URL has no host: {value:?}"))?;
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback_host(host) => {}
+        _ => return Err(format!("{name}: must start with https:// (http:// only for loopback hosts), got {value:?}")),
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || IpAddr::from_str(host).is_ok_and(|ip| ip.is_loopback())
+}

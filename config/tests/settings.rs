@@ -1,0 +1,86 @@
+//! Settings from the environment: defaults, overrides and one line per problem.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vaultgate_config::settings::{AzureSettings, SecretSource};
+use vaultgate_config::{Mode, Settings};
+
+fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.problems)
+}
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const APP: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+#[test]
+fn local_mode_defaults() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.mode, Mode::Local { dev_key_dir: PathBuf::from(".vaultgate") });
+    assert_eq!(s.bind.to_string(), "127.0.0.1");
+    assert_eq!(s.port, 7071);
+    assert_eq!(s.token_leeway, Duration::from_secs(60));
+    assert_eq!(s.secrets, SecretSource::Dir(PathBuf::from("demo-secrets")));
+}
+
+#[test]
+fn functions_port_wins_over_port() {
+    assert_eq!(settings(&[("PORT", "8080")]).unwrap().port, 8080);
+    assert_eq!(settings(&[("PORT", "8080"), ("FUNCTIONS_CUSTOMHANDLER_PORT", "9090")]).unwrap().port, 9090);
+}
+
+#[test]
+fn local_mode_refuses_a_public_bind() {
+    let problems = settings(&[("BIND", "0.0.0.0")]).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("BIND: local mode"), "{problems:?}");
+}
+
+#[test]
+fn leeway_is_capped_at_300_seconds() {
+    assert_eq!(settings(&[("TOKEN_LEEWAY", "300")]).unwrap().token_leeway, Duration::from_secs(300));
+    let problems = settings(&[("TOKEN_LEEWAY", "301")]).unwrap_err();
+    assert!(problems[0].starts_with("TOKEN_LEEWAY:"), "{problems:?}");
+}
+
+#[test]
+fn azure_mode_reads_the_seeds_names() {
+    let s = settings(&[("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("KEY_VAULT_URL", "https://myvault.vault.azure.net/")]).unwrap();
+    assert_eq!(
+        s.mode,
+        Mode::Azure(AzureSettings {
+            tenant_id: TENANT.into(),
+            app_id: APP.into(),
+            authority_host: "https://login.microsoftonline.com".into(),
+            audiences: None,
+            issuer: None,
+            jwks_url: None,
+            allowed_tenants: vec![],
+        })
+    );
+    assert_eq!(s.bind.to_string(), "0.0.0.0");
+    assert_eq!(s.secrets, SecretSource::KeyVault("https://myvault.vault.azure.net".into()));
+}
+
+#[test]
+fn azure_mode_reports_every_problem_at_once() {
+    let problems = settings(&[
+        ("TENANT_ID", "contoso"),
+        ("AUTHORITY_HOST", "http://login.example.com"),
+        ("KEY_VAULT_URL", "http://myvault.vault.azure.net"),
+        ("PORT", "http"),
+    ])
+    .unwrap_err();
+    let names: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+    assert_eq!(names, ["TENANT_ID", "AD_SERVER_APP_ID", "AUTHORITY_HOST", "PORT", "KEY_VAULT_URL"], "{problems:?}");
+}
+
+#[test]
+fn http_upstreams_are_allowed_on_loopback_only() {
+    let ok = settings(&[("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("AUTHORITY_HOST", "http://127.0.0.1:9000"), ("SECRETS_DIR", "/tmp")]);
+    assert!(ok.is_ok(), "{ok:?}");
+    let ok = settings(&[("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("AUTHORITY_HOST", "http://localhost:9000"), ("SECRETS_DIR", "/tmp")]);
+    assert!(ok.is_ok(), "{ok:?}");
+}

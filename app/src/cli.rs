@@ -67,7 +67,11 @@ mod tests {
         assert_eq!(parse(&args("serve")), Ok(Command::Serve));
         assert_eq!(
             parse(&args("token --role GetSecret --scope a --scope b --ttl 60")),
-            Ok(Command::Token(TokenRequest { roles: vec!["GetSecret".into()], scopes: vec!["a".into(), "b".into()], ttl_secs: 60 }))
+            Ok(Command::Token(TokenRequest {
+                roles: vec!["GetSecret".into()],
+                scopes: vec!["a".into(), "b".into()],
+                ttl_secs: 60
+            }))
         );
         assert!(parse(&args("token --role")).is_err());
         assert!(parse(&args("token --ttl 0")).is_err());

@@ -38,7 +38,9 @@ fn main() -> ExitCode {
 
 fn print_token(settings: &Settings, request: &TokenRequest) -> ExitCode {
     let Mode::Local { dev_key_dir } = &settings.mode else {
-        eprintln!("vaultgate: token mints development tokens for local mode; TENANT_ID is set, so get a real one with: az account get-access-token --resource api://<app id>");
+        eprintln!(
+            "vaultgate: token mints development tokens for local mode; TENANT_ID is set, so get a real one with: az account get-access-token --resource api://<app id>"
+        );
         return ExitCode::FAILURE;
     };
     crypto::install_providers();

@@ -93,8 +93,7 @@ impl Application {
 
 /// One line per request, without the query string or any header value.
 fn access_log() -> Logger {
-    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
-        .custom_request_replace("method", |req| req.method().to_string())
+    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#).custom_request_replace("method", |req| req.method().to_string())
 }
 
 fn display_host(ip: std::net::IpAddr) -> String {
@@ -130,8 +129,8 @@ fn build_store(settings: &Settings) -> Result<Arc<dyn SecretStore>, StartupError
             log::info!("secrets are read from the folder {}", store.root().display());
             Ok(Arc::new(store))
         }
-        SecretSource::KeyVault(_) => Err(StartupError::new(
-            "KEY_VAULT_URL is set, but the Key Vault store is not built yet: use SECRETS_DIR",
-        )),
+        SecretSource::KeyVault(_) => {
+            Err(StartupError::new("KEY_VAULT_URL is set, but the Key Vault store is not built yet: use SECRETS_DIR"))
+        }
     }
 }

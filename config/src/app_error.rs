@@ -3,14 +3,14 @@
 
 use std::borrow::Cow;
 
-use actix_web::http::header::{self, TryIntoHeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::mime;
 use actix_web::{HttpResponse, ResponseError};
-use actix_web_httpauth::headers::www_authenticate::bearer::{Bearer, Error as BearerError};
 use serde::Serialize;
 
 use crate::catalog::{BodyShape, Challenge, ErrorCode};
+use crate::challenge::{BearerChallenge, BearerError};
 
 /// A failure answered from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, derive_more::Display, derive_more::Error)]
@@ -71,22 +71,23 @@ impl AppError {
         result.expect("an error body always serialises")
     }
 
-    fn challenge(&self) -> Option<Bearer> {
-        let builder = match self.code.challenge() {
+    /// The `WWW-Authenticate` value, for 401 and 403 answers.
+    pub fn challenge(&self) -> Option<String> {
+        let challenge = match self.code.challenge() {
             Challenge::None => return None,
-            Challenge::Bearer => Bearer::build(),
-            Challenge::InvalidToken => Bearer::build()
-                .error(BearerError::InvalidToken)
-                .error_description(self.code.description()),
-            Challenge::InsufficientScope => {
-                let builder = Bearer::build().error(BearerError::InsufficientScope);
-                match &self.required_scope {
-                    Some(scope) => builder.scope(scope.to_string()),
-                    None => builder,
-                }
-            }
+            Challenge::Bearer => BearerChallenge::default(),
+            Challenge::InvalidToken => BearerChallenge {
+                error: Some(BearerError::InvalidToken),
+                error_description: Some(self.code.description()),
+                scope: None,
+            },
+            Challenge::InsufficientScope => BearerChallenge {
+                error: Some(BearerError::InsufficientScope),
+                error_description: None,
+                scope: self.required_scope.as_deref(),
+            },
         };
-        Some(builder.finish())
+        Some(challenge.to_string())
     }
 }
 
@@ -118,7 +119,7 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]));
         if let Some(challenge) = self.challenge()
-            && let Ok(value) = challenge.try_into_value()
+            && let Ok(value) = HeaderValue::from_str(&challenge)
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
         }

@@ -3,6 +3,7 @@
 
 pub mod app_error;
 pub mod catalog;
+pub mod challenge;
 pub mod settings;
 
 pub use app_error::AppError;

@@ -111,20 +111,24 @@ impl Settings {
             }
         };
 
-        let port = match var(FUNCTIONS_PORT_VAR).map(|v| (FUNCTIONS_PORT_VAR, v)).or_else(|| var("PORT").map(|v| ("PORT", v))) {
-            None => DEFAULT_PORT,
-            Some((name, value)) => value.parse::<u16>().unwrap_or_else(|_| {
-                problems.push(format!("{name}: must be a port number from 0 to 65535, got {value:?}"));
-                DEFAULT_PORT
-            }),
-        };
+        let port =
+            match var(FUNCTIONS_PORT_VAR).map(|v| (FUNCTIONS_PORT_VAR, v)).or_else(|| var("PORT").map(|v| ("PORT", v)))
+            {
+                None => DEFAULT_PORT,
+                Some((name, value)) => value.parse::<u16>().unwrap_or_else(|_| {
+                    problems.push(format!("{name}: must be a port number from 0 to 65535, got {value:?}"));
+                    DEFAULT_PORT
+                }),
+            };
 
         let token_leeway = match var("TOKEN_LEEWAY") {
             None => Duration::from_secs(DEFAULT_LEEWAY_SECS),
             Some(value) => match value.parse::<u64>() {
                 Ok(secs) if secs <= MAX_LEEWAY_SECS => Duration::from_secs(secs),
                 _ => {
-                    problems.push(format!("TOKEN_LEEWAY: must be whole seconds from 0 to {MAX_LEEWAY_SECS}, got {value:?}"));
+                    problems.push(format!(
+                        "TOKEN_LEEWAY: must be whole seconds from 0 to {MAX_LEEWAY_SECS}, got {value:?}"
+                    ));
                     Duration::from_secs(DEFAULT_LEEWAY_SECS)
                 }
             },
@@ -141,7 +145,9 @@ impl Settings {
             (None, Some(dir)) => SecretSource::Dir(PathBuf::from(dir)),
             (None, None) if local => SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR)),
             (None, None) => {
-                problems.push("KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)".into());
+                problems.push(
+                    "KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)".into(),
+                );
                 SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR))
             }
         };
@@ -181,10 +187,12 @@ fn azure_settings(
     let authority_host = var("AUTHORITY_HOST")
         .map(|v| ("AUTHORITY_HOST", v))
         .or_else(|| var("AZURE_AUTHORITY_HOST").map(|v| ("AZURE_AUTHORITY_HOST", v)))
-        .map(|(name, value)| check_upstream_url(name, &value).unwrap_or_else(|p| {
-            problems.push(p);
-            value
-        }))
+        .map(|(name, value)| {
+            check_upstream_url(name, &value).unwrap_or_else(|p| {
+                problems.push(p);
+                value
+            })
+        })
         .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into());
     let jwks_url = var("JWT_URL").map(|value| {
         check_upstream_url("JWT_URL", &value).unwrap_or_else(|p| {
@@ -216,7 +224,10 @@ fn azure_settings(
 pub fn is_guid(value: &str) -> bool {
     let groups: Vec<&str> = value.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Upstream URLs must be `https://`, except for loopback hosts (local test doubles).

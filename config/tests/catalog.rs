@@ -1,8 +1,8 @@
 //! The catalog holds the seed tutorial's entries to the letter, and renders them as sent.
 
+use actix_web::ResponseError;
 use actix_web::body::to_bytes;
 use actix_web::http::header;
-use actix_web::ResponseError;
 use vaultgate_config::{AppError, ErrorCode};
 
 const SEED_CATALOG: &str = include_str!("data/seed-error-catalog.json");
@@ -65,10 +65,7 @@ fn keys_and_statuses_are_unique_and_sane() {
 async fn render(error: AppError) -> (u16, Option<String>, serde_json::Value) {
     let response = error.error_response();
     let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned());
+    let challenge = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
     let body = to_bytes(response.into_body()).await.unwrap();
     (status, challenge, serde_json::from_slice(&body).unwrap())
 }
@@ -104,7 +101,7 @@ async fn forbidden_challenges_insufficient_scope() {
     let error = AppError::new(ErrorCode::MissingPathRole).with_required_scope("GetSecret");
     let (status, challenge, _) = render(error).await;
     assert_eq!(status, 403);
-    assert_eq!(challenge.as_deref(), Some(r#"Bearer scope="GetSecret", error="insufficient_scope""#));
+    assert_eq!(challenge.as_deref(), Some(r#"Bearer error="insufficient_scope", scope="GetSecret""#));
 }
 
 #[actix_web::test]

@@ -47,7 +47,12 @@ fn leeway_is_capped_at_300_seconds() {
 
 #[test]
 fn azure_mode_reads_the_seeds_names() {
-    let s = settings(&[("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("KEY_VAULT_URL", "https://myvault.vault.azure.net/")]).unwrap();
+    let s = settings(&[
+        ("TENANT_ID", TENANT),
+        ("AD_SERVER_APP_ID", APP),
+        ("KEY_VAULT_URL", "https://myvault.vault.azure.net/"),
+    ])
+    .unwrap();
     assert_eq!(
         s.mode,
         Mode::Azure(AzureSettings {
@@ -79,8 +84,18 @@ fn azure_mode_reports_every_problem_at_once() {
 
 #[test]
 fn http_upstreams_are_allowed_on_loopback_only() {
-    let ok = settings(&[("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("AUTHORITY_HOST", "http://127.0.0.1:9000"), ("SECRETS_DIR", "/tmp")]);
+    let ok = settings(&[
+        ("TENANT_ID", TENANT),
+        ("AD_SERVER_APP_ID", APP),
+        ("AUTHORITY_HOST", "http://127.0.0.1:9000"),
+        ("SECRETS_DIR", "/tmp"),
+    ]);
     assert!(ok.is_ok(), "{ok:?}");
-    let ok = settings(&[("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("AUTHORITY_HOST", "http://localhost:9000"), ("SECRETS_DIR", "/tmp")]);
+    let ok = settings(&[
+        ("TENANT_ID", TENANT),
+        ("AD_SERVER_APP_ID", APP),
+        ("AUTHORITY_HOST", "http://localhost:9000"),
+        ("SECRETS_DIR", "/tmp"),
+    ]);
     assert!(ok.is_ok(), "{ok:?}");
 }

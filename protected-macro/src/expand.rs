@@ -11,9 +11,8 @@ use crate::requirement::Requirement;
 
 pub fn protected(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let requirement = parse::requirement(args)?;
-    let mut function: ItemFn = syn::parse2(item).map_err(|e| {
-        syn::Error::new(e.span(), "#[protected] goes on an async handler fn")
-    })?;
+    let mut function: ItemFn =
+        syn::parse2(item).map_err(|e| syn::Error::new(e.span(), "#[protected] goes on an async handler fn"))?;
     check_function(&function)?;
 
     let rule_type = format_ident!("__vaultgate_requirement_{}", function.sig.ident);
@@ -41,17 +40,16 @@ pub fn protected(args: TokenStream, item: TokenStream) -> syn::Result<TokenStrea
 
 fn check_function(function: &ItemFn) -> syn::Result<()> {
     if function.sig.asyncness.is_none() {
-        return Err(syn::Error::new(
-            function.sig.fn_token.span(),
-            "#[protected] handlers must be `async fn`",
-        ));
+        return Err(syn::Error::new(function.sig.fn_token.span(), "#[protected] handlers must be `async fn`"));
     }
     if let Some(receiver) = function.sig.receiver() {
-        return Err(syn::Error::new(receiver.span(), "#[protected] handlers are free functions, not methods"));
+        return Err(syn::Error::new_spanned(receiver, "#[protected] handlers are free functions, not methods"));
     }
-    if let Some(twice) = function.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == "protected")) {
-        return Err(syn::Error::new(
-            twice.span(),
+    if let Some(twice) =
+        function.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == "protected"))
+    {
+        return Err(syn::Error::new_spanned(
+            twice,
             "#[protected] is given twice: list every role in one attribute, e.g. roles = [\"A\", \"B\"]",
         ));
     }

@@ -23,7 +23,5 @@ use proc_macro::TokenStream;
 /// `scopes = ["S", "T"]`, and a roles form combined with a scopes form.
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::protected(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::protected(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -63,7 +63,11 @@ pub fn requirement(args: TokenStream) -> syn::Result<Requirement> {
             return Err(syn::Error::new(argument.key.span(), message));
         }
         if expects_list != argument.is_list {
-            let form = if expects_list { format!("a list: {key} = [\"...\"]") } else { format!("one string: {key} = \"...\"") };
+            let form = if expects_list {
+                format!("a list: {key} = [\"...\"]")
+            } else {
+                format!("one string: {key} = \"...\"")
+            };
             return Err(syn::Error::new(argument.value_span, format!("`{key}` takes {form}")));
         }
         if argument.values.is_empty() {
@@ -96,7 +100,10 @@ fn check_value(value: &LitStr, is_scope: bool) -> syn::Result<()> {
         return Err(syn::Error::new(value.span(), format!("a {what} cannot be empty")));
     }
     if text.chars().any(char::is_whitespace) {
-        return Err(syn::Error::new(value.span(), format!("a {what} cannot contain spaces (Entra ID values never do)")));
+        return Err(syn::Error::new(
+            value.span(),
+            format!("a {what} cannot contain spaces (Entra ID values never do)"),
+        ));
     }
     Ok(())
 }

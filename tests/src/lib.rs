@@ -1,1 +1,14 @@
+//! Helpers for vaultgate's black-box tests: spawn the real server on port 0, mint and
+//! forge tokens, and read answers as status + headers + JSON.
 
+pub mod app;
+pub mod http;
+pub mod tokens;
+
+pub use app::TestApp;
+pub use http::{Answer, send};
+
+// Compiles the README's Rust example, so the documented way to protect a handler stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

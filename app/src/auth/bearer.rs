@@ -28,10 +28,7 @@ pub fn token(headers: &HeaderMap) -> Result<&str, AppError> {
     if parts.next().is_some() {
         return Err(ErrorCode::InvalidAuthHeaderFormat.into());
     }
-    std::str::from_utf8(token)
-        .ok()
-        .filter(|t| t.is_ascii())
-        .ok_or_else(|| ErrorCode::InvalidAuthHeader.into())
+    std::str::from_utf8(token).ok().filter(|t| t.is_ascii()).ok_or_else(|| ErrorCode::InvalidAuthHeader.into())
 }
 
 #[cfg(test)]

@@ -49,7 +49,6 @@ pub(crate) struct RawClaims {
     pub tid: Option<String>,
     pub appid: Option<String>,
     pub azp: Option<String>,
-    pub ver: Option<String>,
     pub roles: Option<Vec<String>>,
     pub scp: Option<String>,
     /// Present on id tokens and Microsoft Graph tokens, never on tokens for our API.

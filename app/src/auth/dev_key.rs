@@ -55,7 +55,10 @@ impl DevKey {
 
     fn from_pkcs8(der: &[u8], path: &Path) -> io::Result<DevKey> {
         let pair = KeyPair::from_pkcs8(der).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{} is not an RSA PKCS#8 key ({e}); delete it to generate a new one", path.display()))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is not an RSA PKCS#8 key ({e}); delete it to generate a new one", path.display()),
+            )
         })?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pair.public_key().as_ref());
         let kid = format!("vaultgate-dev-{}", &URL_SAFE_NO_PAD.encode(digest.as_ref())[..16]);
@@ -75,14 +78,20 @@ impl DevKey {
         )
     }
 
+    /// The public key as a DER `RSAPublicKey` (PKCS#1).
+    pub fn public_key_der(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
     /// Signs `claims` as an RS256 JWT with this key's kid.
     pub fn sign(&self, claims: &serde_json::Value) -> String {
-        let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": self.kid});
-        let signed_part = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
+        self.sign_with_header(&serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}), claims)
+    }
+
+    /// Signs with RS256 under any header (tests use it to forge what attackers send).
+    pub fn sign_with_header(&self, header: &serde_json::Value, claims: &serde_json::Value) -> String {
+        let signed_part =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
             .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signed_part.as_bytes(), &mut signature)

@@ -38,7 +38,7 @@ pub fn split(token: &str) -> Option<UnverifiedToken<'_>> {
     let header: TokenHeader = serde_json::from_slice(&header_json).ok()?;
     let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
     // The payload must be a JSON object; its fields are read only after the signature checks.
-    if !payload.first().is_some_and(|b| *b == b'{') {
+    if payload.first() != Some(&b'{') {
         return None;
     }
     URL_SAFE_NO_PAD.decode(signature).ok()?;

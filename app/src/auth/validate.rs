@@ -56,8 +56,9 @@ impl Validator {
             }
         };
         check_header(&token)?;
-        let signature_ok = jsonwebtoken::crypto::verify(token.signature, token.signed_part.as_bytes(), &key, Algorithm::RS256)
-            .unwrap_or(false);
+        let signature_ok =
+            jsonwebtoken::crypto::verify(token.signature, token.signed_part.as_bytes(), &key, Algorithm::RS256)
+                .unwrap_or(false);
         if !signature_ok {
             return Err(invalid_claims("Signature verification failed"));
         }
@@ -79,7 +80,7 @@ impl Validator {
             return Err(invalid_claims("The token is not yet valid (iat)"));
         }
         let issuer = raw.iss.clone().ok_or_else(|| invalid_claims("Token is missing the \"iss\" claim"))?;
-        if !self.rules.issuers.iter().any(|accepted| *accepted == issuer) {
+        if !self.rules.issuers.contains(&issuer) {
             return Err(invalid_claims("Invalid issuer"));
         }
         let audiences = raw.aud.as_deref().ok_or_else(|| invalid_claims("Token is missing the \"aud\" claim"))?;

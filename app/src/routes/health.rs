@@ -15,7 +15,10 @@ struct Health {
     store: &'static str,
 }
 
-pub async fn health(validator: web::Data<Validator>, store: web::Data<dyn SecretStore>) -> Result<HttpResponse, AppError> {
+pub async fn health(
+    validator: web::Data<Validator>,
+    store: web::Data<dyn SecretStore>,
+) -> Result<HttpResponse, AppError> {
     let keys = validator.keys().status();
     if keys.loaded == 0 {
         return Err(AppError::new(ErrorCode::HealthCheckFailed).with_debug("signing keys: none loaded"));

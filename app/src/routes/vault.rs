@@ -11,7 +11,10 @@ use crate::protected;
 use crate::secrets::{SecretName, SecretStore, SecretVersion};
 
 #[protected(role = "GetSecret")]
-pub async fn secret_by_name(path: web::Path<String>, store: web::Data<dyn SecretStore>) -> Result<HttpResponse, AppError> {
+pub async fn secret_by_name(
+    path: web::Path<String>,
+    store: web::Data<dyn SecretStore>,
+) -> Result<HttpResponse, AppError> {
     read(store.get_ref(), &path, None).await
 }
 

@@ -33,8 +33,11 @@ impl DirStore {
 }
 
 impl SecretStore for DirStore {
-    fn get<'a>(&'a self, name: &'a SecretName, version: Option<&'a SecretVersion>)
-    -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+    fn get<'a>(
+        &'a self,
+        name: &'a SecretName,
+        version: Option<&'a SecretVersion>,
+    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
         let root = self.root.clone();
         let name = name.clone();
         let version = version.cloned();
@@ -73,9 +76,7 @@ fn read_secret(root: &Path, name: &SecretName, version: Option<&SecretVersion>) 
         return Err(StoreError::NotFound);
     }
     let mut bytes = Vec::new();
-    file.take(MAX_SECRET_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| StoreError::Failed(format!("{name}: {e}")))?;
+    file.take(MAX_SECRET_BYTES + 1).read_to_end(&mut bytes).map_err(|e| StoreError::Failed(format!("{name}: {e}")))?;
     if bytes.len() as u64 > MAX_SECRET_BYTES {
         return Err(StoreError::Failed(format!("{name}: larger than {MAX_SECRET_BYTES} bytes")));
     }

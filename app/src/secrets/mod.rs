@@ -62,8 +62,11 @@ impl From<StoreError> for AppError {
 /// A source of secrets. Calls may run concurrently on every worker.
 pub trait SecretStore: Send + Sync {
     /// The secret `name`, at `version` or the current one.
-    fn get<'a>(&'a self, name: &'a SecretName, version: Option<&'a SecretVersion>)
-    -> LocalBoxFuture<'a, Result<Secret, StoreError>>;
+    fn get<'a>(
+        &'a self,
+        name: &'a SecretName,
+        version: Option<&'a SecretVersion>,
+    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>>;
 
     /// Whether the store can be used now, for `/health`; `Err` says why not.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>>;

@@ -25,7 +25,11 @@ pub struct SecretVersion(String);
 impl SecretVersion {
     pub fn parse(version: &str) -> Result<SecretVersion, AppError> {
         let valid = version.len() == 32 && version.bytes().all(|b| b.is_ascii_hexdigit());
-        if valid { Ok(SecretVersion(version.to_ascii_lowercase())) } else { Err(ErrorCode::InvalidSecretVersion.into()) }
+        if valid {
+            Ok(SecretVersion(version.to_ascii_lowercase()))
+        } else {
+            Err(ErrorCode::InvalidSecretVersion.into())
+        }
     }
 
     pub fn as_str(&self) -> &str {

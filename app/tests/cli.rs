@@ -1,0 +1,111 @@
+//! The `vaultgate` binary as a newcomer runs it: `serve` in local mode, `token` beside it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vaultgate");
+
+/// A command with a clean environment: local mode, the given key and secrets folders.
+fn vaultgate(key_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("DEV_KEY_DIR", key_dir)
+        .env("SECRETS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../demo-secrets"))
+        .env("RUST_LOG", "info");
+    command
+}
+
+fn mint(key_dir: &std::path::Path, args: &[&str]) -> String {
+    let output = vaultgate(key_dir).arg("token").args(args).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(token.matches('\n').count(), 1, "one line: {token:?}");
+    token.trim().to_owned()
+}
+
+/// Kills the server when the test ends, pass or fail.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `vaultgate` on a free port and reads its log until it says where it serves.
+fn serve(key_dir: &std::path::Path) -> (Server, String) {
+    let mut child = vaultgate(key_dir).env("PORT", "0").stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some((_, url)) = line.split_once("vaultgate serves in local mode on ") {
+            return (server, url.trim().to_owned());
+        }
+    }
+    panic!("vaultgate exited without serving");
+}
+
+#[actix_web::test]
+async fn a_token_from_the_cli_reads_the_demo_secret_from_the_served_binary() {
+    let key_dir = tempfile::tempdir().unwrap();
+    // The token command runs first here, so it generates the key the server then reuses.
+    let token = mint(key_dir.path(), &["--role", "GetSecret"]);
+    let (_server, url) = serve(key_dir.path());
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let client = awc::Client::default();
+    let mut response = client
+        .get(format!("{url}/vault/demo"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["name"], "demo");
+    assert_eq!(body["value"], "hello from vaultgate");
+
+    // A token without the role is refused by the same server.
+    let no_role = mint(key_dir.path(), &["--scope", "User.Read", "--ttl", "60"]);
+    let response = client
+        .get(format!("{url}/vault/demo"))
+        .insert_header(("Authorization", format!("Bearer {no_role}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[test]
+fn a_public_bind_in_local_mode_stops_start_up_with_a_clear_message() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path()).env("BIND", "0.0.0.0").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BIND: local mode (TENANT_ID unset) serves on loopback only"), "{stderr}");
+}
+
+#[test]
+fn the_token_command_refuses_azure_mode() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path())
+        .args(["token", "--role", "GetSecret"])
+        .env("TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .env("AD_SERVER_APP_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("az account get-access-token"));
+}
+
+#[test]
+fn unknown_arguments_print_usage() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path()).arg("--frobnicate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+}

@@ -1,0 +1,96 @@
+//! A fresh vaultgate per test, in local mode, on a free loopback port.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+use vaultgate::Settings;
+use vaultgate::auth::dev_key::DevKey;
+use vaultgate::startup::Application;
+
+/// The development key shared by every test of one test binary (RSA generation is slow).
+pub fn shared_key_dir() -> &'static Path {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary folder")).path()
+}
+
+pub fn shared_key() -> &'static DevKey {
+    static KEY: OnceLock<DevKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        vaultgate::crypto::install_providers();
+        DevKey::load_or_create(shared_key_dir()).expect("a development key")
+    })
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub port: u16,
+    pub secrets_dir: PathBuf,
+    _secrets: TempDir,
+}
+
+/// The secrets every test app starts with.
+pub const DEMO_SECRETS: &[(&str, &str)] = &[("demo", "hello from vaultgate"), ("db-password", "s3cr3t-value")];
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[]).await
+    }
+
+    /// Spawns with extra environment variables on top of local-mode defaults.
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
+        vaultgate::telemetry::init_logging();
+        let secrets = tempfile::tempdir().expect("a temporary folder");
+        for (name, value) in DEMO_SECRETS {
+            std::fs::write(secrets.path().join(name), value).expect("a secret file");
+        }
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("PORT".into(), "0".into()),
+            ("WORKERS".into(), "1".into()),
+            ("DEV_KEY_DIR".into(), shared_key_dir().display().to_string()),
+            ("SECRETS_DIR".into(), secrets.path().display().to_string()),
+        ]);
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let settings = Settings::from_lookup(|name| env.get(name).cloned()).expect("valid test settings");
+        shared_key();
+        let app = Application::build(settings).await.expect("the server starts");
+        let port = app.port();
+        let base_url = app.base_url();
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp { base_url, port, secrets_dir: secrets.path().to_owned(), _secrets: secrets }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// A validator trusting the shared development key, as local mode builds it.
+pub fn local_validator() -> actix_web::web::Data<vaultgate::auth::Validator> {
+    use vaultgate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
+    use vaultgate::auth::keys::StaticKeys;
+    use vaultgate::auth::{ClaimRules, Validator};
+    let key = shared_key();
+    let keys = StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]);
+    let rules = ClaimRules {
+        issuers: vec![LOCAL_ISSUER.into()],
+        audiences: vec![LOCAL_AUDIENCE.into()],
+        leeway: std::time::Duration::from_secs(60),
+    };
+    actix_web::web::Data::new(Validator::new(Box::new(keys), rules))
+}
+
+/// Serves handlers of the test's own on a free loopback port, with the local validator;
+/// returns the base URL.
+pub fn spawn_handlers(configure: fn(&mut actix_web::web::ServiceConfig)) -> String {
+    let validator = local_validator();
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().app_data(validator.clone()).configure(configure))
+            .workers(1)
+            .bind(("127.0.0.1", 0))
+            .expect("a free loopback port");
+    let address = server.addrs()[0];
+    actix_web::rt::spawn(server.run());
+    format!("http://{address}")
+}

@@ -1,0 +1,35 @@
+//! Sending requests and reading answers the way a caller sees them.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+
+/// An answer: status, headers and the body (parsed as JSON when it is JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().expect("a visible-ASCII header"))
+    }
+}
+
+/// Sends `request` and reads the whole answer.
+pub async fn send(request: awc::ClientRequest) -> Answer {
+    let mut response = request.send().await.expect("the server answers");
+    let body = response.body().limit(1 << 20).await.expect("a readable body");
+    Answer { status: response.status(), headers: response.headers().clone(), body: body.to_vec() }
+}
+
+/// A client that talks to loopback only.
+pub fn client() -> awc::Client {
+    awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish()
+}

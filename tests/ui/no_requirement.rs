@@ -1,0 +1,8 @@
+use vaultgate::protected;
+
+#[protected]
+async fn handler() -> &'static str {
+    "secret"
+}
+
+fn main() {}

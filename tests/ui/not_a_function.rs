@@ -1,0 +1,6 @@
+use vaultgate::protected;
+
+#[protected(role = "GetSecret")]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use vaultgate::protected;
+
+#[protected(role = "GetSecret")]
+fn handler() -> &'static str {
+    "secret"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use vaultgate::protected;
+
+#[protected(rol = "GetSecret")]
+async fn handler() -> &'static str {
+    "secret"
+}
+
+fn main() {}

@@ -11,6 +11,7 @@ pub mod routes;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;
+pub mod upstream;
 
 pub use auth::Claims;
 pub use vaultgate_config::{AppError, ErrorCode, Settings};

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer, web};
-use vaultgate_config::settings::SecretSource;
+use vaultgate_config::settings::{AzureSettings, SecretSource};
 use vaultgate_config::{Mode, Settings};
 
-use crate::auth::dev_key::{DevKey, LOCAL_AUDIENCE, LOCAL_ISSUER};
-use crate::auth::keys::StaticKeys;
+use crate::auth::dev_key::{DevKey, local_validator};
+use crate::auth::entra::{EntraKeys, KeySourceSettings};
+use crate::auth::issuers::{EntraIssuers, IssuerRule, SharedIssuer, TENANT_PLACEHOLDER};
 use crate::auth::{ClaimRules, Validator};
 use crate::routes::{self, fallback};
 use crate::secrets::SecretStore;
@@ -46,7 +47,7 @@ impl Application {
     /// picks a free port, as tests do).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         crate::crypto::install_providers();
-        let validator = web::Data::new(build_validator(&settings)?);
+        let validator = web::Data::new(build_validator(&settings).await?);
         let store: Arc<dyn SecretStore> = build_store(&settings)?;
         let store = web::Data::from(store);
 
@@ -103,23 +104,46 @@ fn display_host(ip: std::net::IpAddr) -> String {
     }
 }
 
-fn build_validator(settings: &Settings) -> Result<Validator, StartupError> {
+async fn build_validator(settings: &Settings) -> Result<Validator, StartupError> {
     match &settings.mode {
         Mode::Local { dev_key_dir } => {
             let key = DevKey::load_or_create(dev_key_dir)
                 .map_err(|e| StartupError::new(format!("development signing key in {}: {e}", dev_key_dir.display())))?;
-            let keys = StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]);
-            let rules = ClaimRules {
-                issuers: vec![LOCAL_ISSUER.to_owned()],
-                audiences: vec![LOCAL_AUDIENCE.to_owned()],
-                leeway: settings.token_leeway,
-            };
-            Ok(Validator::new(Box::new(keys), rules))
+            Ok(local_validator(&key, settings.token_leeway))
         }
-        Mode::Azure(_) => Err(StartupError::new(
-            "TENANT_ID is set, but Entra ID (Azure) mode is not built yet: unset TENANT_ID to run in local mode",
-        )),
+        Mode::Azure(azure) => Ok(entra_validator(azure, settings).await),
     }
+}
+
+/// Entra ID mode: keys are fetched now (a failure is logged, and protected routes answer
+/// 503 until they load), then kept fresh in the background.
+async fn entra_validator(azure: &AzureSettings, settings: &Settings) -> Validator {
+    let v2_template = SharedIssuer::new(&format!("{}/{TENANT_PLACEHOLDER}/v2.0", azure.authority_host));
+    let source = KeySourceSettings {
+        authority_host: azure.authority_host.clone(),
+        tenant_id: azure.tenant_id.clone(),
+        jwks_url: azure.jwks_url.clone(),
+        issuer_configured: azure.issuer.is_some(),
+        refresh_every: azure.jwks_refresh,
+        min_refresh: azure.jwks_min_refresh,
+        timeout: settings.upstream_timeout,
+    };
+    let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
+    let _ = keys.refresh().await;
+    actix_web::rt::spawn(keys.clone().keep_fresh());
+    let audiences =
+        azure.audiences.clone().unwrap_or_else(|| vec![azure.app_id.clone(), format!("api://{}", azure.app_id)]);
+    let rules = ClaimRules {
+        issuers: IssuerRule::Entra(EntraIssuers {
+            tenant_id: azure.tenant_id.clone(),
+            allowed_tenants: azure.allowed_tenants.clone(),
+            issuer_override: azure.issuer.clone(),
+            v2_template,
+        }),
+        audiences,
+        leeway: settings.token_leeway,
+    };
+    Validator::new(keys, rules)
 }
 
 fn build_store(settings: &Settings) -> Result<Arc<dyn SecretStore>, StartupError> {

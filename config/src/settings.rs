@@ -17,6 +17,9 @@ pub const MAX_LEEWAY_SECS: u64 = 300;
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_SECRETS_DIR: &str = "demo-secrets";
 pub const DEFAULT_DEV_KEY_DIR: &str = ".vaultgate";
+pub const DEFAULT_JWKS_REFRESH_SECS: u64 = 3600;
+pub const DEFAULT_JWKS_MIN_REFRESH_SECS: u64 = 300;
+pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 10;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,8 @@ pub struct Settings {
     pub secrets: SecretSource,
     /// Actix workers; `None` means one per core.
     pub workers: Option<usize>,
+    /// The longest any call to Entra ID or Key Vault may take, connection included.
+    pub upstream_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +59,10 @@ pub struct AzureSettings {
     pub jwks_url: Option<String>,
     /// `ALLOWED_TENANTS`: extra tenants whose tokens are accepted (multi-tenant apps).
     pub allowed_tenants: Vec<String>,
+    /// `JWKS_REFRESH_SECS`: how often signing keys are refreshed in the background.
+    pub jwks_refresh: Duration,
+    /// `JWKS_MIN_REFRESH_SECS`: at most one refresh per this interval for unknown `kid`s.
+    pub jwks_min_refresh: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,8 +169,11 @@ impl Settings {
             }
         });
 
+        let upstream_timeout =
+            seconds(&var, "UPSTREAM_TIMEOUT_SECS", DEFAULT_UPSTREAM_TIMEOUT_SECS, 1..=120, &mut problems);
+
         if problems.is_empty() {
-            Ok(Settings { mode, bind, port, token_leeway, secrets, workers })
+            Ok(Settings { mode, bind, port, token_leeway, secrets, workers, upstream_timeout })
         } else {
             Err(SettingsError { problems })
         }
@@ -209,7 +221,11 @@ fn azure_settings(
             problems.push(format!("ALLOWED_TENANTS: each entry must be a tenant GUID, got {tenant:?}"));
         }
     }
+    let jwks_refresh = seconds(var, "JWKS_REFRESH_SECS", DEFAULT_JWKS_REFRESH_SECS, 60..=86_400, problems);
+    let jwks_min_refresh = seconds(var, "JWKS_MIN_REFRESH_SECS", DEFAULT_JWKS_MIN_REFRESH_SECS, 1..=3_600, problems);
     AzureSettings {
+        jwks_refresh,
+        jwks_min_refresh,
         tenant_id: tenant_id.to_ascii_lowercase(),
         app_id,
         authority_host,
@@ -217,6 +233,28 @@ fn azure_settings(
         issuer: var("ISSUER"),
         jwks_url,
         allowed_tenants: allowed_tenants.into_iter().map(|t| t.to_ascii_lowercase()).collect(),
+    }
+}
+
+/// A whole number of seconds within `range`, or `default` when unset.
+fn seconds(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    problems: &mut Vec<String>,
+) -> Duration {
+    let Some(value) = var(name) else { return Duration::from_secs(default) };
+    match value.parse::<u64>() {
+        Ok(secs) if range.contains(&secs) => Duration::from_secs(secs),
+        _ => {
+            problems.push(format!(
+                "{name}: must be whole seconds from {} to {}, got {value:?}",
+                range.start(),
+                range.end()
+            ));
+            Duration::from_secs(default)
+        }
     }
 }
 

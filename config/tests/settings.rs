@@ -23,6 +23,7 @@ fn local_mode_defaults() {
     assert_eq!(s.port, 7071);
     assert_eq!(s.token_leeway, Duration::from_secs(60));
     assert_eq!(s.secrets, SecretSource::Dir(PathBuf::from("demo-secrets")));
+    assert_eq!(s.upstream_timeout, Duration::from_secs(10));
 }
 
 #[test]
@@ -63,6 +64,8 @@ fn azure_mode_reads_the_seeds_names() {
             issuer: None,
             jwks_url: None,
             allowed_tenants: vec![],
+            jwks_refresh: Duration::from_secs(3600),
+            jwks_min_refresh: Duration::from_secs(300),
         })
     );
     assert_eq!(s.bind.to_string(), "0.0.0.0");
@@ -98,4 +101,31 @@ fn http_upstreams_are_allowed_on_loopback_only() {
         ("SECRETS_DIR", "/tmp"),
     ]);
     assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn refresh_intervals_are_bounded() {
+    let problems = settings(&[
+        ("TENANT_ID", TENANT),
+        ("AD_SERVER_APP_ID", APP),
+        ("SECRETS_DIR", "/tmp"),
+        ("JWKS_REFRESH_SECS", "5"),
+        ("JWKS_MIN_REFRESH_SECS", "0"),
+        ("UPSTREAM_TIMEOUT_SECS", "x"),
+    ])
+    .unwrap_err();
+    let names: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+    assert_eq!(names, ["JWKS_REFRESH_SECS", "JWKS_MIN_REFRESH_SECS", "UPSTREAM_TIMEOUT_SECS"], "{problems:?}");
+}
+
+#[test]
+fn allowed_tenants_must_be_guids() {
+    let problems = settings(&[
+        ("TENANT_ID", TENANT),
+        ("AD_SERVER_APP_ID", APP),
+        ("SECRETS_DIR", "/tmp"),
+        ("ALLOWED_TENANTS", "common, 9188040d-6c67-4c5b-b112-36a304b66dad"),
+    ])
+    .unwrap_err();
+    assert_eq!(problems, ["ALLOWED_TENANTS: each entry must be a tenant GUID, got \"common\""]);
 }

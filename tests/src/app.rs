@@ -40,13 +40,14 @@ impl TestApp {
 
     /// Spawns with extra environment variables on top of local-mode defaults.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        vaultgate::telemetry::init_logging();
+        vaultgate::telemetry::init_test_logging();
         let secrets = tempfile::tempdir().expect("a temporary folder");
         for (name, value) in DEMO_SECRETS {
             std::fs::write(secrets.path().join(name), value).expect("a secret file");
         }
         let mut env: HashMap<String, String> = HashMap::from([
             ("PORT".into(), "0".into()),
+            ("BIND".into(), "127.0.0.1".into()),
             ("WORKERS".into(), "1".into()),
             ("DEV_KEY_DIR".into(), shared_key_dir().display().to_string()),
             ("SECRETS_DIR".into(), secrets.path().display().to_string()),
@@ -68,17 +69,8 @@ impl TestApp {
 
 /// A validator trusting the shared development key, as local mode builds it.
 pub fn local_validator() -> actix_web::web::Data<vaultgate::auth::Validator> {
-    use vaultgate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
-    use vaultgate::auth::keys::StaticKeys;
-    use vaultgate::auth::{ClaimRules, Validator};
-    let key = shared_key();
-    let keys = StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]);
-    let rules = ClaimRules {
-        issuers: vec![LOCAL_ISSUER.into()],
-        audiences: vec![LOCAL_AUDIENCE.into()],
-        leeway: std::time::Duration::from_secs(60),
-    };
-    actix_web::web::Data::new(Validator::new(Box::new(keys), rules))
+    let validator = vaultgate::auth::dev_key::local_validator(shared_key(), std::time::Duration::from_secs(60));
+    actix_web::web::Data::new(validator)
 }
 
 /// Serves handlers of the test's own on a free loopback port, with the local validator;
@@ -93,4 +85,17 @@ pub fn spawn_handlers(configure: fn(&mut actix_web::web::ServiceConfig)) -> Stri
     let address = server.addrs()[0];
     actix_web::rt::spawn(server.run());
     format!("http://{address}")
+}
+
+/// A development key of its own, for the fake Entra ID's key sets (`slot` picks which).
+pub fn extra_key(slot: usize) -> &'static DevKey {
+    static KEYS: [OnceLock<(TempDir, DevKey)>; 4] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let (_, key) = KEYS[slot].get_or_init(|| {
+        vaultgate::crypto::install_providers();
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let key = DevKey::load_or_create(dir.path()).expect("a development key");
+        (dir, key)
+    });
+    key
 }

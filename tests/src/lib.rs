@@ -2,7 +2,9 @@
 //! forge tokens, and read answers as status + headers + JSON.
 
 pub mod app;
+pub mod fake_entra;
 pub mod http;
+pub mod recorder;
 pub mod tokens;
 
 pub use app::TestApp;

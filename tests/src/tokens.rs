@@ -52,3 +52,34 @@ pub fn hs256(header: &Value, claims: &Value, secret: &[u8]) -> String {
 pub fn valid(key: &DevKey, roles: &[&str]) -> String {
     key.sign(&claims(roles))
 }
+
+const WIRE_V1: &str = include_str!("../wire/entra-access-token-v1.json");
+const WIRE_V2: &str = include_str!("../wire/entra-access-token-v2.json");
+
+/// Header and claims of an Entra access token as the wire sample shows it (`version` 1 or
+/// 2), valid from now for an hour.
+pub fn entra(version: u8) -> (Value, Value) {
+    let sample: Value = serde_json::from_str(if version == 1 { WIRE_V1 } else { WIRE_V2 }).unwrap();
+    let mut claims = sample["claims"].clone();
+    let now = now();
+    claims["iat"] = json!(now);
+    claims["nbf"] = json!(now);
+    claims["exp"] = json!(now + 3600);
+    (sample["header"].clone(), claims)
+}
+
+/// `header` with this key's kid (and x5t, as Entra sends both).
+pub fn entra_header(header: &Value, key: &DevKey) -> Value {
+    let mut header = header.clone();
+    header["kid"] = key.kid().into();
+    if header.get("x5t").is_some() {
+        header["x5t"] = key.kid().into();
+    }
+    header
+}
+
+/// A valid Entra token of `version` signed by `key`.
+pub fn entra_token(key: &DevKey, version: u8) -> String {
+    let (header, claims) = entra(version);
+    key.sign_with_header(&entra_header(&header, key), &claims)
+}

@@ -49,6 +49,8 @@ pub(crate) struct RawClaims {
     pub tid: Option<String>,
     pub appid: Option<String>,
     pub azp: Option<String>,
+    /// `1.0` or `2.0`: which issuer form the token must carry.
+    pub ver: Option<String>,
     pub roles: Option<Vec<String>>,
     pub scp: Option<String>,
     /// Present on id tokens and Microsoft Graph tokens, never on tokens for our API.

@@ -4,7 +4,8 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -13,6 +14,10 @@ use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
+
+use super::issuers::IssuerRule;
+use super::keys::StaticKeys;
+use super::{ClaimRules, Validator};
 
 /// The issuer of development tokens; local mode trusts no other.
 pub const LOCAL_ISSUER: &str = "https://vaultgate.localhost/dev";
@@ -83,6 +88,22 @@ impl DevKey {
         self.pair.public_key().as_ref()
     }
 
+    /// The public modulus and exponent, base64url, as a JWK carries them (`n`, `e`).
+    pub fn jwk_components(&self) -> (String, String) {
+        let public = self.pair.public_key();
+        (
+            URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+            URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+        )
+    }
+
+    /// A raw RSA signature over `message` with any RSA padding (tests forge PS256 with it).
+    pub fn sign_raw(&self, padding: &'static dyn aws_lc_rs::signature::RsaEncoding, message: &[u8]) -> Vec<u8> {
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair.sign(padding, &SystemRandom::new(), message, &mut signature).expect("signing with a loaded RSA key");
+        signature
+    }
+
     /// Signs `claims` as an RS256 JWT with this key's kid.
     pub fn sign(&self, claims: &serde_json::Value) -> String {
         self.sign_with_header(&serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}), claims)
@@ -92,10 +113,7 @@ impl DevKey {
     pub fn sign_with_header(&self, header: &serde_json::Value, claims: &serde_json::Value) -> String {
         let signed_part =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let mut signature = vec![0; self.pair.public_modulus_len()];
-        self.pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signed_part.as_bytes(), &mut signature)
-            .expect("signing with a loaded RSA key does not fail");
+        let signature = self.sign_raw(&RSA_PKCS1_SHA256, signed_part.as_bytes());
         format!("{signed_part}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
@@ -122,6 +140,17 @@ impl DevKey {
         }
         self.sign(&claims)
     }
+}
+
+/// Local mode's validator: trusts `key` alone, with the fixed local issuer and audience.
+pub fn local_validator(key: &DevKey, leeway: Duration) -> Validator {
+    let keys = StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]);
+    let rules = ClaimRules {
+        issuers: IssuerRule::Exact(vec![LOCAL_ISSUER.to_owned()]),
+        audiences: vec![LOCAL_AUDIENCE.to_owned()],
+        leeway,
+    };
+    Validator::new(Arc::new(keys), rules)
 }
 
 /// What `vaultgate token` puts in a development token.

@@ -4,7 +4,9 @@
 pub mod bearer;
 mod claims;
 pub mod dev_key;
+pub mod entra;
 mod extract;
+pub mod issuers;
 pub mod keys;
 mod requirement;
 mod token;

@@ -1,12 +1,14 @@
 //! Token verification: the key by `kid`, RS256 only, then the claims rules. Every failure
 //! maps to the catalog entry the seed tutorial would answer with.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::Algorithm;
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::claims::{Claims, RawClaims};
+use super::issuers::{IssuerRule, invalid_claims};
 use super::keys::{KeyLookup, SigningKeys};
 use super::token::{self, UnverifiedToken};
 
@@ -18,20 +20,20 @@ pub const SERVICE_UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 /// What a token must say to be accepted, beyond its signature.
 pub struct ClaimRules {
-    /// `iss` must equal one of these.
-    pub issuers: Vec<String>,
+    /// Where tokens may come from.
+    pub issuers: IssuerRule,
     /// `aud` must contain one of these.
     pub audiences: Vec<String>,
     pub leeway: Duration,
 }
 
 pub struct Validator {
-    keys: Box<dyn SigningKeys>,
+    keys: Arc<dyn SigningKeys>,
     rules: ClaimRules,
 }
 
 impl Validator {
-    pub fn new(keys: Box<dyn SigningKeys>, rules: ClaimRules) -> Self {
+    pub fn new(keys: Arc<dyn SigningKeys>, rules: ClaimRules) -> Self {
         Validator { keys, rules }
     }
 
@@ -44,8 +46,9 @@ impl Validator {
         let token = token::split(token).ok_or(ErrorCode::InvalidAuthHeader)?;
         let kid = token.header.kid.as_deref().ok_or(ErrorCode::InvalidHeader)?;
         let key = match self.keys.cached(kid) {
-            KeyLookup::Unknown => self.keys.refresh_for(kid).await,
-            found_or_unavailable => found_or_unavailable,
+            KeyLookup::Found(key) => KeyLookup::Found(key),
+            // An unknown kid may be a rotation not seen yet; no keys may be an outage ending.
+            KeyLookup::Unknown | KeyLookup::Unavailable => self.keys.refresh_for(kid).await,
         };
         let key = match key {
             KeyLookup::Found(key) => key,
@@ -80,9 +83,7 @@ impl Validator {
             return Err(invalid_claims("The token is not yet valid (iat)"));
         }
         let issuer = raw.iss.clone().ok_or_else(|| invalid_claims("Token is missing the \"iss\" claim"))?;
-        if !self.rules.issuers.contains(&issuer) {
-            return Err(invalid_claims("Invalid issuer"));
-        }
+        self.rules.issuers.check(&raw, &issuer)?;
         let audiences = raw.aud.as_deref().ok_or_else(|| invalid_claims("Token is missing the \"aud\" claim"))?;
         if !audiences.iter().any(|aud| self.rules.audiences.contains(aud)) {
             return Err(invalid_claims("Invalid audience"));
@@ -104,10 +105,6 @@ fn check_header(token: &UnverifiedToken<'_>) -> Result<(), AppError> {
         return Err(invalid_claims("Unsupported critical header parameter"));
     }
     Ok(())
-}
-
-fn invalid_claims(debug: &'static str) -> AppError {
-    AppError::new(ErrorCode::InvalidClaims).with_debug(debug)
 }
 
 fn now() -> i64 {

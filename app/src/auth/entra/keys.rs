@@ -1,0 +1,203 @@
+//! Entra ID signing keys, cached by kid. Requests read the current set without waiting;
+//! refreshes run one at a time (single flight), hourly in the background, and on demand
+//! for an unknown kid at most once per `min_refresh`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use futures_util::future::LocalBoxFuture;
+use jsonwebtoken::DecodingKey;
+use vaultgate_config::settings::check_upstream_url;
+
+use super::discovery::{OpenIdConfiguration, discovery_url};
+use super::jwks::parse_jwks;
+use crate::auth::issuers::{SharedIssuer, TENANT_PLACEHOLDER};
+use crate::auth::keys::{KeyLookup, KeysStatus, SigningKeys};
+use crate::upstream;
+
+/// Retries while no key set has ever loaded: 1 s, doubling, at most this.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Where the keys come from and how often to look.
+#[derive(Debug, Clone)]
+pub struct KeySourceSettings {
+    pub authority_host: String,
+    pub tenant_id: String,
+    /// `JWT_URL`: skips the discovery document's `jwks_uri`.
+    pub jwks_url: Option<String>,
+    /// `ISSUER` set: discovery is needed only for `jwks_uri`.
+    pub issuer_configured: bool,
+    pub refresh_every: Duration,
+    pub min_refresh: Duration,
+    pub timeout: Duration,
+}
+
+struct KeySet {
+    keys: HashMap<String, Arc<DecodingKey>>,
+    fetched_at: Instant,
+}
+
+pub struct EntraKeys {
+    settings: KeySourceSettings,
+    current: RwLock<Option<Arc<KeySet>>>,
+    issuer: SharedIssuer,
+    /// Held while one refresh runs; waiting on it is the single flight.
+    gate: tokio::sync::Mutex<()>,
+    in_flight: AtomicBool,
+    last_on_demand: Mutex<Option<Instant>>,
+    fetches: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl EntraKeys {
+    pub fn new(settings: KeySourceSettings, issuer: SharedIssuer) -> Self {
+        EntraKeys {
+            settings,
+            current: RwLock::new(None),
+            issuer,
+            gate: tokio::sync::Mutex::new(()),
+            in_flight: AtomicBool::new(false),
+            last_on_demand: Mutex::new(None),
+            fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        }
+    }
+
+    /// JWKS fetches attempted and failed so far (for metrics and tests).
+    pub fn fetch_counts(&self) -> (u64, u64) {
+        (self.fetches.load(Ordering::Relaxed), self.failures.load(Ordering::Relaxed))
+    }
+
+    fn snapshot(&self) -> Option<Arc<KeySet>> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// One refresh, after any running one (single flight). Failures keep the last good set.
+    pub async fn refresh(&self) -> Result<usize, String> {
+        let _turn = self.gate.lock().await;
+        self.refresh_holding_gate().await
+    }
+
+    async fn refresh_holding_gate(&self) -> Result<usize, String> {
+        self.in_flight.store(true, Ordering::SeqCst);
+        let result = self.fetch().await;
+        self.in_flight.store(false, Ordering::SeqCst);
+        match result {
+            Ok(keys) => {
+                let count = keys.len();
+                let keys = keys.into_iter().map(|(kid, key)| (kid, Arc::new(key))).collect();
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Arc::new(KeySet { keys, fetched_at: Instant::now() }));
+                log::info!("loaded {count} Entra ID signing keys");
+                Ok(count)
+            }
+            Err(reason) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                if self.snapshot().is_some() {
+                    log::warn!("signing key refresh failed, keeping the last good set: {reason}");
+                } else {
+                    log::warn!(
+                        "signing keys could not be loaded; protected routes answer 503 until they are: {reason}"
+                    );
+                }
+                Err(reason)
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, String> {
+        let settings = &self.settings;
+        let needs_discovery = settings.jwks_url.is_none() || !settings.issuer_configured;
+        let mut jwks_url = settings.jwks_url.clone();
+        if needs_discovery {
+            let url = discovery_url(&settings.authority_host, &settings.tenant_id);
+            let config: OpenIdConfiguration =
+                upstream::get_json(&url, settings.timeout).await.map_err(|e| format!("discovery: {e}"))?;
+            let template = config.issuer.replace(&settings.tenant_id, TENANT_PLACEHOLDER);
+            if !template.contains(TENANT_PLACEHOLDER) {
+                return Err(format!("discovery: the issuer {:?} does not name the tenant", config.issuer));
+            }
+            self.issuer.set(&template);
+            if jwks_url.is_none() {
+                jwks_url =
+                    Some(check_upstream_url("jwks_uri", &config.jwks_uri).map_err(|e| format!("discovery: {e}"))?);
+            }
+        }
+        let jwks_url = jwks_url.ok_or("no JWKS URL")?;
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let body: serde_json::Value =
+            upstream::get_json(&jwks_url, settings.timeout).await.map_err(|e| format!("JWKS: {e}"))?;
+        parse_jwks(&body).map_err(|e| format!("JWKS {jwks_url}: {e}"))
+    }
+
+    /// True when an on-demand refresh ran within `min_refresh` (and so another may not).
+    fn on_demand_recently(&self) -> bool {
+        let last = self.last_on_demand.lock().unwrap_or_else(|p| p.into_inner());
+        last.is_some_and(|at| at.elapsed() < self.settings.min_refresh)
+    }
+
+    async fn refresh_on_demand(&self, kid: &str) -> KeyLookup {
+        // No refresh running and one ran recently: answer at once, without queueing.
+        if !self.in_flight.load(Ordering::SeqCst) && self.on_demand_recently() {
+            return self.cached(kid);
+        }
+        let _turn = self.gate.lock().await;
+        // The refresh this request waited for may have brought the kid.
+        if let found @ KeyLookup::Found(_) = self.cached(kid) {
+            return found;
+        }
+        if self.on_demand_recently() {
+            return self.cached(kid);
+        }
+        *self.last_on_demand.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        let _ = self.refresh_holding_gate().await;
+        self.cached(kid)
+    }
+
+    /// Keeps the keys fresh: every `refresh_every` (±10%), and with backoff while none loaded.
+    pub async fn keep_fresh(self: Arc<Self>) {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let wait = if self.snapshot().is_some() {
+                backoff = Duration::from_secs(1);
+                jittered(self.settings.refresh_every)
+            } else {
+                let wait = backoff;
+                backoff = (backoff * 2).min(MAX_RETRY_BACKOFF);
+                wait
+            };
+            actix_web::rt::time::sleep(wait).await;
+            let _ = self.refresh().await;
+        }
+    }
+}
+
+impl SigningKeys for EntraKeys {
+    fn cached(&self, kid: &str) -> KeyLookup {
+        match self.snapshot() {
+            None => KeyLookup::Unavailable,
+            Some(set) => set.keys.get(kid).map_or(KeyLookup::Unknown, |key| KeyLookup::Found(key.clone())),
+        }
+    }
+
+    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup> {
+        Box::pin(self.refresh_on_demand(kid))
+    }
+
+    fn status(&self) -> KeysStatus {
+        match self.snapshot() {
+            None => KeysStatus { loaded: 0, age_secs: None },
+            Some(set) => KeysStatus { loaded: set.keys.len(), age_secs: Some(set.fetched_at.elapsed().as_secs()) },
+        }
+    }
+}
+
+/// `interval` ± 10%, so a fleet of replicas does not refresh in step.
+fn jittered(interval: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let _ = aws_lc_rs::rand::fill(&mut byte);
+    let fraction = 0.9 + 0.2 * f64::from(byte[0]) / 255.0;
+    interval.mul_f64(fraction)
+}

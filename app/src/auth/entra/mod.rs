@@ -1,0 +1,10 @@
+//! Microsoft Entra ID: OpenID discovery, the JWKS document, and the signing-key cache that
+//! keeps them fresh.
+
+mod discovery;
+mod jwks;
+mod keys;
+
+pub use discovery::{OpenIdConfiguration, discovery_url};
+pub use jwks::parse_jwks;
+pub use keys::{EntraKeys, KeySourceSettings};

@@ -1,0 +1,85 @@
+//! Which issuers and tenants a token may come from.
+
+use std::sync::{Arc, RwLock};
+
+use vaultgate_config::{AppError, ErrorCode};
+
+use super::claims::RawClaims;
+
+/// The Microsoft-account (consumer) tenant: never accepted unless configured by name.
+pub const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+/// Where `{tenantid}` stands in an issuer template (as in Entra's own JWKS and discovery).
+pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
+const V1_ISSUER_TEMPLATE: &str = "https://sts.windows.net/{tenantid}/";
+
+/// An issuer template learnt from discovery, shared by the key source (which writes it)
+/// and the validator (which reads it).
+#[derive(Clone)]
+pub struct SharedIssuer(Arc<RwLock<Arc<str>>>);
+
+impl SharedIssuer {
+    pub fn new(template: &str) -> Self {
+        SharedIssuer(Arc::new(RwLock::new(Arc::from(template))))
+    }
+
+    pub fn get(&self) -> Arc<str> {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn set(&self, template: &str) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::from(template);
+    }
+}
+
+pub enum IssuerRule {
+    /// `iss` must equal one of these (local mode).
+    Exact(Vec<String>),
+    /// Entra ID's rules: the tenant, then the issuer form that matches the token version.
+    Entra(EntraIssuers),
+}
+
+pub struct EntraIssuers {
+    /// Lowercase GUID.
+    pub tenant_id: String,
+    /// Lowercase GUIDs of further tenants accepted (multi-tenant apps).
+    pub allowed_tenants: Vec<String>,
+    /// `ISSUER`: when set, `iss` must equal it instead of the v1/v2 forms.
+    pub issuer_override: Option<String>,
+    /// The v2 issuer with `{tenantid}` in place of the tenant, from discovery.
+    pub v2_template: SharedIssuer,
+}
+
+impl IssuerRule {
+    pub(crate) fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), AppError> {
+        match self {
+            IssuerRule::Exact(accepted) if accepted.iter().any(|a| a == iss) => Ok(()),
+            IssuerRule::Exact(_) => Err(invalid_claims("Invalid issuer")),
+            IssuerRule::Entra(entra) => entra.check(raw, iss),
+        }
+    }
+}
+
+impl EntraIssuers {
+    fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), AppError> {
+        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or_else(|| invalid_claims("Invalid tenant"))?;
+        // The consumer tenant passes only when named, like any other tenant.
+        let allowed = tid == self.tenant_id || self.allowed_tenants.contains(&tid);
+        if !allowed {
+            return Err(invalid_claims("Invalid tenant"));
+        }
+        if let Some(issuer) = &self.issuer_override {
+            return if iss == issuer { Ok(()) } else { Err(invalid_claims("Invalid issuer")) };
+        }
+        // `iss` must be the form its `ver` promises, for the token's own tenant.
+        let expected = match raw.ver.as_deref() {
+            Some("1.0") => V1_ISSUER_TEMPLATE.replace(TENANT_PLACEHOLDER, &tid),
+            Some("2.0") => self.v2_template.get().replace(TENANT_PLACEHOLDER, &tid),
+            _ => return Err(invalid_claims("Invalid token version")),
+        };
+        if iss.eq_ignore_ascii_case(&expected) { Ok(()) } else { Err(invalid_claims("Invalid issuer")) }
+    }
+}
+
+pub(crate) fn invalid_claims(debug: &'static str) -> AppError {
+    AppError::new(ErrorCode::InvalidClaims).with_debug(debug)
+}

@@ -109,3 +109,21 @@ fn unknown_arguments_print_usage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
 }
+
+#[test]
+fn bad_azure_configuration_names_every_variable_and_exits_before_binding() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path())
+        .env("TENANT_ID", "contoso.onmicrosoft.com")
+        .env("AUTHORITY_HOST", "http://login.example.com")
+        .env("PORT", "7071")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(lines[0].starts_with("vaultgate: configuration: TENANT_ID: must be a GUID"), "{stderr}");
+    assert!(lines[1].starts_with("vaultgate: configuration: AD_SERVER_APP_ID: required"), "{stderr}");
+    assert!(lines[2].starts_with("vaultgate: configuration: AUTHORITY_HOST: must start with https://"), "{stderr}");
+}

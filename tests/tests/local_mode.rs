@@ -352,3 +352,25 @@ async fn error_bodies_never_echo_the_token() {
         assert!(!answer.headers.iter().any(|(_, v)| v.as_bytes().windows(token.len()).any(|w| w == token.as_bytes())));
     }
 }
+
+#[actix_web::test]
+async fn an_oversized_authorization_header_is_refused_before_parsing() {
+    let app = TestApp::spawn().await;
+    let huge = format!("Bearer {}", "a".repeat(17 * 1024));
+    let answer = get(&app, "/vault/demo", Some(huge.as_bytes())).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.json(), error("InvalidAuthorizationHeaderFormat", "Authorization header must be Bearer token"));
+}
+
+#[actix_web::test]
+async fn two_authorization_headers_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = tokens::valid(shared_key(), &["GetSecret"]);
+    let request = client()
+        .get(app.url("/vault/demo"))
+        .append_header((AUTHORIZATION, format!("Bearer {token}")))
+        .append_header((AUTHORIZATION, "Bearer other"));
+    let answer = send(request).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.json(), error("InvalidAuthorizationHeaderFormat", "Authorization header must be Bearer token"));
+}

@@ -6,9 +6,11 @@ extern crate self as vaultgate;
 
 pub mod auth;
 pub mod cli;
+pub mod credential;
 pub mod crypto;
 pub mod routes;
 pub mod secrets;
+pub mod single_flight;
 pub mod startup;
 pub mod telemetry;
 pub mod upstream;

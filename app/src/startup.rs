@@ -15,7 +15,10 @@ use crate::auth::issuers::{EntraIssuers, IssuerRule, SharedIssuer, TENANT_PLACEH
 use crate::auth::{ClaimRules, Validator};
 use crate::routes::{self, fallback};
 use crate::secrets::SecretStore;
+use crate::secrets::cache::SecretCache;
 use crate::secrets::dir::DirStore;
+use crate::secrets::keyvault::KeyVaultStore;
+use crate::secrets::policy::ExposurePolicy;
 
 /// Why the server could not start: one line per problem, for the operator.
 #[derive(Debug, derive_more::Display, derive_more::Error)]
@@ -50,6 +53,7 @@ impl Application {
         let validator = web::Data::new(build_validator(&settings).await?);
         let store: Arc<dyn SecretStore> = build_store(&settings)?;
         let store = web::Data::from(store);
+        let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
 
         let listener = TcpListener::bind((settings.bind, settings.port))
             .map_err(|e| StartupError::new(format!("cannot listen on {}:{}: {e}", settings.bind, settings.port)))?;
@@ -60,6 +64,7 @@ impl Application {
                 .wrap(access_log())
                 .app_data(validator.clone())
                 .app_data(store.clone())
+                .app_data(policy.clone())
                 .app_data(web::PathConfig::default().error_handler(fallback::path_error))
                 .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
                 .configure(routes::configure)
@@ -147,14 +152,16 @@ async fn entra_validator(azure: &AzureSettings, settings: &Settings) -> Validato
 }
 
 fn build_store(settings: &Settings) -> Result<Arc<dyn SecretStore>, StartupError> {
-    match &settings.secrets {
+    let store: Arc<dyn SecretStore> = match &settings.secrets {
         SecretSource::Dir(dir) => {
             let store = DirStore::open(dir).map_err(|e| StartupError::new(e.to_string()))?;
             log::info!("secrets are read from the folder {}", store.root().display());
-            Ok(Arc::new(store))
+            Arc::new(store)
         }
-        SecretSource::KeyVault(_) => {
-            Err(StartupError::new("KEY_VAULT_URL is set, but the Key Vault store is not built yet: use SECRETS_DIR"))
+        SecretSource::KeyVault(key_vault) => {
+            log::info!("secrets are read from {} as {}", key_vault.url, key_vault.credential.describe());
+            Arc::new(KeyVaultStore::new(key_vault, settings.upstream_timeout))
         }
-    }
+    };
+    Ok(Arc::new(SecretCache::new(store, settings.secret_cache.clone())))
 }

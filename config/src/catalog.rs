@@ -96,5 +96,7 @@ catalog! {
     InvalidRequest => "invalid_request", "InvalidRequest", "The request could not be parsed.", 400, None, CodeAndDescription;
     RouteNotFound => "route_not_found", "RouteNotFound", "The requested route does not exist.", 404, None, CodeAndDescription;
     MethodNotAllowed => "method_not_allowed", "MethodNotAllowed", "The requested method is not allowed on this route.", 405, None, CodeAndDescription;
+    SecretDisabled => "secret_disabled", "SecretDisabled", "Requested secret is disabled or not valid at this time.", 403, None, CodeAndDescription;
+    VaultThrottled => "vault_throttled", "AzureKeyVaultThrottled", "Azure Key Vault is throttling requests; try again later.", 503, None, CodeAndDescription;
     AuthorizationServiceUnavailable => "authorization_service_unavailable", "AuthorizationServiceUnavailable", "Signing keys are not available yet; try again later.", 503, None, CodeAndDescription;
 }

@@ -4,6 +4,7 @@
 pub mod app_error;
 pub mod catalog;
 pub mod challenge;
+pub mod secrets_settings;
 pub mod settings;
 
 pub use app_error::AppError;

@@ -8,6 +8,11 @@ use std::time::Duration;
 
 use actix_web::http::Uri;
 
+use crate::secrets_settings::{
+    ExposureSettings, KeyVaultSettings, SecretCacheSettings, exposure_settings, key_vault_settings,
+    secret_cache_settings,
+};
+
 /// Where the Functions host tells a custom handler to listen; it wins over `PORT`.
 pub const FUNCTIONS_PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
 /// The Functions host's local port, kept as the default.
@@ -34,6 +39,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// The longest any call to Entra ID or Key Vault may take, connection included.
     pub upstream_timeout: Duration,
+    pub secret_cache: SecretCacheSettings,
+    pub exposure: ExposureSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +76,8 @@ pub struct AzureSettings {
 pub enum SecretSource {
     /// A folder with one file per secret (`SECRETS_DIR`).
     Dir(PathBuf),
-    /// `KEY_VAULT_URL`, without a trailing slash.
-    KeyVault(String),
+    /// `KEY_VAULT_URL` and the credential that reads it.
+    KeyVault(KeyVaultSettings),
 }
 
 /// All configuration problems found, one line each.
@@ -144,13 +151,13 @@ impl Settings {
         };
 
         let secrets = match (var("KEY_VAULT_URL"), var("SECRETS_DIR")) {
-            (Some(url), _) => match check_upstream_url("KEY_VAULT_URL", &url) {
-                Ok(url) => SecretSource::KeyVault(url),
-                Err(problem) => {
-                    problems.push(problem);
-                    SecretSource::KeyVault(url)
-                }
-            },
+            (Some(url), _) => {
+                let authority_host = match &mode {
+                    Mode::Azure(azure) => azure.authority_host.clone(),
+                    Mode::Local { .. } => DEFAULT_AUTHORITY_HOST.to_owned(),
+                };
+                SecretSource::KeyVault(key_vault_settings(url, &authority_host, &var, &mut problems))
+            }
             (None, Some(dir)) => SecretSource::Dir(PathBuf::from(dir)),
             (None, None) if local => SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR)),
             (None, None) => {
@@ -172,8 +179,11 @@ impl Settings {
         let upstream_timeout =
             seconds(&var, "UPSTREAM_TIMEOUT_SECS", DEFAULT_UPSTREAM_TIMEOUT_SECS, 1..=120, &mut problems);
 
+        let secret_cache = secret_cache_settings(&var, &mut problems);
+        let exposure = exposure_settings(&var, &mut problems);
+
         if problems.is_empty() {
-            Ok(Settings { mode, bind, port, token_leeway, secrets, workers, upstream_timeout })
+            Ok(Settings { mode, bind, port, token_leeway, secrets, workers, upstream_timeout, secret_cache, exposure })
         } else {
             Err(SettingsError { problems })
         }
@@ -237,7 +247,7 @@ fn azure_settings(
 }
 
 /// A whole number of seconds within `range`, or `default` when unset.
-fn seconds(
+pub(crate) fn seconds(
     var: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: u64,

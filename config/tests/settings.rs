@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use vaultgate_config::secrets_settings::{CredentialSource, Redacted};
 use vaultgate_config::settings::{AzureSettings, SecretSource};
 use vaultgate_config::{Mode, Settings};
 
@@ -69,7 +70,12 @@ fn azure_mode_reads_the_seeds_names() {
         })
     );
     assert_eq!(s.bind.to_string(), "0.0.0.0");
-    assert_eq!(s.secrets, SecretSource::KeyVault("https://myvault.vault.azure.net".into()));
+    let SecretSource::KeyVault(key_vault) = s.secrets else { panic!("a Key Vault source") };
+    assert_eq!(key_vault.url, "https://myvault.vault.azure.net");
+    assert_eq!(
+        key_vault.credential,
+        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: None }
+    );
 }
 
 #[test]
@@ -128,4 +134,72 @@ fn allowed_tenants_must_be_guids() {
     ])
     .unwrap_err();
     assert_eq!(problems, ["ALLOWED_TENANTS: each entry must be a tenant GUID, got \"common\""]);
+}
+
+fn credential(vars: &[(&str, &str)]) -> CredentialSource {
+    let mut all =
+        vec![("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("KEY_VAULT_URL", "https://kv.vault.azure.net")];
+    all.extend_from_slice(vars);
+    match settings(&all).unwrap().secrets {
+        SecretSource::KeyVault(key_vault) => key_vault.credential,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn credentials_are_picked_in_the_azure_sdks_order() {
+    let secret = [("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", "s")];
+    let workload = [("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")];
+    let app_service = [("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token"), ("IDENTITY_HEADER", "h")];
+    let everything: Vec<_> = secret.iter().chain(&workload).chain(&app_service).copied().collect();
+    assert!(
+        matches!(credential(&everything), CredentialSource::ClientSecret { ref secret, .. } if *secret == Redacted("s".into()))
+    );
+    let workload_and_more: Vec<_> = [("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t")]
+        .iter()
+        .chain(&workload)
+        .chain(&app_service)
+        .copied()
+        .collect();
+    assert!(matches!(credential(&workload_and_more), CredentialSource::WorkloadIdentity { .. }));
+    let mut with_client: Vec<_> = app_service.to_vec();
+    with_client.push(("AZURE_CLIENT_ID", "user-assigned"));
+    assert_eq!(
+        credential(&with_client),
+        CredentialSource::AppServiceManagedIdentity {
+            endpoint: "http://localhost:42356/msi/token".into(),
+            header: Redacted("h".into()),
+            client_id: Some("user-assigned".into())
+        }
+    );
+    assert_eq!(
+        credential(&[("AZURE_CLIENT_ID", "vm-identity")]),
+        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: Some("vm-identity".into()) }
+    );
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let source = credential(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", "hunter2")]);
+    assert!(!format!("{source:?}").contains("hunter2"));
+}
+
+#[test]
+fn exposure_settings_parse_patterns_and_roles() {
+    let s = settings(&[("EXPOSED_SECRETS", "db-*, api-key"), ("SECRET_ROLES", "db-*=DbReader,*=GetSecret")]).unwrap();
+    assert_eq!(s.exposure.exposed, Some(vec!["db-*".to_owned(), "api-key".to_owned()]));
+    assert_eq!(
+        s.exposure.roles,
+        vec![("db-*".to_owned(), "DbReader".to_owned()), ("*".to_owned(), "GetSecret".to_owned())]
+    );
+    let problems = settings(&[("EXPOSED_SECRETS", "../x"), ("SECRET_ROLES", "db-*")]).unwrap_err();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+}
+
+#[test]
+fn cache_defaults() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.secret_cache.ttl, Duration::from_secs(300));
+    assert_eq!(s.secret_cache.max_stale, Duration::from_secs(3600));
+    assert_eq!(s.secret_cache.negative_ttl, Duration::from_secs(30));
 }

@@ -5,6 +5,9 @@ pub mod health;
 pub mod vault;
 
 use actix_web::web;
+use vaultgate_config::AppError;
+
+use crate::secrets::{SecretName, StoreError};
 
 /// Registers every route. Each resource answers GET and HEAD; other methods get a JSON 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,4 +27,14 @@ where
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(fallback::method_not_allowed))
+}
+
+/// The caller's answer for a store failure; the cause goes to the log only.
+pub fn store_error(name: &SecretName, error: StoreError) -> AppError {
+    match &error {
+        StoreError::Failed(cause) => log::warn!("secret {name}: {cause}"),
+        StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
+        StoreError::NotFound | StoreError::Disabled(_) => {}
+    }
+    error.into()
 }

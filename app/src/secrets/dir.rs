@@ -85,7 +85,13 @@ fn read_secret(root: &Path, name: &SecretName, version: Option<&SecretVersion>) 
         return Err(StoreError::NotFound);
     }
     let value = String::from_utf8(bytes).map_err(|_| StoreError::Failed(format!("{name}: not UTF-8 text")))?;
-    Ok(Secret { name: name.to_string(), value: SecretValue::new(value), version: current, content_type: None })
+    Ok(Secret {
+        name: name.to_string(),
+        value: SecretValue::new(value),
+        version: current,
+        content_type: None,
+        expires_at: None,
+    })
 }
 
 /// A folder has no versions, so a secret's version is derived from its content: the first

@@ -1,7 +1,11 @@
 //! Where secrets come from: the `SecretStore` trait and its implementations.
 
+pub mod audit;
+pub mod cache;
 pub mod dir;
+pub mod keyvault;
 mod name;
+pub mod policy;
 
 use std::fmt;
 
@@ -39,6 +43,9 @@ pub struct Secret {
     pub version: String,
     #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// The secret's own `exp` attribute (seconds since the epoch): caches keep it no longer.
+    #[serde(skip)]
+    pub expires_at: Option<i64>,
 }
 
 /// Why a store could not answer. The text is for logs (it never holds a secret value).
@@ -46,6 +53,12 @@ pub struct Secret {
 pub enum StoreError {
     #[display("secret not found")]
     NotFound,
+    /// Disabled, expired or not yet valid; the text says which (and goes to the caller).
+    #[display("secret not served: {_0}")]
+    Disabled(&'static str),
+    /// Key Vault kept throttling past the retry budget.
+    #[display("secret store throttled; retry after {retry_after_secs}s")]
+    Throttled { retry_after_secs: u64 },
     #[display("secret store failed: {_0}")]
     Failed(String),
 }
@@ -54,6 +67,10 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ErrorCode::SecretNotFound.into(),
+            StoreError::Disabled(reason) => AppError::new(ErrorCode::SecretDisabled).with_debug(reason),
+            StoreError::Throttled { retry_after_secs } => {
+                AppError::new(ErrorCode::VaultThrottled).with_retry_after(retry_after_secs)
+            }
             StoreError::Failed(_) => ErrorCode::VaultError.into(),
         }
     }

@@ -1,0 +1,35 @@
+//! The Entra token endpoint (`POST {authority}/{tenant}/oauth2/v2.0/token`), client
+//! credentials flow with a client secret or a federated assertion (workload identity).
+
+use std::time::Duration;
+
+use super::{AccessToken, answer};
+use crate::upstream::{self, Body};
+
+pub enum Proof<'a> {
+    Secret(&'a str),
+    /// A federated token (the Kubernetes service account token).
+    Assertion(&'a str),
+}
+
+pub async fn fetch(
+    authority_host: &str,
+    tenant: &str,
+    client_id: &str,
+    proof: Proof<'_>,
+    scope: &str,
+    timeout: Duration,
+) -> Result<AccessToken, String> {
+    let url = format!("{authority_host}/{tenant}/oauth2/v2.0/token");
+    let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id), ("scope", scope)];
+    match proof {
+        Proof::Secret(secret) => form.push(("client_secret", secret)),
+        Proof::Assertion(assertion) => {
+            form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+            form.push(("client_assertion", assertion));
+        }
+    }
+    let request = upstream::client().post(&url).insert_header(("Accept", "application/json"));
+    let answer = upstream::send(request, Body::Form(&form), timeout).await.map_err(|e| e.to_string())?;
+    answer::read(&answer, &url)
+}

@@ -1,0 +1,94 @@
+//! Key Vault's secret bundle (`GET /secrets/{name}/{version}`), read into a `Secret`.
+//! Key Vault still answers 200 for secrets outside their `nbf`..`exp` window: they are
+//! refused here.
+
+use serde::Deserialize;
+
+use crate::secrets::{Secret, SecretName, SecretValue, StoreError};
+
+#[derive(Deserialize)]
+struct Bundle {
+    value: String,
+    id: String,
+    #[serde(rename = "contentType")]
+    content_type: Option<String>,
+    #[serde(default)]
+    attributes: Attributes,
+}
+
+#[derive(Deserialize, Default)]
+struct Attributes {
+    enabled: Option<bool>,
+    nbf: Option<i64>,
+    exp: Option<i64>,
+}
+
+/// Parses a 200 body. Errors never quote the body (it holds the secret).
+pub fn read(body: &[u8], name: &SecretName, now: i64) -> Result<Secret, StoreError> {
+    let bundle: Bundle = serde_json::from_slice(body).map_err(|e| {
+        StoreError::Failed(format!("Key Vault answered an unexpected secret shape ({:?})", e.classify()))
+    })?;
+    let attributes = &bundle.attributes;
+    if attributes.enabled == Some(false) {
+        return Err(StoreError::Disabled("Secret is disabled"));
+    }
+    if attributes.exp.is_some_and(|exp| exp <= now) {
+        return Err(StoreError::Disabled("Secret has expired"));
+    }
+    if attributes.nbf.is_some_and(|nbf| nbf > now) {
+        return Err(StoreError::Disabled("Secret is not yet valid"));
+    }
+    // `https://{vault}/secrets/{name}/{version}`
+    let version = bundle.id.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+    Ok(Secret {
+        name: name.to_string(),
+        value: SecretValue::new(bundle.value),
+        version,
+        content_type: bundle.content_type,
+        expires_at: attributes.exp,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WIRE: &str = r#"{
+      "value": "SECRET_VALUE",
+      "id": "https://myvault.vault.azure.net/secrets/db-password/41cce6796d81438f9dad0d96bf85d50d",
+      "contentType": "text/plain",
+      "attributes": {"enabled": true, "nbf": 1668124800, "exp": 1899660800, "created": 1668124872,
+                     "updated": 1668124872, "recoveryLevel": "CustomizedRecoverable+Purgeable", "recoverableDays": 7},
+      "tags": {"owner": "payments"}
+    }"#;
+    const NOW: i64 = 1_795_870_000;
+
+    fn name() -> SecretName {
+        SecretName::parse("db-password").unwrap()
+    }
+
+    #[test]
+    fn reads_the_wire_sample() {
+        let secret = read(WIRE.as_bytes(), &name(), NOW).unwrap();
+        assert_eq!(secret.value.expose(), "SECRET_VALUE");
+        assert_eq!(secret.version, "41cce6796d81438f9dad0d96bf85d50d");
+        assert_eq!(secret.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(secret.expires_at, Some(1_899_660_800));
+    }
+
+    #[test]
+    fn secrets_outside_their_window_are_refused() {
+        let disabled = WIRE.replace(r#""enabled": true"#, r#""enabled": false"#);
+        assert_eq!(read(disabled.as_bytes(), &name(), NOW), Err(StoreError::Disabled("Secret is disabled")));
+        assert_eq!(read(WIRE.as_bytes(), &name(), 1_899_660_800), Err(StoreError::Disabled("Secret has expired")));
+        assert_eq!(read(WIRE.as_bytes(), &name(), 1_668_124_000), Err(StoreError::Disabled("Secret is not yet valid")));
+    }
+
+    #[test]
+    fn parse_errors_never_quote_the_body() {
+        let error = read(br#"{"value": 12345678, "id": "x"}"#, &name(), NOW).unwrap_err();
+        assert!(!error.to_string().contains("12345678"), "{error}");
+        let error = read(br#"{"value": "hunter2""#, &name(), NOW).unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+}

@@ -1,0 +1,170 @@
+//! Secrets from Azure Key Vault, read the way the Azure SDKs read them: a bearer token from
+//! vaultgate's credential, the challenge flow on 401, and retries with backoff on 429/503.
+
+mod bundle;
+mod challenge;
+mod retry;
+
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+use vaultgate_config::secrets_settings::KeyVaultSettings;
+
+use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
+use crate::credential::{TokenCache, TokenRequest};
+use crate::upstream::{self, Body};
+
+/// The Key Vault REST API version vaultgate speaks.
+pub const API_VERSION: &str = "2025-07-01";
+
+pub struct KeyVaultStore {
+    /// `https://<name>.vault.azure.net`
+    url: String,
+    host: String,
+    tokens: TokenCache,
+    /// What the last challenge asked for; the default scope until one is seen.
+    token_request: RwLock<TokenRequest>,
+    timeout: Duration,
+    retry_budget: Duration,
+}
+
+impl KeyVaultStore {
+    pub fn new(settings: &KeyVaultSettings, timeout: Duration) -> Self {
+        let host = settings.url.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default();
+        KeyVaultStore {
+            url: settings.url.clone(),
+            host: host.to_owned(),
+            tokens: TokenCache::new(settings.credential.clone(), timeout),
+            token_request: RwLock::new(TokenRequest::key_vault()),
+            timeout,
+            retry_budget: settings.retry_budget,
+        }
+    }
+
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    fn current_request(&self) -> TokenRequest {
+        self.token_request.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn read(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Secret, StoreError> {
+        let url = format!(
+            "{}/secrets/{}/{}?api-version={API_VERSION}",
+            self.url,
+            name.as_str(),
+            version.map_or("", SecretVersion::as_str)
+        );
+        let started = Instant::now();
+        let mut throttled = 0u32;
+        let mut challenged = false;
+        loop {
+            let request = self.current_request();
+            let token =
+                self.tokens.token(&request).await.map_err(|e| StoreError::Failed(format!("credential: {e}")))?;
+            let call = upstream::client()
+                .get(&url)
+                .insert_header(("Authorization", format!("Bearer {}", token.secret())))
+                .insert_header(("Accept", "application/json"));
+            let answer = upstream::send(call, Body::Empty, self.timeout)
+                .await
+                .map_err(|e| StoreError::Failed(format!("Key Vault: {e}")))?;
+            match answer.status {
+                200 => return bundle::read(&answer.body, name, unix_now()),
+                404 => return Err(StoreError::NotFound),
+                401 if !challenged => {
+                    challenged = true;
+                    self.tokens.forget(&request);
+                    self.answer_challenge(&answer.headers)?;
+                }
+                401 => return Err(StoreError::Failed("Key Vault refused a fresh token (401)".into())),
+                403 => return Err(forbidden(&answer.body)),
+                429 | 503 => {
+                    let wait = retry::delay(&answer.headers, throttled);
+                    if started.elapsed() + wait > self.retry_budget {
+                        log::warn!("Key Vault kept throttling ({}) past the retry budget", answer.status);
+                        return Err(StoreError::Throttled {
+                            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                        });
+                    }
+                    throttled += 1;
+                    actix_web::rt::time::sleep(wait).await;
+                }
+                status => {
+                    return Err(StoreError::Failed(format!("Key Vault answered {status}{}", error_code(&answer.body))));
+                }
+            }
+        }
+    }
+
+    /// Takes the tenant and scope from a 401's challenge, for the one retry that follows.
+    fn answer_challenge(&self, headers: &actix_web::http::header::HeaderMap) -> Result<(), StoreError> {
+        let header = headers.get("WWW-Authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let request = challenge::token_request(header, &self.host)
+            .ok_or_else(|| StoreError::Failed("Key Vault answered 401 without a usable challenge".into()))?;
+        *self.token_request.write().unwrap_or_else(|p| p.into_inner()) = request;
+        Ok(())
+    }
+}
+
+impl SecretStore for KeyVaultStore {
+    fn get<'a>(
+        &'a self,
+        name: &'a SecretName,
+        version: Option<&'a SecretVersion>,
+    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+        Box::pin(self.read(name, version))
+    }
+
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.tokens.token(&self.current_request()).await.map(|_| ()) })
+    }
+
+    fn kind(&self) -> &'static str {
+        "key-vault"
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: Option<String>,
+    innererror: Option<Box<ErrorDetail>>,
+}
+
+/// 403: a disabled secret is the caller's answer; anything else (RBAC, firewall, access
+/// policy) is vaultgate's own misconfiguration, answered as a 502.
+fn forbidden(body: &[u8]) -> StoreError {
+    let codes = error_codes(body);
+    if codes.iter().any(|c| c == "SecretDisabled") {
+        return StoreError::Disabled("Secret is disabled");
+    }
+    StoreError::Failed(format!("Key Vault refused access (403 {})", codes.join("/")))
+}
+
+fn error_codes(body: &[u8]) -> Vec<String> {
+    let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) else { return Vec::new() };
+    let mut codes = Vec::new();
+    let mut detail = Some(&parsed.error);
+    while let Some(current) = detail {
+        codes.extend(current.code.clone());
+        detail = current.innererror.as_deref();
+    }
+    codes
+}
+
+fn error_code(body: &[u8]) -> String {
+    let codes = error_codes(body);
+    if codes.is_empty() { String::new() } else { format!(" {}", codes.join("/")) }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

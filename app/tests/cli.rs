@@ -123,7 +123,7 @@ fn bad_azure_configuration_names_every_variable_and_exits_before_binding() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{stderr}");
-    assert!(lines[0].starts_with("vaultgate: configuration: TENANT_ID: must be a GUID"), "{stderr}");
-    assert!(lines[1].starts_with("vaultgate: configuration: AD_SERVER_APP_ID: required"), "{stderr}");
-    assert!(lines[2].starts_with("vaultgate: configuration: AUTHORITY_HOST: must start with https://"), "{stderr}");
+    assert!(lines[0].starts_with("vaultgate: configuration: AUTHORITY_HOST: must start with https://"), "{stderr}");
+    assert!(lines[1].starts_with("vaultgate: configuration: TENANT_ID: must be a GUID"), "{stderr}");
+    assert!(lines[2].starts_with("vaultgate: configuration: AD_SERVER_APP_ID: required"), "{stderr}");
 }

@@ -104,11 +104,12 @@ impl Settings {
         let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let mut problems = Vec::new();
 
+        let authority_host = authority_host(&var, &mut problems);
         let mode = match var("TENANT_ID") {
             None => Mode::Local {
                 dev_key_dir: PathBuf::from(var("DEV_KEY_DIR").unwrap_or_else(|| DEFAULT_DEV_KEY_DIR.into())),
             },
-            Some(tenant_id) => Mode::Azure(azure_settings(tenant_id, &var, &mut problems)),
+            Some(tenant_id) => Mode::Azure(azure_settings(tenant_id, authority_host.clone(), &var, &mut problems)),
         };
         let local = matches!(mode, Mode::Local { .. });
 
@@ -151,13 +152,7 @@ impl Settings {
         };
 
         let secrets = match (var("KEY_VAULT_URL"), var("SECRETS_DIR")) {
-            (Some(url), _) => {
-                let authority_host = match &mode {
-                    Mode::Azure(azure) => azure.authority_host.clone(),
-                    Mode::Local { .. } => DEFAULT_AUTHORITY_HOST.to_owned(),
-                };
-                SecretSource::KeyVault(key_vault_settings(url, &authority_host, &var, &mut problems))
-            }
+            (Some(url), _) => SecretSource::KeyVault(key_vault_settings(url, &authority_host, &var, &mut problems)),
             (None, Some(dir)) => SecretSource::Dir(PathBuf::from(dir)),
             (None, None) if local => SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR)),
             (None, None) => {
@@ -194,8 +189,23 @@ impl Settings {
     }
 }
 
+/// `AUTHORITY_HOST`, else the Azure SDKs' `AZURE_AUTHORITY_HOST`, without a trailing slash.
+fn authority_host(var: &impl Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> String {
+    var("AUTHORITY_HOST")
+        .map(|v| ("AUTHORITY_HOST", v))
+        .or_else(|| var("AZURE_AUTHORITY_HOST").map(|v| ("AZURE_AUTHORITY_HOST", v)))
+        .map(|(name, value)| {
+            check_upstream_url(name, &value).unwrap_or_else(|p| {
+                problems.push(p);
+                value
+            })
+        })
+        .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into())
+}
+
 fn azure_settings(
     tenant_id: String,
+    authority_host: String,
     var: &impl Fn(&str) -> Option<String>,
     problems: &mut Vec<String>,
 ) -> AzureSettings {
@@ -206,16 +216,6 @@ fn azure_settings(
         problems.push("AD_SERVER_APP_ID: required in Azure mode (the API's Application (client) ID)".into());
         String::new()
     });
-    let authority_host = var("AUTHORITY_HOST")
-        .map(|v| ("AUTHORITY_HOST", v))
-        .or_else(|| var("AZURE_AUTHORITY_HOST").map(|v| ("AZURE_AUTHORITY_HOST", v)))
-        .map(|(name, value)| {
-            check_upstream_url(name, &value).unwrap_or_else(|p| {
-                problems.push(p);
-                value
-            })
-        })
-        .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into());
     let jwks_url = var("JWT_URL").map(|value| {
         check_upstream_url("JWT_URL", &value).unwrap_or_else(|p| {
             problems.push(p);

@@ -88,7 +88,7 @@ fn azure_mode_reports_every_problem_at_once() {
     ])
     .unwrap_err();
     let names: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
-    assert_eq!(names, ["TENANT_ID", "AD_SERVER_APP_ID", "AUTHORITY_HOST", "PORT", "KEY_VAULT_URL"], "{problems:?}");
+    assert_eq!(names, ["AUTHORITY_HOST", "TENANT_ID", "AD_SERVER_APP_ID", "PORT", "KEY_VAULT_URL"], "{problems:?}");
 }
 
 #[test]

@@ -3,7 +3,10 @@
 
 pub mod app;
 pub mod fake_entra;
+pub mod fake_identity;
+pub mod fake_keyvault;
 pub mod http;
+pub mod logs;
 pub mod recorder;
 pub mod tokens;
 

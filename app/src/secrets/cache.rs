@@ -265,6 +265,55 @@ mod tests {
         assert_eq!(cache.get(&name("s"), None).await, Err(StoreError::Failed("down".into())));
     }
 
+    /// A store whose answers wait for a signal, counting calls.
+    struct Gated {
+        open: tokio::sync::watch::Receiver<bool>,
+        calls: AtomicU64,
+    }
+
+    impl SecretStore for Gated {
+        fn get<'a>(
+            &'a self,
+            _: &'a SecretName,
+            _: Option<&'a SecretVersion>,
+        ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let mut open = self.open.clone();
+            Box::pin(async move {
+                let _ = open.wait_for(|o| *o).await;
+                Ok(secret("gated", None))
+            })
+        }
+        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+            Box::pin(std::future::ready(Ok(())))
+        }
+        fn kind(&self) -> &'static str {
+            "gated"
+        }
+    }
+
+    #[actix_web::test]
+    async fn concurrent_misses_share_one_read_even_without_a_ttl() {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
+        let settings = SecretCacheSettings {
+            ttl: Duration::ZERO,
+            max_stale: Duration::ZERO,
+            negative_ttl: Duration::ZERO,
+            max_entries: 10,
+        };
+        let cache = SecretCache::new(store.clone(), settings);
+        let secret_name = name("s");
+        let reads = futures_util::future::join_all((0..50).map(|_| cache.get(&secret_name, None)));
+        let opener = async {
+            open.send(true).unwrap();
+        };
+        let (answers, ()) = futures_util::future::join(reads, opener).await;
+        assert!(answers.iter().all(|a| a.as_ref().unwrap().value.expose() == "gated"));
+        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.stats().misses.load(Ordering::SeqCst), 50);
+    }
+
     #[actix_web::test]
     async fn the_cache_is_bounded() {
         let answers = (0..5).map(|i| Ok(secret(&i.to_string(), None))).collect();

@@ -1,0 +1,161 @@
+//! Fake Azure token endpoints on loopback, answering in the shapes of `wire/`: App Service
+//! managed identity (`IDENTITY_ENDPOINT`), VM IMDS, and the Entra token endpoint (client
+//! secret or federated assertion). Every token issued is recorded with its resource, so the
+//! fake Key Vault can check what it is shown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+use crate::tokens::now;
+
+const WIRE_APP_SERVICE: &str = include_str!("../wire/managed-identity-app-service.json");
+const WIRE_IMDS: &str = include_str!("../wire/managed-identity-imds.json");
+const WIRE_TOKEN_ENDPOINT: &str = include_str!("../wire/token-endpoint-client-credentials.json");
+
+/// The `IDENTITY_HEADER` secret the fake App Service endpoint expects.
+pub const IDENTITY_HEADER: &str = "fake-identity-header-7f3a";
+/// The client secret the fake token endpoint expects.
+pub const CLIENT_SECRET: &str = "fake-client-secret-91c2";
+
+#[derive(Default)]
+pub struct Issued {
+    /// token → the resource it was issued for (`https://vault.azure.net`, ...).
+    pub tokens: HashMap<String, String>,
+    /// Client assertions seen by the token endpoint, in order.
+    pub assertions: Vec<String>,
+    /// Tenants named in token endpoint URLs, in order.
+    pub tenants: Vec<String>,
+}
+
+struct State {
+    issued: Arc<Mutex<Issued>>,
+    requests: AtomicUsize,
+    lifetime_secs: Mutex<u64>,
+}
+
+pub struct FakeIdentity {
+    pub base_url: String,
+    state: Arc<State>,
+}
+
+impl FakeIdentity {
+    pub fn start() -> FakeIdentity {
+        let state = Arc::new(State {
+            issued: Arc::new(Mutex::new(Issued::default())),
+            requests: AtomicUsize::new(0),
+            lifetime_secs: Mutex::new(3600),
+        });
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/msi/token", web::get().to(app_service))
+                .route("/metadata/identity/oauth2/token", web::get().to(imds))
+                .route("/{tenant}/oauth2/v2.0/token", web::post().to(token_endpoint))
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("a free loopback port");
+        let base_url = format!("http://{}", server.addrs()[0]);
+        actix_web::rt::spawn(server.run());
+        FakeIdentity { base_url, state }
+    }
+
+    /// Tokens requested so far (all endpoints).
+    pub fn token_requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
+    }
+
+    pub fn issued(&self) -> Arc<Mutex<Issued>> {
+        self.state.issued.clone()
+    }
+
+    /// Every token issued so far.
+    pub fn tokens(&self) -> Vec<String> {
+        self.state.issued.lock().unwrap().tokens.keys().cloned().collect()
+    }
+
+    /// How long issued tokens live (short lives force vaultgate to fetch anew).
+    pub fn token_lifetime(&self, seconds: u64) {
+        *self.state.lifetime_secs.lock().unwrap() = seconds;
+    }
+}
+
+impl State {
+    fn issue(&self, resource: &str) -> (String, u64) {
+        let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = format!("eyJ0eXAiOiJKV1Qi.fake-access-token-{n}-{}", now());
+        self.issued.lock().unwrap().tokens.insert(token.clone(), resource.to_owned());
+        (token, *self.lifetime_secs.lock().unwrap())
+    }
+}
+
+fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+    web::Query::<HashMap<String, String>>::from_query(req.query_string()).ok()?.get(name).cloned()
+}
+
+async fn app_service(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let header_ok = req.headers().get("X-IDENTITY-HEADER").is_some_and(|v| v == IDENTITY_HEADER);
+    let (Some("2019-08-01"), Some(resource), true) =
+        (query_param(&req, "api-version").as_deref(), query_param(&req, "resource"), header_ok)
+    else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
+    };
+    let (token, lifetime) = state.issue(&resource);
+    let mut answer: Value = serde_json::from_str(WIRE_APP_SERVICE).unwrap();
+    answer["access_token"] = token.into();
+    answer["expires_on"] = (now() as u64 + lifetime).to_string().into();
+    answer["resource"] = resource.into();
+    HttpResponse::Ok().json(answer)
+}
+
+async fn imds(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let metadata = req.headers().get("Metadata").is_some_and(|v| v == "true");
+    let (Some("2018-02-01"), Some(resource), true) =
+        (query_param(&req, "api-version").as_deref(), query_param(&req, "resource"), metadata)
+    else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
+    };
+    let (token, lifetime) = state.issue(&resource);
+    let mut answer: Value = serde_json::from_str(WIRE_IMDS).unwrap();
+    answer["access_token"] = token.into();
+    answer["expires_in"] = lifetime.to_string().into();
+    answer["expires_on"] = (now() as u64 + lifetime).to_string().into();
+    answer["not_before"] = now().to_string().into();
+    answer["resource"] = resource.into();
+    HttpResponse::Ok().json(answer)
+}
+
+async fn token_endpoint(
+    tenant: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+    state: web::Data<State>,
+) -> HttpResponse {
+    let field = |name: &str| form.get(name).map(String::as_str);
+    let proof_ok = match (field("client_secret"), field("client_assertion_type"), field("client_assertion")) {
+        (Some(CLIENT_SECRET), None, None) => true,
+        (None, Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), Some(assertion)) => {
+            state.issued.lock().unwrap().assertions.push(assertion.to_owned());
+            true
+        }
+        _ => false,
+    };
+    let scope = field("scope").unwrap_or_default();
+    if field("grant_type") != Some("client_credentials") || field("client_id").is_none() || !proof_ok {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
+    }
+    let Some(resource) = scope.strip_suffix("/.default") else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_scope"}));
+    };
+    state.issued.lock().unwrap().tenants.push(tenant.into_inner());
+    let (token, lifetime) = state.issue(resource);
+    let mut answer: Value = serde_json::from_str(WIRE_TOKEN_ENDPOINT).unwrap();
+    answer["access_token"] = token.into();
+    answer["expires_in"] = lifetime.into();
+    answer["ext_expires_in"] = lifetime.into();
+    HttpResponse::Ok().json(answer)
+}

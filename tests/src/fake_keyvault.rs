@@ -1,0 +1,252 @@
+//! A fake Azure Key Vault on loopback: `GET /secrets/{name}/{version}` in the shapes of
+//! `wire/`, the 401 challenge for tokens not issued for it, request counts, and faults on
+//! demand (429, 503, 500, 403, 401, bad JSON, stalls).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::fake_identity::Issued;
+use crate::tokens::now;
+
+const WIRE_200: &str = include_str!("../wire/keyvault-get-secret-200.json");
+const WIRE_404: &str = include_str!("../wire/keyvault-404-secret-not-found.json");
+const WIRE_403_DISABLED: &str = include_str!("../wire/keyvault-403-secret-disabled.json");
+const WIRE_403_RBAC: &str = include_str!("../wire/keyvault-403-forbidden-by-rbac.json");
+const WIRE_429: &str = include_str!("../wire/keyvault-429-throttled.http");
+const WIRE_401: &str = include_str!("../wire/keyvault-401-challenge.http");
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/// One version of a secret.
+#[derive(Debug, Clone)]
+pub struct FakeSecret {
+    pub version: String,
+    pub value: String,
+    pub content_type: Option<String>,
+    pub enabled: bool,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+}
+
+impl FakeSecret {
+    pub fn new(version: &str, value: &str) -> Self {
+        FakeSecret {
+            version: version.into(),
+            value: value.into(),
+            content_type: Some("text/plain".into()),
+            enabled: true,
+            nbf: Some(now() - 3600),
+            exp: Some(now() + 86_400),
+        }
+    }
+}
+
+/// What the next request gets instead of its answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with these headers (e.g. `("retry-after-ms", "20")`).
+    Throttled(Vec<(&'static str, String)>),
+    /// 503 with these headers.
+    Unavailable(Vec<(&'static str, String)>),
+    ServerError,
+    ForbiddenByRbac,
+    /// 401 with the challenge, even for a good token.
+    Unauthorized,
+    BadJson,
+    /// Never answers.
+    Stall,
+}
+
+struct State {
+    origin: String,
+    /// What resource a token must have been issued for; `None` accepts the public cloud's.
+    resource: String,
+    issued: Arc<Mutex<Issued>>,
+    secrets: Mutex<HashMap<String, Vec<FakeSecret>>>,
+    faults: Mutex<VecDeque<Fault>>,
+    gets: AtomicUsize,
+    challenged: AtomicUsize,
+    gets_by_name: Mutex<HashMap<String, usize>>,
+    /// Secret GETs being answered right now, and a gate that holds them when closed.
+    held: watch::Sender<usize>,
+    gate: watch::Sender<bool>,
+}
+
+pub struct FakeKeyVault {
+    pub url: String,
+    state: Arc<State>,
+}
+
+impl FakeKeyVault {
+    /// A vault that accepts tokens `issued` for its own origin (so the first request with a
+    /// default-scope token meets the challenge flow), or for `https://vault.azure.net`
+    /// when `accept_public_cloud_tokens`.
+    pub fn start(issued: Arc<Mutex<Issued>>, accept_public_cloud_tokens: bool) -> FakeKeyVault {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let resource = if accept_public_cloud_tokens { "https://vault.azure.net".to_owned() } else { origin.clone() };
+        let state = Arc::new(State {
+            origin: origin.clone(),
+            resource,
+            issued,
+            secrets: Mutex::new(HashMap::new()),
+            faults: Mutex::new(VecDeque::new()),
+            gets: AtomicUsize::new(0),
+            challenged: AtomicUsize::new(0),
+            gets_by_name: Mutex::new(HashMap::new()),
+            held: watch::channel(0).0,
+            gate: watch::channel(true).0,
+        });
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/secrets/{name}/", web::get().to(get_secret))
+                .route("/secrets/{name}/{version}", web::get().to(get_secret))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("the fake Key Vault listens")
+        .run();
+        actix_web::rt::spawn(server);
+        FakeKeyVault { url: origin, state }
+    }
+
+    pub fn put(&self, name: &str, secret: FakeSecret) {
+        self.state.secrets.lock().unwrap().entry(name.to_owned()).or_default().push(secret);
+    }
+
+    pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.state.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Secret GETs received (challenged ones included).
+    pub fn gets(&self) -> usize {
+        self.state.gets.load(Ordering::SeqCst)
+    }
+
+    pub fn gets_of(&self, name: &str) -> usize {
+        self.state.gets_by_name.lock().unwrap().get(name).copied().unwrap_or(0)
+    }
+
+    /// Requests answered with the 401 challenge.
+    pub fn challenges(&self) -> usize {
+        self.state.challenged.load(Ordering::SeqCst)
+    }
+
+    /// Holds secret answers until `release` (to make callers overlap).
+    pub fn hold(&self) {
+        self.state.gate.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.state.gate.send_replace(true);
+    }
+
+    /// Waits until `count` answers are being held.
+    pub async fn holding(&self, count: usize) {
+        let mut held = self.state.held.subscribe();
+        let wait = held.wait_for(|n| *n >= count);
+        actix_web::rt::time::timeout(std::time::Duration::from_secs(10), wait)
+            .await
+            .expect("requests reached the fake Key Vault in time")
+            .expect("the fake is alive");
+    }
+}
+
+/// Status line, headers and body of a recorded `.http` sample.
+fn recorded(sample: &str) -> (u16, Vec<(String, String)>, String) {
+    let (head, body) = sample.split_once("\n\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers = lines.filter_map(|l| l.split_once(": ")).map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+    (status, headers, body.trim().to_owned())
+}
+
+fn answer_recorded(sample: &str, extra: &[(&'static str, String)], replace: &[(&str, &str)]) -> HttpResponse {
+    let (status, headers, body) = recorded(sample);
+    let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    for (name, value) in headers {
+        let value = replace.iter().fold(value, |v, (from, to)| v.replace(from, to));
+        response.insert_header((name, value));
+    }
+    for (name, value) in extra {
+        response.insert_header((*name, value.clone()));
+    }
+    response.body(body)
+}
+
+fn challenge(state: &State) -> HttpResponse {
+    state.challenged.fetch_add(1, Ordering::SeqCst);
+    answer_recorded(WIRE_401, &[], &[("https://vault.azure.net", &state.resource)])
+}
+
+async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    state.gets.fetch_add(1, Ordering::SeqCst);
+    let name = req.match_info().get("name").unwrap_or_default().to_owned();
+    let version = req.match_info().get("version").map(str::to_owned);
+    *state.gets_by_name.lock().unwrap().entry(name.clone()).or_default() += 1;
+    if !req.query_string().contains("api-version=2025-07-01") {
+        return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
+    }
+    let token =
+        req.headers().get("Authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = token.is_some_and(|t| state.issued.lock().unwrap().tokens.get(t) == Some(&state.resource));
+    if !token_ok {
+        return challenge(&state);
+    }
+
+    state.held.send_modify(|n| *n += 1);
+    let mut gate = state.gate.subscribe();
+    let _ = gate.wait_for(|open| *open).await;
+    state.held.send_modify(|n| *n -= 1);
+
+    let fault = state.faults.lock().unwrap().pop_front();
+    match fault {
+        None => {}
+        Some(Fault::Throttled(headers)) => return answer_recorded(WIRE_429, &headers, &[]),
+        Some(Fault::Unavailable(headers)) => {
+            let mut response = HttpResponse::ServiceUnavailable();
+            for (name, value) in headers {
+                response.insert_header((name, value));
+            }
+            return response.json(json!({"error": {"code": "ServiceUnavailable", "message": "Try again later."}}));
+        }
+        Some(Fault::ServerError) => {
+            return HttpResponse::InternalServerError()
+                .json(json!({"error": {"code": "InternalError", "message": "oops"}}));
+        }
+        Some(Fault::ForbiddenByRbac) => {
+            return HttpResponse::Forbidden().content_type("application/json").body(WIRE_403_RBAC.trim());
+        }
+        Some(Fault::Unauthorized) => return challenge(&state),
+        Some(Fault::BadJson) => return HttpResponse::Ok().content_type("application/json").body("{\"value\": \"trunc"),
+        Some(Fault::Stall) => std::future::pending::<()>().await,
+    }
+
+    let secrets = state.secrets.lock().unwrap();
+    let found = secrets.get(&name).and_then(|versions| match &version {
+        None => versions.last(),
+        Some(v) => versions.iter().find(|s| &s.version == v),
+    });
+    let Some(secret) = found else {
+        return HttpResponse::NotFound()
+            .content_type("application/json")
+            .body(WIRE_404.trim().replace("db-password", &name));
+    };
+    if !secret.enabled {
+        return HttpResponse::Forbidden().content_type("application/json").body(WIRE_403_DISABLED.trim());
+    }
+    let mut bundle: Value = serde_json::from_str(WIRE_200).unwrap();
+    bundle["value"] = secret.value.clone().into();
+    bundle["id"] = format!("{}/secrets/{name}/{}", state.origin, secret.version).into();
+    bundle["contentType"] = secret.content_type.clone().map_or(Value::Null, Value::String);
+    bundle["attributes"]["enabled"] = secret.enabled.into();
+    bundle["attributes"]["nbf"] = secret.nbf.map_or(Value::Null, Value::from);
+    bundle["attributes"]["exp"] = secret.exp.map_or(Value::Null, Value::from);
+    HttpResponse::Ok().json(bundle)
+}

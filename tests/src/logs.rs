@@ -1,0 +1,40 @@
+//! Captures every log line of the test process, so tests can search them for leaks.
+
+use std::sync::{Mutex, OnceLock};
+
+struct Capture {
+    lines: Mutex<Vec<String>>,
+}
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record) {
+        let line = format!("{} {} {}", record.level(), record.target(), record.args());
+        self.lines.lock().unwrap().push(line);
+    }
+
+    fn flush(&self) {}
+}
+
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture: &'static Capture = Box::leak(Box::new(Capture { lines: Mutex::new(Vec::new()) }));
+        log::set_logger(capture).expect("no logger installed before the capture");
+        log::set_max_level(log::LevelFilter::Debug);
+        capture
+    })
+}
+
+/// Starts capturing (call before anything logs).
+pub fn start_capture() {
+    capture();
+}
+
+/// Every line captured so far: `LEVEL target message`.
+pub fn lines() -> Vec<String> {
+    capture().lines.lock().unwrap().clone()
+}

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod credential;
 pub mod crypto;
+pub mod metrics;
 pub mod routes;
 pub mod secrets;
 pub mod single_flight;

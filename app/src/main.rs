@@ -6,7 +6,7 @@ use vaultgate::auth::dev_key::{DevKey, TokenRequest};
 use vaultgate::cli::{self, Command};
 use vaultgate::startup::Application;
 use vaultgate::{Settings, crypto, telemetry};
-use vaultgate_config::Mode;
+use vaultgate_config::{LogFormat, Mode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,11 +17,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let log_format = LogFormat::from_env();
+    if command == Command::Serve {
+        // First, so that in JSON mode every line the server writes is JSON.
+        telemetry::init_logging(log_format);
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
             for problem in &error.problems {
-                eprintln!("vaultgate: configuration: {problem}");
+                match log_format {
+                    LogFormat::Json if command == Command::Serve => log::error!(target: "configuration", "{problem}"),
+                    _ => eprintln!("vaultgate: configuration: {problem}"),
+                }
             }
             return ExitCode::FAILURE;
         }
@@ -57,7 +65,6 @@ fn print_token(settings: &Settings, request: &TokenRequest) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
-    telemetry::init_logging();
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         let url = app.base_url();
@@ -75,7 +82,6 @@ fn serve(settings: Settings) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             log::error!("{error}");
-            eprintln!("vaultgate: {error}");
             ExitCode::FAILURE
         }
     }

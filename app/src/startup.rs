@@ -4,8 +4,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
+use prometheus_client::registry::Registry;
 use vaultgate_config::settings::{AzureSettings, SecretSource};
 use vaultgate_config::{Mode, Settings};
 
@@ -13,6 +14,8 @@ use crate::auth::dev_key::{DevKey, local_validator};
 use crate::auth::entra::{EntraKeys, KeySourceSettings};
 use crate::auth::issuers::{EntraIssuers, IssuerRule, SharedIssuer, TENANT_PLACEHOLDER};
 use crate::auth::{ClaimRules, Validator};
+use crate::metrics::Metrics;
+use crate::routes::health::StoreProbe;
 use crate::routes::{self, fallback};
 use crate::secrets::SecretStore;
 use crate::secrets::cache::SecretCache;
@@ -50,10 +53,14 @@ impl Application {
     /// picks a free port, as tests do).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         crate::crypto::install_providers();
-        let validator = web::Data::new(build_validator(&settings).await?);
-        let store: Arc<dyn SecretStore> = build_store(&settings)?;
-        let store = web::Data::from(store);
+        let mut metrics = Metrics::new();
+        let validator = web::Data::new(build_validator(&settings, &mut metrics.registry).await?);
+        let store = web::Data::from(build_store(&settings, &mut metrics.registry)?);
         let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
+        let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));
+        let http_metrics = web::Data::new(metrics.http.clone());
+        let metrics = web::Data::new(metrics);
+        let metrics_enabled = settings.metrics_enabled;
 
         let listener = TcpListener::bind((settings.bind, settings.port))
             .map_err(|e| StartupError::new(format!("cannot listen on {}:{}: {e}", settings.bind, settings.port)))?;
@@ -61,15 +68,25 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(Condition::new(metrics_enabled, from_fn(crate::metrics::count_requests)))
                 .wrap(access_log())
                 .app_data(validator.clone())
                 .app_data(store.clone())
                 .app_data(policy.clone())
+                .app_data(probe.clone())
+                .app_data(http_metrics.clone())
+                .app_data(metrics.clone())
                 .app_data(web::PathConfig::default().error_handler(fallback::path_error))
                 .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
                 .configure(routes::configure)
+                .configure(|cfg| {
+                    if metrics_enabled {
+                        routes::configure_metrics(cfg);
+                    }
+                })
                 .default_service(web::to(fallback::route_not_found))
         })
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)
         .map_err(|e| StartupError::new(format!("cannot serve: {e}")))?;
         let server = match settings.workers {
@@ -109,20 +126,20 @@ fn display_host(ip: std::net::IpAddr) -> String {
     }
 }
 
-async fn build_validator(settings: &Settings) -> Result<Validator, StartupError> {
+async fn build_validator(settings: &Settings, registry: &mut Registry) -> Result<Validator, StartupError> {
     match &settings.mode {
         Mode::Local { dev_key_dir } => {
             let key = DevKey::load_or_create(dev_key_dir)
                 .map_err(|e| StartupError::new(format!("development signing key in {}: {e}", dev_key_dir.display())))?;
             Ok(local_validator(&key, settings.token_leeway))
         }
-        Mode::Azure(azure) => Ok(entra_validator(azure, settings).await),
+        Mode::Azure(azure) => Ok(entra_validator(azure, settings, registry).await),
     }
 }
 
 /// Entra ID mode: keys are fetched now (a failure is logged, and protected routes answer
 /// 503 until they load), then kept fresh in the background.
-async fn entra_validator(azure: &AzureSettings, settings: &Settings) -> Validator {
+async fn entra_validator(azure: &AzureSettings, settings: &Settings, registry: &mut Registry) -> Validator {
     let v2_template = SharedIssuer::new(&format!("{}/{TENANT_PLACEHOLDER}/v2.0", azure.authority_host));
     let source = KeySourceSettings {
         authority_host: azure.authority_host.clone(),
@@ -134,6 +151,7 @@ async fn entra_validator(azure: &AzureSettings, settings: &Settings) -> Validato
         timeout: settings.upstream_timeout,
     };
     let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
+    keys.register(registry);
     let _ = keys.refresh().await;
     actix_web::rt::spawn(keys.clone().keep_fresh());
     let audiences =
@@ -151,7 +169,7 @@ async fn entra_validator(azure: &AzureSettings, settings: &Settings) -> Validato
     Validator::new(keys, rules)
 }
 
-fn build_store(settings: &Settings) -> Result<Arc<dyn SecretStore>, StartupError> {
+fn build_store(settings: &Settings, registry: &mut Registry) -> Result<Arc<dyn SecretStore>, StartupError> {
     let store: Arc<dyn SecretStore> = match &settings.secrets {
         SecretSource::Dir(dir) => {
             let store = DirStore::open(dir).map_err(|e| StartupError::new(e.to_string()))?;
@@ -160,8 +178,12 @@ fn build_store(settings: &Settings) -> Result<Arc<dyn SecretStore>, StartupError
         }
         SecretSource::KeyVault(key_vault) => {
             log::info!("secrets are read from {} as {}", key_vault.url, key_vault.credential.describe());
-            Arc::new(KeyVaultStore::new(key_vault, settings.upstream_timeout))
+            let store = KeyVaultStore::new(key_vault, settings.upstream_timeout);
+            store.register(registry);
+            Arc::new(store)
         }
     };
-    Ok(Arc::new(SecretCache::new(store, settings.secret_cache.clone())))
+    let cache = SecretCache::new(store, settings.secret_cache.clone());
+    cache.register(registry);
+    Ok(Arc::new(cache))
 }

@@ -9,4 +9,4 @@ pub mod settings;
 
 pub use app_error::AppError;
 pub use catalog::{BodyShape, Challenge, ErrorCode};
-pub use settings::{Mode, Settings, SettingsError};
+pub use settings::{LogFormat, Mode, Settings, SettingsError};

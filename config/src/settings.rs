@@ -41,6 +41,30 @@ pub struct Settings {
     pub upstream_timeout: Duration,
     pub secret_cache: SecretCacheSettings,
     pub exposure: ExposureSettings,
+    /// `HEALTH_PROBE_INTERVAL_SECS`: `/health` probes the secret store at most this often.
+    pub health_probe_interval: Duration,
+    /// `METRICS=off` removes `/metrics`.
+    pub metrics_enabled: bool,
+    /// `SHUTDOWN_TIMEOUT`: how long in-flight requests may finish after SIGTERM/SIGINT.
+    pub shutdown_timeout: Duration,
+    /// `LOG_FORMAT=json`: one JSON object per log line.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// Reads `LOG_FORMAT` (anything but `json` is text; `Settings` reports bad values).
+    pub fn from_env() -> LogFormat {
+        match std::env::var("LOG_FORMAT") {
+            Ok(value) if value.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,9 +200,41 @@ impl Settings {
 
         let secret_cache = secret_cache_settings(&var, &mut problems);
         let exposure = exposure_settings(&var, &mut problems);
+        let health_probe_interval = seconds(&var, "HEALTH_PROBE_INTERVAL_SECS", 30, 0..=3_600, &mut problems);
+        let shutdown_timeout = seconds(&var, "SHUTDOWN_TIMEOUT", 10, 0..=300, &mut problems);
+        let metrics_enabled = match var("METRICS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                problems.push(format!("METRICS: must be on or off, got {other:?}"));
+                true
+            }
+        };
+        let log_format = match var("LOG_FORMAT").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                problems.push(format!("LOG_FORMAT: must be text or json, got {other:?}"));
+                LogFormat::Text
+            }
+        };
 
         if problems.is_empty() {
-            Ok(Settings { mode, bind, port, token_leeway, secrets, workers, upstream_timeout, secret_cache, exposure })
+            Ok(Settings {
+                mode,
+                bind,
+                port,
+                token_leeway,
+                secrets,
+                workers,
+                upstream_timeout,
+                secret_cache,
+                exposure,
+                health_probe_interval,
+                metrics_enabled,
+                shutdown_timeout,
+                log_format,
+            })
         } else {
             Err(SettingsError { problems })
         }

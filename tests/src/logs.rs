@@ -12,7 +12,8 @@ impl log::Log for Capture {
     }
 
     fn log(&self, record: &log::Record) {
-        let line = format!("{} {} {}", record.level(), record.target(), record.args());
+        let mut line = format!("{} {} {}", record.level(), record.target(), record.args());
+        let _ = record.key_values().visit(&mut Fields(&mut line));
         self.lines.lock().unwrap().push(line);
     }
 
@@ -37,4 +38,14 @@ pub fn start_capture() {
 /// Every line captured so far: `LEVEL target message`.
 pub fn lines() -> Vec<String> {
     capture().lines.lock().unwrap().clone()
+}
+
+/// Appends ` key=value` for each structured field.
+struct Fields<'a>(&'a mut String);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for Fields<'_> {
+    fn visit_pair(&mut self, key: log::kv::Key<'kvs>, value: log::kv::Value<'kvs>) -> Result<(), log::kv::Error> {
+        self.0.push_str(&format!(" {key}={value}"));
+        Ok(())
+    }
 }

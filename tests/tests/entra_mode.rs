@@ -76,7 +76,7 @@ async fn v1_and_v2_app_tokens_read_secrets() {
     assert_eq!(read_demo(&app, &entra_token(key_b(), 2)).await.status, 200);
     let health = send(client().get(app.url("/health"))).await;
     assert_eq!(health.status, 200);
-    assert_eq!(health.json()["keys"]["loaded"], 2);
+    assert_eq!(health.json()["components"]["signing_keys"]["loaded"], 2);
     assert_eq!(fake.discovery_fetches(), 1);
     assert_eq!(fake.jwks_fetches(), 1);
 }

@@ -12,9 +12,15 @@ use crate::secrets::{SecretName, StoreError};
 /// Registers every route. Each resource answers GET and HEAD; other methods get a JSON 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_and_head("/health", health::health))
+        .service(get_and_head("/health/live", health::live))
         .service(get_and_head("/vault", vault::secret_by_query))
         .service(get_and_head("/vault/{name}", vault::secret_by_name))
         .service(get_and_head("/vault/{name}/{version}", vault::secret_by_version));
+}
+
+/// `/metrics`, when metrics are on.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_and_head("/metrics", crate::metrics::scrape));
 }
 
 fn get_and_head<F, Args>(path: &str, handler: F) -> actix_web::Resource

@@ -1,5 +1,5 @@
 //! One audit line per secret access, under the log target `audit`: who, which secret,
-//! what came of it, how long it took. Never the value, never the token.
+//! what came of it, how long it took, as structured fields. Never the value, never the token.
 
 use std::time::Duration;
 
@@ -21,13 +21,16 @@ pub fn record(
         Ok(secret) => ("ok", secret.version.as_str()),
         Err(error) => (error.code().code(), version.unwrap_or("-")),
     };
-    let field = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
+    // Names and versions come from the URL: escaped, so no caller can forge a log line.
+    let name = name.escape_debug().to_string();
+    let version = version.escape_debug().to_string();
+    let field = |value: &Option<String>| value.as_deref().unwrap_or("-").escape_debug().to_string();
+    let (oid, appid, tid) = (field(&claims.oid), field(&claims.appid), field(&claims.tid));
+    let latency_ms = (latency.as_secs_f64() * 10_000.0).round() / 10.0;
     log::info!(
         target: TARGET,
-        "secret={name:?} version={version:?} outcome={result} oid={} appid={} tid={} latency_ms={:.1}",
-        field(&claims.oid),
-        field(&claims.appid),
-        field(&claims.tid),
-        latency.as_secs_f64() * 1000.0
+        secret = name.as_str(), version = version.as_str(), outcome = result,
+        oid = oid.as_str(), appid = appid.as_str(), tid = tid.as_str(), latency_ms = latency_ms;
+        "secret access"
     );
 }

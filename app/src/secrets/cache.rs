@@ -3,11 +3,12 @@
 //! good value served while the store fails (stale-if-error). Bounded in size.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::LocalBoxFuture;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
 use vaultgate_config::secrets_settings::SecretCacheSettings;
 
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
@@ -35,9 +36,9 @@ struct Entry {
 /// Counts for `/metrics` and tests.
 #[derive(Default)]
 pub struct CacheStats {
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
-    pub stale_served: AtomicU64,
+    pub hits: Counter,
+    pub misses: Counter,
+    pub stale_served: Counter,
 }
 
 pub struct SecretCache {
@@ -63,6 +64,17 @@ impl SecretCache {
         &self.stats
     }
 
+    /// Registers the cache counters for `/metrics`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register("secret_cache_hits", "Secret reads answered from the cache", self.stats.hits.clone());
+        registry.register("secret_cache_misses", "Secret reads that went to the store", self.stats.misses.clone());
+        registry.register(
+            "secret_cache_stale_served",
+            "Cached secrets served because the store failed",
+            self.stats.stale_served.clone(),
+        );
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -79,10 +91,10 @@ impl SecretCache {
     async fn read(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Secret, StoreError> {
         let key = (name.clone(), version.cloned());
         if let Some(answer) = self.fresh(&key, Instant::now()) {
-            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+            self.stats.hits.inc();
             return answer;
         }
-        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        self.stats.misses.inc();
         self.flights.run(&key, || self.fetch(&key)).await
     }
 
@@ -116,7 +128,7 @@ impl SecretCache {
             }
             Err(error) => match self.stale(key, now) {
                 Some((secret, age)) => {
-                    self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                    self.stats.stale_served.inc();
                     log::warn!(
                         "secret {} served from cache ({}s old) while the store fails: {error}",
                         key.0,
@@ -183,6 +195,7 @@ mod tests {
     use super::*;
     use crate::secrets::SecretValue;
     use std::cell::RefCell;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// A store answering from a script, counting calls.
     struct Scripted {
@@ -253,7 +266,7 @@ mod tests {
         cache.get(&name("s"), None).await.unwrap();
         assert_eq!(cache.get(&name("s"), None).await.unwrap().value.expose(), "a");
         assert_eq!(store.calls.load(Ordering::SeqCst), 2);
-        assert_eq!(cache.stats().stale_served.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.stats().stale_served.get(), 1);
     }
 
     #[actix_web::test]
@@ -311,7 +324,7 @@ mod tests {
         let (answers, ()) = futures_util::future::join(reads, opener).await;
         assert!(answers.iter().all(|a| a.as_ref().unwrap().value.expose() == "gated"));
         assert_eq!(store.calls.load(Ordering::SeqCst), 1);
-        assert_eq!(cache.stats().misses.load(Ordering::SeqCst), 50);
+        assert_eq!(cache.stats().misses.get(), 50);
     }
 
     #[actix_web::test]

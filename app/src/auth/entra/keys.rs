@@ -3,12 +3,14 @@
 //! for an unknown kid at most once per `min_refresh`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::DecodingKey;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
 use vaultgate_config::settings::check_upstream_url;
 
 use super::discovery::{OpenIdConfiguration, discovery_url};
@@ -47,8 +49,8 @@ pub struct EntraKeys {
     gate: tokio::sync::Mutex<()>,
     in_flight: AtomicBool,
     last_on_demand: Mutex<Option<Instant>>,
-    fetches: AtomicU64,
-    failures: AtomicU64,
+    fetches: Counter,
+    failures: Counter,
 }
 
 impl EntraKeys {
@@ -60,14 +62,15 @@ impl EntraKeys {
             gate: tokio::sync::Mutex::new(()),
             in_flight: AtomicBool::new(false),
             last_on_demand: Mutex::new(None),
-            fetches: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
+            fetches: Counter::default(),
+            failures: Counter::default(),
         }
     }
 
-    /// JWKS fetches attempted and failed so far (for metrics and tests).
-    pub fn fetch_counts(&self) -> (u64, u64) {
-        (self.fetches.load(Ordering::Relaxed), self.failures.load(Ordering::Relaxed))
+    /// Registers the refresh counters for `/metrics`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register("jwks_fetches", "Signing key (JWKS) fetches attempted", self.fetches.clone());
+        registry.register("jwks_fetch_failures", "Signing key refreshes that failed", self.failures.clone());
     }
 
     fn snapshot(&self) -> Option<Arc<KeySet>> {
@@ -94,7 +97,7 @@ impl EntraKeys {
                 Ok(count)
             }
             Err(reason) => {
-                self.failures.fetch_add(1, Ordering::Relaxed);
+                self.failures.inc();
                 if self.snapshot().is_some() {
                     log::warn!("signing key refresh failed, keeping the last good set: {reason}");
                 } else {
@@ -126,7 +129,7 @@ impl EntraKeys {
             }
         }
         let jwks_url = jwks_url.ok_or("no JWKS URL")?;
-        self.fetches.fetch_add(1, Ordering::Relaxed);
+        self.fetches.inc();
         let body: serde_json::Value =
             upstream::get_json(&jwks_url, settings.timeout).await.map_err(|e| format!("JWKS: {e}"))?;
         parse_jwks(&body).map_err(|e| format!("JWKS {jwks_url}: {e}"))

@@ -14,10 +14,13 @@ use vaultgate_config::secrets_settings::KeyVaultSettings;
 
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
 use crate::credential::{TokenCache, TokenRequest};
+use crate::metrics::{OutcomeLabels, VaultMetrics};
 use crate::upstream::{self, Body};
 
 /// The Key Vault REST API version vaultgate speaks.
 pub const API_VERSION: &str = "2025-07-01";
+/// A name no vault holds: reading it proves reachability and permission.
+pub const PROBE_SECRET: &str = "vaultgate-probe-not-a-secret";
 
 pub struct KeyVaultStore {
     /// `https://<name>.vault.azure.net`
@@ -28,6 +31,7 @@ pub struct KeyVaultStore {
     token_request: RwLock<TokenRequest>,
     timeout: Duration,
     retry_budget: Duration,
+    metrics: VaultMetrics,
 }
 
 impl KeyVaultStore {
@@ -40,7 +44,19 @@ impl KeyVaultStore {
             token_request: RwLock::new(TokenRequest::key_vault()),
             timeout,
             retry_budget: settings.retry_budget,
+            metrics: VaultMetrics::default(),
         }
+    }
+
+    /// Registers the Key Vault call counters and latencies for `/metrics`.
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register("keyvault_calls", "Key Vault calls by outcome", self.metrics.calls.clone());
+        registry.register("keyvault_call_duration_seconds", "Key Vault call latency", self.metrics.latency.clone());
+    }
+
+    fn count(&self, outcome: &'static str, started: Instant) {
+        self.metrics.calls.get_or_create(&OutcomeLabels { outcome }).inc();
+        self.metrics.latency.observe(started.elapsed().as_secs_f64());
     }
 
     pub fn tokens(&self) -> &TokenCache {
@@ -69,9 +85,18 @@ impl KeyVaultStore {
                 .get(&url)
                 .insert_header(("Authorization", format!("Bearer {}", token.secret())))
                 .insert_header(("Accept", "application/json"));
-            let answer = upstream::send(call, Body::Empty, self.timeout)
-                .await
-                .map_err(|e| StoreError::Failed(format!("Key Vault: {e}")))?;
+            let call_started = Instant::now();
+            let answer = match upstream::send(call, Body::Empty, self.timeout).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    self.count(
+                        if matches!(e, upstream::UpstreamError::Timeout { .. }) { "timeout" } else { "unreachable" },
+                        call_started,
+                    );
+                    return Err(StoreError::Failed(format!("Key Vault: {e}")));
+                }
+            };
+            self.count(outcome_label(answer.status), call_started);
             match answer.status {
                 200 => return bundle::read(&answer.body, name, unix_now()),
                 404 => return Err(StoreError::NotFound),
@@ -119,12 +144,32 @@ impl SecretStore for KeyVaultStore {
         Box::pin(self.read(name, version))
     }
 
+    /// Reads a name that does not exist: a 404 proves the vault is reachable and that
+    /// vaultgate may read it; a 403 or a failure says what is wrong.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.tokens.token(&self.current_request()).await.map(|_| ()) })
+        Box::pin(async move {
+            let name = SecretName::parse(PROBE_SECRET).expect("the probe name is valid");
+            match self.read(&name, None).await {
+                Ok(_) | Err(StoreError::NotFound | StoreError::Disabled(_) | StoreError::Throttled { .. }) => Ok(()),
+                Err(StoreError::Failed(cause)) => Err(cause),
+            }
+        })
     }
 
     fn kind(&self) -> &'static str {
         "key-vault"
+    }
+}
+
+fn outcome_label(status: u16) -> &'static str {
+    match status {
+        200 => "ok",
+        404 => "not_found",
+        401 => "unauthorized",
+        403 => "forbidden",
+        429 => "throttled",
+        503 => "unavailable",
+        _ => "error",
     }
 }
 

@@ -1,0 +1,120 @@
+//! Prometheus metrics (`GET /metrics`, text format). Components own their counters; the
+//! registry holds clones, so counting costs an atomic add and nothing is looked up per request.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use vaultgate_config::{AppError, Challenge};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: &'static str,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabels {
+    pub code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+/// Counts and timings of the HTTP layer; the rest are registered from their components.
+#[derive(Default)]
+pub struct HttpMetrics {
+    pub requests: Family<RequestLabels, Counter>,
+    pub auth_failures: Family<CodeLabels, Counter>,
+}
+
+/// Key Vault calls by outcome, and how long they took.
+#[derive(Clone)]
+pub struct VaultMetrics {
+    pub calls: Family<OutcomeLabels, Counter>,
+    pub latency: Histogram,
+}
+
+impl Default for VaultMetrics {
+    fn default() -> Self {
+        let buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+        VaultMetrics { calls: Family::default(), latency: Histogram::new(buckets) }
+    }
+}
+
+/// The registry `/metrics` encodes.
+pub struct Metrics {
+    pub registry: Registry,
+    pub http: Arc<HttpMetrics>,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("vaultgate");
+        let http = Arc::new(HttpMetrics::default());
+        registry.register("http_requests", "HTTP requests by route and status", http.requests.clone());
+        registry.register("auth_failures", "Refused authentications by catalog code", http.auth_failures.clone());
+        Metrics { registry, http }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String does not fail");
+        text
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// `GET /metrics`.
+pub async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.encode())
+}
+
+/// Counts every answer by route and status, and refused authentications by catalog code.
+pub async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let http = req.app_data::<web::Data<Arc<HttpMetrics>>>().map(|m| Arc::clone(m.get_ref()));
+    let response = next.call(req).await?;
+    if let Some(http) = http {
+        let route = route_label(response.request().match_pattern().as_deref());
+        http.requests.get_or_create(&RequestLabels { route, status: response.status().as_u16() }).inc();
+        if let Some(error) = response.response().error().and_then(|e| e.as_error::<AppError>())
+            && (error.code().challenge() != Challenge::None
+                || error.code().key() == "authorization_service_unavailable")
+        {
+            http.auth_failures.get_or_create(&CodeLabels { code: error.code().key() }).inc();
+        }
+    }
+    Ok(response)
+}
+
+/// A fixed set of route labels, so callers cannot grow the label space.
+fn route_label(pattern: Option<&str>) -> &'static str {
+    match pattern {
+        Some("/health") => "/health",
+        Some("/health/live") => "/health/live",
+        Some("/metrics") => "/metrics",
+        Some("/vault") => "/vault",
+        Some("/vault/{name}") => "/vault/{name}",
+        Some("/vault/{name}/{version}") => "/vault/{name}/{version}",
+        Some(_) => "other",
+        None => "unmatched",
+    }
+}

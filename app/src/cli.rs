@@ -7,6 +7,7 @@ usage:
   vaultgate [serve]                     serve (local mode when TENANT_ID is unset)
   vaultgate token [--role R]... [--scope S]... [--ttl SECS]
                                         print a development token (local mode only)
+  vaultgate check [--secret NAME]       prove the configuration: keys, credential, vault
   vaultgate help                        this text
 
 Configuration comes from the environment; see README.md.";
@@ -18,6 +19,7 @@ pub const DEFAULT_TOKEN_TTL_SECS: u64 = 3600;
 pub enum Command {
     Serve,
     Token(TokenRequest),
+    Check { secret: Option<String> },
     Help,
 }
 
@@ -28,6 +30,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "serve" if rest.is_empty() => Ok(Command::Serve),
         "help" | "--help" | "-h" => Ok(Command::Help),
         "token" => parse_token(rest).map(Command::Token),
+        "check" => match rest {
+            [] => Ok(Command::Check { secret: None }),
+            [flag, name] if flag == "--secret" => Ok(Command::Check { secret: Some(name.clone()) }),
+            _ => Err("check takes only --secret NAME".into()),
+        },
         other => Err(format!("unknown command or argument {other:?}")),
     }
 }
@@ -76,5 +83,8 @@ mod tests {
         assert!(parse(&args("token --role")).is_err());
         assert!(parse(&args("token --ttl 0")).is_err());
         assert!(parse(&args("bogus")).is_err());
+        assert_eq!(parse(&args("check")), Ok(Command::Check { secret: None }));
+        assert_eq!(parse(&args("check --secret db")), Ok(Command::Check { secret: Some("db".into()) }));
+        assert!(parse(&args("check --secret")).is_err());
     }
 }

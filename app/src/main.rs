@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         }
         Command::Token(request) => print_token(&settings, &request),
         Command::Serve => serve(settings),
+        Command::Check { secret } => check(&settings, secret.as_deref()),
     }
 }
 
@@ -64,9 +65,16 @@ fn print_token(settings: &Settings, request: &TokenRequest) -> ExitCode {
     }
 }
 
+fn check(settings: &Settings, secret: Option<&str>) -> ExitCode {
+    let passed = actix_web::rt::System::new()
+        .block_on(async { vaultgate::check::run(settings, secret, &mut std::io::stdout()).await });
+    if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
 fn serve(settings: Settings) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
+        app.stop_on_signals().map_err(vaultgate::startup::StartupError::from_io)?;
         let url = app.base_url();
         if app.settings().is_local() {
             log::info!("vaultgate serves in local mode on {url}");

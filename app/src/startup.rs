@@ -87,6 +87,8 @@ impl Application {
                 .default_service(web::to(fallback::route_not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // actix stops at once on SIGINT; `stop_on_signals` makes SIGINT graceful as well.
+        .disable_signals()
         .listen(listener)
         .map_err(|e| StartupError::new(format!("cannot serve: {e}")))?;
         let server = match settings.workers {
@@ -107,6 +109,23 @@ impl Application {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// On SIGTERM or SIGINT: stop accepting, let in-flight requests finish within
+    /// `SHUTDOWN_TIMEOUT`, then return from `run_until_stopped`. For the binary only (a test
+    /// process keeps its own signal handling).
+    pub fn stop_on_signals(&self) -> std::io::Result<()> {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let name = futures_util::future::select(Box::pin(terminate.recv()), Box::pin(interrupt.recv())).await;
+            let name = if matches!(name, futures_util::future::Either::Left(_)) { "SIGTERM" } else { "SIGINT" };
+            log::info!("{name} received: finishing requests in flight, then stopping");
+            handle.stop(true).await;
+        });
+        Ok(())
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -1,20 +1,8 @@
 //! The `vaultgate` binary as a newcomer runs it: `serve` in local mode, `token` beside it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_vaultgate");
-
-/// A command with a clean environment: local mode, the given key and secrets folders.
-fn vaultgate(key_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env_clear()
-        .env("DEV_KEY_DIR", key_dir)
-        .env("SECRETS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../demo-secrets"))
-        .env("RUST_LOG", "info");
-    command
-}
+use common::{Server, vaultgate};
 
 fn mint(key_dir: &std::path::Path, args: &[&str]) -> String {
     let output = vaultgate(key_dir).arg("token").args(args).output().unwrap();
@@ -24,36 +12,13 @@ fn mint(key_dir: &std::path::Path, args: &[&str]) -> String {
     token.trim().to_owned()
 }
 
-/// Kills the server when the test ends, pass or fail.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `vaultgate` on a free port and reads its log until it says where it serves.
-fn serve(key_dir: &std::path::Path) -> (Server, String) {
-    let mut child = vaultgate(key_dir).env("PORT", "0").stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some((_, url)) = line.split_once("vaultgate serves in local mode on ") {
-            return (server, url.trim().to_owned());
-        }
-    }
-    panic!("vaultgate exited without serving");
-}
-
 #[actix_web::test]
 async fn a_token_from_the_cli_reads_the_demo_secret_from_the_served_binary() {
     let key_dir = tempfile::tempdir().unwrap();
     // The token command runs first here, so it generates the key the server then reuses.
     let token = mint(key_dir.path(), &["--role", "GetSecret"]);
-    let (_server, url) = serve(key_dir.path());
+    let server = Server::start(vaultgate(key_dir.path()));
+    let url = server.url.clone();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let client = awc::Client::default();

@@ -55,6 +55,7 @@ impl Application {
         crate::crypto::install_providers();
         let mut metrics = Metrics::new();
         let validator = web::Data::new(build_validator(&settings, &mut metrics.registry).await?);
+        validator.token_cache().register(&mut metrics.registry);
         let store = web::Data::from(build_store(&settings, &mut metrics.registry)?);
         let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
         let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));

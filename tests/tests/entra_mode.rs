@@ -425,3 +425,16 @@ async fn a_stalled_idp_times_out() {
     let answer = read_demo(&app, &entra_token(key_a(), 2)).await;
     assert_eq!(answer.status, 503);
 }
+
+#[actix_web::test]
+async fn a_cached_token_stops_passing_once_its_key_leaves_the_set() {
+    let fake = FakeEntra::start(&[key_a()]);
+    let app = entra_app(&fake, &[]).await;
+    let token_a = entra_token(key_a(), 2);
+    assert_eq!(read_demo(&app, &token_a).await.status, 200);
+    assert_eq!(read_demo(&app, &token_a).await.status, 200, "now from the verified-token cache");
+    // Entra retires key A; a token with the new kid makes vaultgate refresh.
+    fake.rotate_to(&[key_b()]);
+    assert_eq!(read_demo(&app, &entra_token(key_b(), 2)).await.status, 200);
+    assert_refused(&app, &token_a, no_key(), "token of a retired key").await;
+}

@@ -1,7 +1,7 @@
 //! The extractors: `Authorized<R>` (added by `#[protected]`) and `Claims`.
 
 use std::marker::PhantomData;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -14,7 +14,7 @@ use super::{Claims, Validator, bearer};
 /// Proof that the request carries a valid token meeting `R`. `#[protected]` adds it as
 /// the handler's first parameter, so the body runs only for authorised callers.
 pub struct Authorized<R: Requirement> {
-    claims: Rc<Claims>,
+    claims: Arc<Claims>,
     requirement: PhantomData<R>,
 }
 
@@ -49,8 +49,8 @@ impl FromRequest for Claims {
 }
 
 /// Verifies the request's bearer token once per request; later extractors reuse the result.
-pub async fn authenticate(req: &HttpRequest) -> Result<Rc<Claims>, AppError> {
-    if let Some(claims) = req.extensions().get::<Rc<Claims>>() {
+pub async fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AppError> {
+    if let Some(claims) = req.extensions().get::<Arc<Claims>>() {
         return Ok(claims.clone());
     }
     let validator = req.app_data::<web::Data<Validator>>().ok_or_else(|| {
@@ -58,7 +58,12 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Rc<Claims>, AppError> {
         AppError::new(ErrorCode::AuthorizationServiceUnavailable)
     })?;
     let token = bearer::token(req.headers())?;
-    let claims = Rc::new(validator.verify(token).await?);
+    let claims = validator.verify(token).await?;
     req.extensions_mut().insert(claims.clone());
     Ok(claims)
+}
+
+/// The claims `#[protected]` (or an earlier `Claims` extractor) verified for this request.
+pub fn authenticated(req: &HttpRequest) -> Option<Arc<Claims>> {
+    req.extensions().get::<Arc<Claims>>().cloned()
 }

@@ -10,9 +10,10 @@ pub mod issuers;
 pub mod keys;
 mod requirement;
 mod token;
+pub mod token_cache;
 mod validate;
 
 pub use claims::Claims;
-pub use extract::{Authorized, authenticate};
+pub use extract::{Authorized, authenticate, authenticated};
 pub use requirement::{Requirement, Rule};
 pub use validate::{ClaimRules, Validator};

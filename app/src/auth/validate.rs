@@ -11,6 +11,7 @@ use super::claims::{Claims, RawClaims};
 use super::issuers::{IssuerRule, invalid_claims};
 use super::keys::{KeyLookup, SigningKeys};
 use super::token::{self, UnverifiedToken};
+use super::token_cache::{TokenCache, Verdict, digest};
 
 /// The only algorithm accepted, whatever the token's header says (Entra signs with RS256).
 const ALGORITHM: &str = "RS256";
@@ -27,22 +28,81 @@ pub struct ClaimRules {
     pub leeway: Duration,
 }
 
+/// Default bound of the verified-token cache.
+pub const TOKEN_CACHE_CAPACITY: usize = 10_000;
+/// How long a lasting refusal is remembered.
+const REFUSAL_TTL_SECS: i64 = 300;
+
 pub struct Validator {
     keys: Arc<dyn SigningKeys>,
     rules: ClaimRules,
+    cache: TokenCache,
+}
+
+/// Why a token was refused, and whether the same token could pass later (a key rotation,
+/// an outage ending, `nbf` arriving) or never will.
+struct Refusal {
+    error: AppError,
+    lasting: bool,
+}
+
+impl<E: Into<AppError>> From<E> for Refusal {
+    fn from(error: E) -> Self {
+        Refusal { error: error.into(), lasting: true }
+    }
+}
+
+fn for_now(error: impl Into<AppError>) -> Refusal {
+    Refusal { error: error.into(), lasting: false }
 }
 
 impl Validator {
     pub fn new(keys: Arc<dyn SigningKeys>, rules: ClaimRules) -> Self {
-        Validator { keys, rules }
+        Validator { keys, rules, cache: TokenCache::new(TOKEN_CACHE_CAPACITY) }
     }
 
     pub fn keys(&self) -> &dyn SigningKeys {
         self.keys.as_ref()
     }
 
-    /// Verifies `token` and returns its claims, or the catalog's answer.
-    pub async fn verify(&self, token: &str) -> Result<Claims, AppError> {
+    pub fn token_cache(&self) -> &TokenCache {
+        &self.cache
+    }
+
+    /// Verifies `token` and returns its claims, or the catalog's answer. A token seen before
+    /// is answered from the cache, which still enforces `exp` and the signing key's presence.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, AppError> {
+        self.verify_at(token, now()).await
+    }
+
+    /// `verify` as if the clock read `now` (Unix seconds).
+    pub(crate) async fn verify_at(&self, token: &str, now: i64) -> Result<Arc<Claims>, AppError> {
+        let digest = digest(token);
+        match self.cache.get(&digest, now) {
+            Some(Verdict::Valid { claims, kid }) if matches!(self.keys.cached(&kid), KeyLookup::Found(_)) => {
+                return Ok(claims);
+            }
+            Some(Verdict::Refused(error)) => return Err(error),
+            _ => {}
+        }
+        let leeway = self.rules.leeway.as_secs() as i64;
+        match self.verify_in_full(token, now).await {
+            Ok((claims, kid)) => {
+                let claims = Arc::new(claims);
+                let until = claims.expires_at.saturating_add(leeway);
+                self.cache.insert(digest, Verdict::Valid { claims: claims.clone(), kid: Arc::from(kid) }, until);
+                Ok(claims)
+            }
+            Err(Refusal { error, lasting }) => {
+                if lasting {
+                    self.cache.insert(digest, Verdict::Refused(error.clone()), now + REFUSAL_TTL_SECS);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn verify_in_full(&self, token: &str, now: i64) -> Result<(Claims, String), Refusal> {
         let token = token::split(token).ok_or(ErrorCode::InvalidAuthHeader)?;
         let kid = token.header.kid.as_deref().ok_or(ErrorCode::InvalidHeader)?;
         let key = match self.keys.cached(kid) {
@@ -52,10 +112,12 @@ impl Validator {
         };
         let key = match key {
             KeyLookup::Found(key) => key,
-            KeyLookup::Unknown => return Err(ErrorCode::InvalidHeader.into()),
+            KeyLookup::Unknown => return Err(for_now(ErrorCode::InvalidHeader)),
             KeyLookup::Unavailable => {
-                return Err(AppError::new(ErrorCode::AuthorizationServiceUnavailable)
-                    .with_retry_after(SERVICE_UNAVAILABLE_RETRY_SECS));
+                return Err(for_now(
+                    AppError::new(ErrorCode::AuthorizationServiceUnavailable)
+                        .with_retry_after(SERVICE_UNAVAILABLE_RETRY_SECS),
+                ));
             }
         };
         check_header(&token)?;
@@ -63,33 +125,34 @@ impl Validator {
             jsonwebtoken::crypto::verify(token.signature, token.signed_part.as_bytes(), &key, Algorithm::RS256)
                 .unwrap_or(false);
         if !signature_ok {
-            return Err(invalid_claims("Signature verification failed"));
+            return Err(invalid_claims("Signature verification failed").into());
         }
         let raw: RawClaims =
             serde_json::from_slice(&token.payload).map_err(|_| invalid_claims("A claim has an invalid type"))?;
-        self.check_claims(raw, now())
+        let claims = self.check_claims(raw, now)?;
+        Ok((claims, kid.to_owned()))
     }
 
-    fn check_claims(&self, raw: RawClaims, now: i64) -> Result<Claims, AppError> {
+    fn check_claims(&self, raw: RawClaims, now: i64) -> Result<Claims, Refusal> {
         let leeway = self.rules.leeway.as_secs() as i64;
         let exp = raw.exp.ok_or_else(|| invalid_claims("Token is missing the \"exp\" claim"))?;
         if exp.saturating_add(leeway) < now {
             return Err(ErrorCode::TokenExpired.into());
         }
         if raw.nbf.is_some_and(|nbf| nbf.saturating_sub(leeway) > now) {
-            return Err(invalid_claims("The token is not yet valid (nbf)"));
+            return Err(for_now(invalid_claims("The token is not yet valid (nbf)")));
         }
         if raw.iat.is_some_and(|iat| iat.saturating_sub(leeway) > now) {
-            return Err(invalid_claims("The token is not yet valid (iat)"));
+            return Err(for_now(invalid_claims("The token is not yet valid (iat)")));
         }
         let issuer = raw.iss.clone().ok_or_else(|| invalid_claims("Token is missing the \"iss\" claim"))?;
         self.rules.issuers.check(&raw, &issuer)?;
         let audiences = raw.aud.as_deref().ok_or_else(|| invalid_claims("Token is missing the \"aud\" claim"))?;
         if !audiences.iter().any(|aud| self.rules.audiences.contains(aud)) {
-            return Err(invalid_claims("Invalid audience"));
+            return Err(invalid_claims("Invalid audience").into());
         }
         if raw.nonce.is_some() {
-            return Err(invalid_claims("Token has a nonce: not an access token for this API"));
+            return Err(invalid_claims("Token has a nonce: not an access token for this API").into());
         }
         Ok(raw.into_claims(issuer, exp))
     }
@@ -109,4 +172,54 @@ fn check_header(token: &UnverifiedToken<'_>) -> Result<(), AppError> {
 
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::dev_key::{DevKey, local_validator};
+
+    fn key() -> DevKey {
+        crate::crypto::install_providers();
+        let dir = tempfile::tempdir().unwrap();
+        DevKey::load_or_create(dir.path()).unwrap()
+    }
+
+    fn token(key: &DevKey, exp: i64) -> String {
+        let claims = serde_json::json!({
+            "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,
+            "exp": exp, "roles": ["GetSecret"]
+        });
+        key.sign(&claims)
+    }
+
+    #[actix_web::test]
+    async fn a_cached_token_still_expires() {
+        let key = key();
+        let validator = local_validator(&key, Duration::from_secs(60));
+        let token = token(&key, 1_000_000);
+        assert!(validator.verify_at(&token, 999_000).await.is_ok());
+        assert!(validator.verify_at(&token, 1_000_060).await.is_ok(), "within the leeway, from the cache");
+        let late = validator.verify_at(&token, 1_000_061).await.unwrap_err();
+        assert_eq!(late.code(), ErrorCode::TokenExpired);
+    }
+
+    #[actix_web::test]
+    async fn refusals_are_remembered_only_when_they_last() {
+        let key = key();
+        let validator = local_validator(&key, Duration::from_secs(0));
+        let tampered = format!("{}AAAA", token(&key, 2_000_000).trim_end_matches(|c: char| c != '.'));
+        for _ in 0..2 {
+            assert_eq!(validator.verify_at(&tampered, 1_000_000).await.unwrap_err().code(), ErrorCode::InvalidClaims);
+        }
+        assert_eq!(validator.token_cache().len(), 1, "the bad signature is remembered");
+
+        let early = key.sign(&serde_json::json!({
+            "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,
+            "exp": 2_000_000, "nbf": 1_500_000
+        }));
+        assert!(validator.verify_at(&early, 1_000_000).await.is_err());
+        assert_eq!(validator.token_cache().len(), 1, "a not-yet-valid token is not remembered");
+        assert!(validator.verify_at(&early, 1_600_000).await.is_ok(), "and passes once valid");
+    }
 }

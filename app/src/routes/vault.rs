@@ -9,6 +9,7 @@ use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
+use crate::auth::authenticate;
 use crate::protected;
 use crate::secrets::policy::ExposurePolicy;
 use crate::secrets::{Secret, SecretName, SecretStore, SecretVersion, audit};
@@ -26,10 +27,10 @@ pub struct SecretRead<'a> {
 pub async fn secret_by_name(
     req: HttpRequest,
     name: web::Path<String>,
-    caller: Claims,
     store: web::Data<dyn SecretStore>,
     policy: web::Data<ExposurePolicy>,
 ) -> Result<HttpResponse, AppError> {
+    let caller = authenticate(&req).await?;
     let read = SecretRead { store: store.get_ref(), policy: &policy, caller: &caller, path: req.path() };
     read.answer(&name, None).await
 }
@@ -38,11 +39,11 @@ pub async fn secret_by_name(
 pub async fn secret_by_version(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    caller: Claims,
     store: web::Data<dyn SecretStore>,
     policy: web::Data<ExposurePolicy>,
 ) -> Result<HttpResponse, AppError> {
     let (name, version) = path.into_inner();
+    let caller = authenticate(&req).await?;
     let read = SecretRead { store: store.get_ref(), policy: &policy, caller: &caller, path: req.path() };
     read.answer(&name, Some(&version)).await
 }
@@ -52,11 +53,11 @@ pub async fn secret_by_version(
 pub async fn secret_by_query(
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
-    caller: Claims,
     store: web::Data<dyn SecretStore>,
     policy: web::Data<ExposurePolicy>,
 ) -> Result<HttpResponse, AppError> {
     let name = query.get("secret").filter(|name| !name.is_empty()).ok_or(ErrorCode::SecretNameMissing)?;
+    let caller = authenticate(&req).await?;
     let read = SecretRead { store: store.get_ref(), policy: &policy, caller: &caller, path: req.path() };
     read.answer(name, None).await
 }

@@ -1,5 +1,6 @@
 //! The `vaultgate` binary: `serve` (the default) and `token`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use vaultgate::auth::dev_key::{DevKey, TokenRequest};
@@ -39,13 +40,13 @@ fn main() -> ExitCode {
             println!("{}", cli::USAGE);
             ExitCode::SUCCESS
         }
-        Command::Token(request) => print_token(&settings, &request),
+        Command::Token { request, count } => print_tokens(&settings, &request, count),
         Command::Serve => serve(settings),
         Command::Check { secret } => check(&settings, secret.as_deref()),
     }
 }
 
-fn print_token(settings: &Settings, request: &TokenRequest) -> ExitCode {
+fn print_tokens(settings: &Settings, request: &TokenRequest, count: usize) -> ExitCode {
     let Mode::Local { dev_key_dir } = &settings.mode else {
         eprintln!(
             "vaultgate: token mints development tokens for local mode; TENANT_ID is set, so get a real one with: az account get-access-token --resource api://<app id>"
@@ -55,8 +56,14 @@ fn print_token(settings: &Settings, request: &TokenRequest) -> ExitCode {
     crypto::install_providers();
     match DevKey::load_or_create(dev_key_dir) {
         Ok(key) => {
-            println!("{}", key.mint(request));
-            ExitCode::SUCCESS
+            // Each token differs (its own `jti`), so a batch of them exercises full verification.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for _ in 0..count {
+                if writeln!(out, "{}", key.mint(request)).is_err() {
+                    return ExitCode::FAILURE;
+                }
+            }
+            if out.flush().is_err() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
         }
         Err(e) => {
             eprintln!("vaultgate: development signing key in {}: {e}", dev_key_dir.display());

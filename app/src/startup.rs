@@ -10,7 +10,7 @@ use prometheus_client::registry::Registry;
 use vaultgate_config::settings::{AzureSettings, SecretSource};
 use vaultgate_config::{Mode, Settings};
 
-use crate::auth::dev_key::{DevKey, local_validator};
+use crate::auth::dev_key::{DevKey, local_keys, local_rules};
 use crate::auth::entra::{EntraKeys, KeySourceSettings};
 use crate::auth::issuers::{EntraIssuers, IssuerRule, SharedIssuer, TENANT_PLACEHOLDER};
 use crate::auth::{ClaimRules, Validator};
@@ -62,6 +62,7 @@ impl Application {
         let http_metrics = web::Data::new(metrics.http.clone());
         let metrics = web::Data::new(metrics);
         let metrics_enabled = settings.metrics_enabled;
+        let access_log_enabled = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
         let listener = TcpListener::bind((settings.bind, settings.port))
             .map_err(|e| StartupError::new(format!("cannot listen on {}:{}: {e}", settings.bind, settings.port)))?;
@@ -70,7 +71,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(Condition::new(metrics_enabled, from_fn(crate::metrics::count_requests)))
-                .wrap(access_log())
+                // Skipped outright when info lines are filtered out: the access line costs a format.
+                .wrap(Condition::new(access_log_enabled, access_log()))
                 .app_data(validator.clone())
                 .app_data(store.clone())
                 .app_data(policy.clone())
@@ -151,7 +153,8 @@ async fn build_validator(settings: &Settings, registry: &mut Registry) -> Result
         Mode::Local { dev_key_dir } => {
             let key = DevKey::load_or_create(dev_key_dir)
                 .map_err(|e| StartupError::new(format!("development signing key in {}: {e}", dev_key_dir.display())))?;
-            Ok(local_validator(&key, settings.token_leeway))
+            let rules = local_rules(settings.token_leeway);
+            Ok(Validator::with_cache_capacity(local_keys(&key), rules, settings.token_cache_max_entries))
         }
         Mode::Azure(azure) => Ok(entra_validator(azure, settings, registry).await),
     }
@@ -186,7 +189,7 @@ async fn entra_validator(azure: &AzureSettings, settings: &Settings, registry: &
         audiences,
         leeway: settings.token_leeway,
     };
-    Validator::new(keys, rules)
+    Validator::with_cache_capacity(keys, rules, settings.token_cache_max_entries)
 }
 
 fn build_store(settings: &Settings, registry: &mut Registry) -> Result<Arc<dyn SecretStore>, StartupError> {

@@ -49,6 +49,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// `LOG_FORMAT=json`: one JSON object per log line.
     pub log_format: LogFormat,
+    /// `TOKEN_CACHE_MAX_ENTRIES`: bound of the verified-token cache.
+    pub token_cache_max_entries: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,8 +221,18 @@ impl Settings {
             }
         };
 
+        let token_cache_max_entries = match var("TOKEN_CACHE_MAX_ENTRIES") {
+            None => 10_000,
+            Some(value) => value.parse::<usize>().ok().filter(|n| (2..=1_000_000).contains(n)).unwrap_or_else(|| {
+                problems
+                    .push(format!("TOKEN_CACHE_MAX_ENTRIES: must be a whole number from 2 to 1000000, got {value:?}"));
+                10_000
+            }),
+        };
+
         if problems.is_empty() {
             Ok(Settings {
+                token_cache_max_entries,
                 mode,
                 bind,
                 port,

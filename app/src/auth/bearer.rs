@@ -19,16 +19,23 @@ pub fn token(headers: &HeaderMap) -> Result<&str, AppError> {
     if bytes.len() > MAX_AUTHORIZATION_BYTES {
         return Err(ErrorCode::InvalidAuthHeaderFormat.into());
     }
-    let mut parts = bytes.split(u8::is_ascii_whitespace).filter(|part| !part.is_empty());
-    let scheme = parts.next().ok_or(ErrorCode::AuthorizationHeaderMissing)?;
+    let (scheme, rest) = next_word(bytes).ok_or(ErrorCode::AuthorizationHeaderMissing)?;
     if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Err(ErrorCode::InvalidAuthHeaderFormatBearer.into());
     }
-    let token = parts.next().ok_or(ErrorCode::InvalidAuthHeaderFormatToken)?;
-    if parts.next().is_some() {
+    let (token, rest) = next_word(rest).ok_or(ErrorCode::InvalidAuthHeaderFormatToken)?;
+    if next_word(rest).is_some() {
         return Err(ErrorCode::InvalidAuthHeaderFormat.into());
     }
     std::str::from_utf8(token).ok().filter(|t| t.is_ascii()).ok_or_else(|| ErrorCode::InvalidAuthHeader.into())
+}
+
+/// The first whitespace-separated word of `bytes`, and what follows it.
+fn next_word(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = &bytes[start..];
+    let end = rest.iter().position(u8::is_ascii_whitespace).unwrap_or(rest.len());
+    Some(rest.split_at(end))
 }
 
 #[cfg(test)]

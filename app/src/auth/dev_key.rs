@@ -131,6 +131,7 @@ impl DevKey {
             "sub": "00000000-0000-0000-0000-00000000dev0",
             "tid": "00000000-0000-0000-0000-000000000000",
             "ver": "2.0",
+            "jti": unique_id(),
         });
         if !request.roles.is_empty() {
             claims["roles"] = serde_json::json!(request.roles);
@@ -144,13 +145,19 @@ impl DevKey {
 
 /// Local mode's validator: trusts `key` alone, with the fixed local issuer and audience.
 pub fn local_validator(key: &DevKey, leeway: Duration) -> Validator {
-    let keys = StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]);
-    let rules = ClaimRules {
+    Validator::new(local_keys(key), local_rules(leeway))
+}
+
+pub fn local_keys(key: &DevKey) -> Arc<StaticKeys> {
+    Arc::new(StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]))
+}
+
+pub fn local_rules(leeway: Duration) -> ClaimRules {
+    ClaimRules {
         issuers: IssuerRule::Exact(vec![LOCAL_ISSUER.to_owned()]),
         audiences: vec![LOCAL_AUDIENCE.to_owned()],
         leeway,
-    };
-    Validator::new(Arc::new(keys), rules)
+    }
 }
 
 /// What `vaultgate token` puts in a development token.
@@ -159,6 +166,13 @@ pub struct TokenRequest {
     pub roles: Vec<String>,
     pub scopes: Vec<String>,
     pub ttl_secs: u64,
+}
+
+/// 128 random bits, base64url: a token id (`jti`) that makes every minted token distinct.
+fn unique_id() -> String {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Writes a file only its owner can read.

@@ -58,7 +58,11 @@ fn for_now(error: impl Into<AppError>) -> Refusal {
 
 impl Validator {
     pub fn new(keys: Arc<dyn SigningKeys>, rules: ClaimRules) -> Self {
-        Validator { keys, rules, cache: TokenCache::new(TOKEN_CACHE_CAPACITY) }
+        Validator::with_cache_capacity(keys, rules, TOKEN_CACHE_CAPACITY)
+    }
+
+    pub fn with_cache_capacity(keys: Arc<dyn SigningKeys>, rules: ClaimRules, capacity: usize) -> Self {
+        Validator { keys, rules, cache: TokenCache::new(capacity) }
     }
 
     pub fn keys(&self) -> &dyn SigningKeys {

@@ -3,6 +3,7 @@
 //! asks for that name.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::header::{CacheControl, CacheDirective};
@@ -69,10 +70,10 @@ impl SecretRead<'_> {
         let outcome = self.read(name, version).await;
         audit::record(self.caller, name, version, &outcome, started.elapsed());
         let secret = outcome?;
-        Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(secret))
+        Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(&*secret))
     }
 
-    async fn read(&self, name: &str, version: Option<&str>) -> Result<Secret, AppError> {
+    async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {
         let name = SecretName::parse(name)?;
         let version = version.map(SecretVersion::parse).transpose()?;
         self.policy.check(&name, self.caller, self.path)?;

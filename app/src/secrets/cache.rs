@@ -21,7 +21,7 @@ type Key = (SecretName, Option<SecretVersion>);
 
 #[derive(Clone)]
 enum Cached {
-    Found(Secret),
+    Found(Arc<Secret>),
     Missing,
 }
 
@@ -45,7 +45,7 @@ pub struct SecretCache {
     inner: Arc<dyn SecretStore>,
     settings: SecretCacheSettings,
     entries: Mutex<HashMap<Key, Entry>>,
-    flights: SingleFlight<Key, Result<Secret, StoreError>>,
+    flights: SingleFlight<Key, Result<Arc<Secret>, StoreError>>,
     stats: CacheStats,
 }
 
@@ -79,7 +79,7 @@ impl SecretCache {
         self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn fresh(&self, key: &Key, now: Instant) -> Option<Result<Secret, StoreError>> {
+    fn fresh(&self, key: &Key, now: Instant) -> Option<Result<Arc<Secret>, StoreError>> {
         let entries = self.lock();
         let entry = entries.get(key).filter(|e| now < e.fresh_until && now < e.usable_until)?;
         Some(match &entry.cached {
@@ -88,7 +88,7 @@ impl SecretCache {
         })
     }
 
-    async fn read(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Secret, StoreError> {
+    async fn read(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Arc<Secret>, StoreError> {
         let key = (name.clone(), version.cloned());
         if let Some(answer) = self.fresh(&key, Instant::now()) {
             self.stats.hits.inc();
@@ -99,7 +99,7 @@ impl SecretCache {
     }
 
     /// One upstream read, its outcome cached; on failure, the last good value if usable.
-    async fn fetch(&self, key: &Key) -> Result<Secret, StoreError> {
+    async fn fetch(&self, key: &Key) -> Result<Arc<Secret>, StoreError> {
         // A flight that ended just before this one began may have refreshed the entry.
         if let Some(answer) = self.fresh(key, Instant::now()) {
             return answer;
@@ -141,7 +141,7 @@ impl SecretCache {
         }
     }
 
-    fn stale(&self, key: &Key, now: Instant) -> Option<(Secret, Duration)> {
+    fn stale(&self, key: &Key, now: Instant) -> Option<(Arc<Secret>, Duration)> {
         let entries = self.lock();
         let entry = entries.get(key).filter(|e| now < e.usable_until)?;
         match &entry.cached {
@@ -177,7 +177,7 @@ impl SecretStore for SecretCache {
         &'a self,
         name: &'a SecretName,
         version: Option<&'a SecretVersion>,
-    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+    ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
         Box::pin(self.read(name, version))
     }
 
@@ -208,10 +208,10 @@ mod tests {
             &'a self,
             _: &'a SecretName,
             _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let answer = self.answers.lock().unwrap().borrow_mut().remove(0);
-            Box::pin(std::future::ready(answer))
+            Box::pin(std::future::ready(answer.map(Arc::new)))
         }
         fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
             Box::pin(std::future::ready(Ok(())))
@@ -275,7 +275,7 @@ mod tests {
         let answers = vec![Ok(secret("a", Some(past))), Err(StoreError::Failed("down".into()))];
         let (_, cache) = cache(answers, 300, 3600, 10);
         cache.get(&name("s"), None).await.unwrap();
-        assert_eq!(cache.get(&name("s"), None).await, Err(StoreError::Failed("down".into())));
+        assert_eq!(cache.get(&name("s"), None).await.unwrap_err(), StoreError::Failed("down".into()));
     }
 
     /// A store whose answers wait for a signal, counting calls.
@@ -289,12 +289,12 @@ mod tests {
             &'a self,
             _: &'a SecretName,
             _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let mut open = self.open.clone();
             Box::pin(async move {
                 let _ = open.wait_for(|o| *o).await;
-                Ok(secret("gated", None))
+                Ok(Arc::new(secret("gated", None)))
             })
         }
         fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {

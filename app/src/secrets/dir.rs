@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 
@@ -37,7 +38,7 @@ impl SecretStore for DirStore {
         &'a self,
         name: &'a SecretName,
         version: Option<&'a SecretVersion>,
-    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
+    ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
         let root = self.root.clone();
         let name = name.clone();
         let version = version.cloned();
@@ -46,6 +47,7 @@ impl SecretStore for DirStore {
             actix_web::web::block(move || read_secret(&root, &name, version.as_ref()))
                 .await
                 .map_err(|e| StoreError::Failed(format!("blocking read failed: {e}")))?
+                .map(Arc::new)
         })
     }
 

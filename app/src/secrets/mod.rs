@@ -8,6 +8,7 @@ mod name;
 pub mod policy;
 
 use std::fmt;
+use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 use vaultgate_config::{AppError, ErrorCode};
@@ -83,7 +84,7 @@ pub trait SecretStore: Send + Sync {
         &'a self,
         name: &'a SecretName,
         version: Option<&'a SecretVersion>,
-    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>>;
+    ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>>;
 
     /// Whether the store can be used now, for `/health`; `Err` says why not.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>>;

@@ -5,7 +5,7 @@ mod bundle;
 mod challenge;
 mod retry;
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::LocalBoxFuture;
@@ -140,8 +140,8 @@ impl SecretStore for KeyVaultStore {
         &'a self,
         name: &'a SecretName,
         version: Option<&'a SecretVersion>,
-    ) -> LocalBoxFuture<'a, Result<Secret, StoreError>> {
-        Box::pin(self.read(name, version))
+    ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
+        Box::pin(async move { self.read(name, version).await.map(Arc::new) })
     }
 
     /// Reads a name that does not exist: a 404 proves the vault is reachable and that

@@ -13,10 +13,9 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::DecodingKey;
 
 use super::issuers::IssuerRule;
-use super::keys::StaticKeys;
+use super::keys::{StaticKeys, VerifyingKey};
 use super::{ClaimRules, Validator};
 
 /// The issuer of development tokens; local mode trusts no other.
@@ -75,12 +74,13 @@ impl DevKey {
     }
 
     /// The public key, for verification.
-    pub fn decoding_key(&self) -> DecodingKey {
+    pub fn verifying_key(&self) -> VerifyingKey {
         let public = self.pair.public_key();
-        DecodingKey::from_rsa_raw_components(
+        VerifyingKey::from_rsa_components(
             public.modulus().big_endian_without_leading_zero(),
             public.exponent().big_endian_without_leading_zero(),
         )
+        .expect("a generated RSA-2048 key is a valid RS256 key")
     }
 
     /// The public key as a DER `RSAPublicKey` (PKCS#1).
@@ -149,7 +149,7 @@ pub fn local_validator(key: &DevKey, leeway: Duration) -> Validator {
 }
 
 pub fn local_keys(key: &DevKey) -> Arc<StaticKeys> {
-    Arc::new(StaticKeys::new([(key.kid().to_owned(), key.decoding_key())]))
+    Arc::new(StaticKeys::new([(key.kid().to_owned(), key.verifying_key())]))
 }
 
 pub fn local_rules(leeway: Duration) -> ClaimRules {

@@ -4,13 +4,37 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use futures_util::future::{LocalBoxFuture, ready};
-use jsonwebtoken::DecodingKey;
+
+/// An RSA public key for RS256 (PKCS#1 v1.5 with SHA-256, 2048 to 8192 bits), parsed once
+/// when the key set loads rather than on every verification.
+pub struct VerifyingKey(ParsedPublicKey);
+
+impl VerifyingKey {
+    /// From the big-endian modulus and exponent (a JWK's `n` and `e`, decoded).
+    pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, String> {
+        let modulus = n.iter().position(|b| *b != 0).map_or(&[][..], |start| &n[start..]);
+        if !(256..=1024).contains(&modulus.len()) {
+            return Err(format!("RSA modulus of {} bits; 2048 to 8192 are accepted", modulus.len() * 8));
+        }
+        let der = RsaPublicKeyComponents { n, e }.as_der().map_err(|_| "not an RSA public key".to_owned())?;
+        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_ref())
+            .map(VerifyingKey)
+            .map_err(|e| format!("RSA key refused: {e}"))
+    }
+
+    /// Whether `signature` is an RS256 signature of `message` by this key.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0.verify_sig(message, signature).is_ok()
+    }
+}
 
 /// The answer to "which key has this kid?".
 #[derive(Clone)]
 pub enum KeyLookup {
-    Found(Arc<DecodingKey>),
+    Found(Arc<VerifyingKey>),
     /// Keys are loaded, but none has this kid.
     Unknown,
     /// No key set has ever loaded (the identity provider has not answered yet).
@@ -39,11 +63,11 @@ pub trait SigningKeys: Send + Sync {
 
 /// A fixed set of keys (local mode's development key).
 pub struct StaticKeys {
-    keys: HashMap<String, Arc<DecodingKey>>,
+    keys: HashMap<String, Arc<VerifyingKey>>,
 }
 
 impl StaticKeys {
-    pub fn new(keys: impl IntoIterator<Item = (String, DecodingKey)>) -> Self {
+    pub fn new(keys: impl IntoIterator<Item = (String, VerifyingKey)>) -> Self {
         StaticKeys { keys: keys.into_iter().map(|(kid, key)| (kid, Arc::new(key))).collect() }
     }
 }

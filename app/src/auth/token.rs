@@ -23,8 +23,8 @@ pub struct UnverifiedToken<'a> {
     pub signed_part: &'a str,
     /// The payload, decoded from base64url.
     pub payload: Vec<u8>,
-    /// The signature as sent (base64url).
-    pub signature: &'a str,
+    /// The signature, decoded from base64url.
+    pub signature: Vec<u8>,
 }
 
 /// Splits and decodes `token`; `None` when it is not a well-formed compact JWS.
@@ -41,7 +41,7 @@ pub fn split(token: &str) -> Option<UnverifiedToken<'_>> {
     if payload.first() != Some(&b'{') {
         return None;
     }
-    URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
     Some(UnverifiedToken { header, signed_part, payload, signature })
 }
 

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::Algorithm;
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::claims::{Claims, RawClaims};
@@ -125,10 +124,7 @@ impl Validator {
             }
         };
         check_header(&token)?;
-        let signature_ok =
-            jsonwebtoken::crypto::verify(token.signature, token.signed_part.as_bytes(), &key, Algorithm::RS256)
-                .unwrap_or(false);
-        if !signature_ok {
+        if !key.verify(token.signed_part.as_bytes(), &token.signature) {
             return Err(invalid_claims("Signature verification failed").into());
         }
         let raw: RawClaims =

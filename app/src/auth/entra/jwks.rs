@@ -1,41 +1,41 @@
-//! The JWKS document: only RSA keys meant for signatures with RS256 are kept.
+//! The JWKS document, read with jsonwebtoken's JWK types: only RSA keys meant for
+//! signatures with RS256 are kept, each parsed once into a verifying key.
 
 use std::collections::HashMap;
 
-use jsonwebtoken::DecodingKey;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use serde::Deserialize;
+
+use crate::auth::keys::VerifyingKey;
 
 #[derive(Deserialize)]
 struct Jwks {
     keys: Vec<serde_json::Value>,
 }
 
-/// The fields of a JWK that matter here; anything else (x5c, x5t, issuer) is ignored.
-#[derive(Deserialize)]
-struct Jwk {
-    kty: String,
-    kid: String,
-    #[serde(rename = "use")]
-    usage: Option<String>,
-    alg: Option<String>,
-    n: String,
-    e: String,
+/// Parses a JWKS answer into keys by kid. Entries of other types, for encryption, for
+/// other algorithms, or malformed, are skipped one by one; `Err` when no usable key is left.
+pub fn parse_jwks(body: &serde_json::Value) -> Result<HashMap<String, VerifyingKey>, String> {
+    let jwks = Jwks::deserialize(body).map_err(|e| format!("not a JWKS document: {e}"))?;
+    let keys: HashMap<String, VerifyingKey> =
+        jwks.keys.iter().filter_map(|entry| Jwk::deserialize(entry).ok()).filter_map(|jwk| usable(&jwk)).collect();
+    if keys.is_empty() { Err("the JWKS document holds no RSA signing key".into()) } else { Ok(keys) }
 }
 
-/// Parses a JWKS answer into keys by kid. Entries of other types, for encryption, for
-/// other algorithms, or malformed, are skipped; `Err` when no usable key is left.
-pub fn parse_jwks(body: &serde_json::Value) -> Result<HashMap<String, DecodingKey>, String> {
-    let jwks = Jwks::deserialize(body).map_err(|e| format!("not a JWKS document: {e}"))?;
-    let keys: HashMap<String, DecodingKey> = jwks
-        .keys
-        .iter()
-        .filter_map(|entry| Jwk::deserialize(entry).ok())
-        .filter(|jwk| jwk.kty == "RSA")
-        .filter(|jwk| jwk.usage.as_deref().is_none_or(|u| u == "sig"))
-        .filter(|jwk| jwk.alg.as_deref().is_none_or(|a| a == "RS256"))
-        .filter_map(|jwk| DecodingKey::from_rsa_components(&jwk.n, &jwk.e).ok().map(|key| (jwk.kid, key)))
-        .collect();
-    if keys.is_empty() { Err("the JWKS document holds no RSA signing key".into()) } else { Ok(keys) }
+fn usable(jwk: &Jwk) -> Option<(String, VerifyingKey)> {
+    let common = &jwk.common;
+    let for_signatures = matches!(common.public_key_use, None | Some(PublicKeyUse::Signature));
+    let rs256 = matches!(common.key_algorithm, None | Some(KeyAlgorithm::RS256));
+    let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else { return None };
+    if !for_signatures || !rs256 {
+        return None;
+    }
+    let n = URL_SAFE_NO_PAD.decode(&rsa.n).ok()?;
+    let e = URL_SAFE_NO_PAD.decode(&rsa.e).ok()?;
+    let key = VerifyingKey::from_rsa_components(&n, &e).ok()?;
+    Some((common.key_id.clone()?, key))
 }
 
 #[cfg(test)]
@@ -54,11 +54,13 @@ mod tests {
             {"kty": "RSA", "use": "sig", "kid": "d", "alg": "RS512", "n": N, "e": "AQAB"},
             {"kty": "EC", "use": "sig", "kid": "e", "crv": "P-256", "x": "x", "y": "y"},
             {"kty": "RSA", "kid": "f"},
+            {"kty": "RSA", "use": "sig", "kid": "g", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "use": "sig", "n": N, "e": "AQAB"},
             "not an object"
         ]});
         let mut kids: Vec<String> = parse_jwks(&body).unwrap().into_keys().collect();
         kids.sort();
-        assert_eq!(kids, ["a", "b"]);
+        assert_eq!(kids, ["a", "b"], "too-small keys and keys without a kid are dropped too");
     }
 
     #[test]

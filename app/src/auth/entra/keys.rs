@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
-use jsonwebtoken::DecodingKey;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use vaultgate_config::settings::check_upstream_url;
@@ -16,7 +15,7 @@ use vaultgate_config::settings::check_upstream_url;
 use super::discovery::{OpenIdConfiguration, discovery_url};
 use super::jwks::parse_jwks;
 use crate::auth::issuers::{SharedIssuer, TENANT_PLACEHOLDER};
-use crate::auth::keys::{KeyLookup, KeysStatus, SigningKeys};
+use crate::auth::keys::{KeyLookup, KeysStatus, SigningKeys, VerifyingKey};
 use crate::upstream;
 
 /// Retries while no key set has ever loaded: 1 s, doubling, at most this.
@@ -37,7 +36,7 @@ pub struct KeySourceSettings {
 }
 
 struct KeySet {
-    keys: HashMap<String, Arc<DecodingKey>>,
+    keys: HashMap<String, Arc<VerifyingKey>>,
     fetched_at: Instant,
 }
 
@@ -110,7 +109,7 @@ impl EntraKeys {
         }
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, String> {
+    async fn fetch(&self) -> Result<HashMap<String, VerifyingKey>, String> {
         let settings = &self.settings;
         let needs_discovery = settings.jwks_url.is_none() || !settings.issuer_configured;
         let mut jwks_url = settings.jwks_url.clone();

@@ -62,6 +62,7 @@ impl Application {
         let http_metrics = web::Data::new(metrics.http.clone());
         let metrics = web::Data::new(metrics);
         let metrics_enabled = settings.metrics_enabled;
+        let header_limit = web::Data::new(crate::routes::limits::HeaderLimit(settings.limits.max_header_bytes));
         let access_log_enabled = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
         let listener = TcpListener::bind((settings.bind, settings.port))
@@ -70,6 +71,7 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(crate::routes::limits::limit_headers))
                 .wrap(Condition::new(metrics_enabled, from_fn(crate::metrics::count_requests)))
                 // Skipped outright when info lines are filtered out: the access line costs a format.
                 .wrap(Condition::new(access_log_enabled, access_log()))
@@ -79,6 +81,7 @@ impl Application {
                 .app_data(probe.clone())
                 .app_data(http_metrics.clone())
                 .app_data(metrics.clone())
+                .app_data(header_limit.clone())
                 .app_data(web::PathConfig::default().error_handler(fallback::path_error))
                 .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
                 .configure(routes::configure)
@@ -90,6 +93,10 @@ impl Application {
                 .default_service(web::to(fallback::route_not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .client_request_timeout(settings.limits.header_read_timeout)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        .keep_alive(settings.limits.keep_alive)
+        .max_connections(settings.limits.max_connections)
         // actix stops at once on SIGINT; `stop_on_signals` makes SIGINT graceful as well.
         .disable_signals()
         .listen(listener)

@@ -94,6 +94,7 @@ catalog! {
     InvalidSecretName => "invalid_secret_name", "InvalidSecretName", "Secret name must be 1 to 127 letters, digits and dashes.", 400, None, CodeAndDescription;
     InvalidSecretVersion => "invalid_secret_version", "InvalidSecretVersion", "Secret version must be 32 hexadecimal characters.", 400, None, CodeAndDescription;
     InvalidRequest => "invalid_request", "InvalidRequest", "The request could not be parsed.", 400, None, CodeAndDescription;
+    RequestHeadersTooLarge => "request_headers_too_large", "RequestHeadersTooLarge", "Request headers are too large.", 431, None, CodeAndDescription;
     RouteNotFound => "route_not_found", "RouteNotFound", "The requested route does not exist.", 404, None, CodeAndDescription;
     MethodNotAllowed => "method_not_allowed", "MethodNotAllowed", "The requested method is not allowed on this route.", 405, None, CodeAndDescription;
     SecretDisabled => "secret_disabled", "SecretDisabled", "Requested secret is disabled or not valid at this time.", 403, None, CodeAndDescription;

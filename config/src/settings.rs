@@ -51,6 +51,20 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `TOKEN_CACHE_MAX_ENTRIES`: bound of the verified-token cache.
     pub token_cache_max_entries: usize,
+    /// Limits that keep slow or greedy clients from starving others.
+    pub limits: ConnectionLimits,
+}
+
+/// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A client must send its whole request head within this (slowloris defence).
+    pub header_read_timeout: Duration,
+    pub keep_alive: Duration,
+    /// Per worker.
+    pub max_connections: usize,
+    /// All request header names and values together.
+    pub max_header_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,8 +244,16 @@ impl Settings {
             }),
         };
 
+        let limits = ConnectionLimits {
+            header_read_timeout: seconds(&var, "HEADER_READ_TIMEOUT_SECS", 5, 1..=120, &mut problems),
+            keep_alive: seconds(&var, "KEEP_ALIVE_SECS", 5, 0..=300, &mut problems),
+            max_connections: count(&var, "MAX_CONNECTIONS", 10_000, 1..=100_000, &mut problems),
+            max_header_bytes: count(&var, "MAX_HEADER_BYTES", 32 * 1024, 1024..=65_536, &mut problems),
+        };
+
         if problems.is_empty() {
             Ok(Settings {
+                limits,
                 token_cache_max_entries,
                 mode,
                 bind,
@@ -334,6 +356,25 @@ pub(crate) fn seconds(
             Duration::from_secs(default)
         }
     }
+}
+
+/// A whole number within `range`, or `default` when unset.
+pub(crate) fn count(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+    problems: &mut Vec<String>,
+) -> usize {
+    let Some(value) = var(name) else { return default };
+    value.parse::<usize>().ok().filter(|n| range.contains(n)).unwrap_or_else(|| {
+        problems.push(format!(
+            "{name}: must be a whole number from {} to {}, got {value:?}",
+            range.start(),
+            range.end()
+        ));
+        default
+    })
 }
 
 /// `8-4-4-4-12` hexadecimal digits.

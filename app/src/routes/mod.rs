@@ -2,6 +2,7 @@
 
 pub mod fallback;
 pub mod health;
+pub mod limits;
 pub mod vault;
 
 use actix_web::web;

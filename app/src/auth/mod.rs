@@ -8,6 +8,8 @@ pub mod entra;
 mod extract;
 pub mod issuers;
 pub mod keys;
+#[cfg(test)]
+mod properties;
 mod requirement;
 mod token;
 pub mod token_cache;

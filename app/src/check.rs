@@ -8,7 +8,6 @@ use vaultgate_config::{Mode, Settings};
 
 use crate::auth::dev_key::DevKey;
 use crate::auth::entra::{EntraKeys, KeySourceSettings, discovery_url};
-use crate::auth::issuers::{SharedIssuer, TENANT_PLACEHOLDER};
 use crate::secrets::dir::DirStore;
 use crate::secrets::keyvault::KeyVaultStore;
 use crate::secrets::{SecretName, SecretStore};
@@ -35,16 +34,8 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
                 "configuration",
                 &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id),
             );
-            let source = KeySourceSettings {
-                authority_host: azure.authority_host.clone(),
-                tenant_id: azure.tenant_id.clone(),
-                jwks_url: azure.jwks_url.clone(),
-                issuer_configured: azure.issuer.is_some(),
-                refresh_every: azure.jwks_refresh,
-                min_refresh: azure.jwks_min_refresh,
-                timeout: settings.upstream_timeout,
-            };
-            let issuer = SharedIssuer::new(&format!("{}/{TENANT_PLACEHOLDER}/v2.0", azure.authority_host));
+            let source = KeySourceSettings::new(azure, settings.upstream_timeout);
+            let issuer = source.default_v2_issuer();
             let keys = Arc::new(EntraKeys::new(source, issuer));
             match keys.refresh().await {
                 Ok(count) => report.line(

@@ -12,7 +12,7 @@ use vaultgate_config::{Mode, Settings};
 
 use crate::auth::dev_key::{DevKey, local_keys, local_rules};
 use crate::auth::entra::{EntraKeys, KeySourceSettings};
-use crate::auth::issuers::{EntraIssuers, IssuerRule, SharedIssuer, TENANT_PLACEHOLDER};
+use crate::auth::issuers::{EntraIssuers, IssuerRule};
 use crate::auth::{ClaimRules, Validator};
 use crate::metrics::Metrics;
 use crate::routes::health::StoreProbe;
@@ -170,16 +170,8 @@ async fn build_validator(settings: &Settings, registry: &mut Registry) -> Result
 /// Entra ID mode: keys are fetched now (a failure is logged, and protected routes answer
 /// 503 until they load), then kept fresh in the background.
 async fn entra_validator(azure: &AzureSettings, settings: &Settings, registry: &mut Registry) -> Validator {
-    let v2_template = SharedIssuer::new(&format!("{}/{TENANT_PLACEHOLDER}/v2.0", azure.authority_host));
-    let source = KeySourceSettings {
-        authority_host: azure.authority_host.clone(),
-        tenant_id: azure.tenant_id.clone(),
-        jwks_url: azure.jwks_url.clone(),
-        issuer_configured: azure.issuer.is_some(),
-        refresh_every: azure.jwks_refresh,
-        min_refresh: azure.jwks_min_refresh,
-        timeout: settings.upstream_timeout,
-    };
+    let source = KeySourceSettings::new(azure, settings.upstream_timeout);
+    let v2_template = source.default_v2_issuer();
     let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
     keys.register(registry);
     let _ = keys.refresh().await;

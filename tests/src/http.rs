@@ -29,6 +29,15 @@ pub async fn send(request: awc::ClientRequest) -> Answer {
     Answer { status: response.status(), headers: response.headers().clone(), body: body.to_vec() }
 }
 
+/// The value of the Prometheus sample `name` (with its labels) in `/metrics` text.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
 /// A client that talks to loopback only.
 pub fn client() -> awc::Client {
     awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish()

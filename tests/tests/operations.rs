@@ -5,7 +5,7 @@ use serde_json::json;
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault};
-use vaultgate_tests::http::client;
+use vaultgate_tests::http::{client, metric};
 use vaultgate_tests::{TestApp, send, tokens};
 
 #[actix_web::test]
@@ -68,14 +68,6 @@ async fn the_vault_probe_is_cached_between_health_checks() {
     let answer = send(client().get(strict.url("/health"))).await;
     assert_eq!(answer.status, 500);
     assert_eq!(answer.json()["debug"], "secret_store: unreachable");
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
 }
 
 #[actix_web::test]

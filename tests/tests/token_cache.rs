@@ -3,19 +3,11 @@
 
 use actix_web::http::header::AUTHORIZATION;
 use vaultgate_tests::app::shared_key;
-use vaultgate_tests::http::client;
+use vaultgate_tests::http::{client, metric};
 use vaultgate_tests::{Answer, TestApp, send, tokens};
 
 async fn read(app: &TestApp, path: &str, token: &str) -> Answer {
     send(client().get(app.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in:\\n{text}"))
 }
 
 async fn cache_counts(app: &TestApp) -> (f64, f64) {

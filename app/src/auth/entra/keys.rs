@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::LocalBoxFuture;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use vaultgate_config::settings::check_upstream_url;
+use vaultgate_config::settings::{AzureSettings, check_upstream_url};
 
 use super::discovery::{OpenIdConfiguration, discovery_url};
 use super::jwks::parse_jwks;
@@ -33,6 +33,25 @@ pub struct KeySourceSettings {
     pub refresh_every: Duration,
     pub min_refresh: Duration,
     pub timeout: Duration,
+}
+
+impl KeySourceSettings {
+    pub fn new(azure: &AzureSettings, timeout: Duration) -> Self {
+        KeySourceSettings {
+            authority_host: azure.authority_host.clone(),
+            tenant_id: azure.tenant_id.clone(),
+            jwks_url: azure.jwks_url.clone(),
+            issuer_configured: azure.issuer.is_some(),
+            refresh_every: azure.jwks_refresh,
+            min_refresh: azure.jwks_min_refresh,
+            timeout,
+        }
+    }
+
+    /// Entra's v2 issuer form before discovery names it: `{authority}/{tenantid}/v2.0`.
+    pub fn default_v2_issuer(&self) -> SharedIssuer {
+        SharedIssuer::new(&format!("{}/{TENANT_PLACEHOLDER}/v2.0", self.authority_host))
+    }
 }
 
 struct KeySet {

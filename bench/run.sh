@@ -22,7 +22,7 @@ if ! command -v wrk >/dev/null; then
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 fi
 
-cargo build --release --locked -q -p vaultgate -p vaultgate-tests --bins
+cargo build --release --locked -q -p vaultgate -p vaultgate-tools --bins
 bin=target/release/vaultgate
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -7,5 +7,5 @@
 #   SECONDS_=300 soak/run.sh       # longer
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q -p vaultgate -p vaultgate-tests --bins
+cargo build --release --locked -q -p vaultgate -p vaultgate-tools --bins
 target/release/soak --seconds "${SECONDS_:-60}" --connections "${CONNECTIONS:-256}" --binary target/release/vaultgate

@@ -2,7 +2,7 @@
 //! benchmark and for trying Key Vault mode by hand. Prints the variables that point
 //! vaultgate at them, then waits.
 //!
-//! `cargo run -p vaultgate-tests --bin fake-azure -- [SECRET=VALUE]...`
+//! `cargo run -p vaultgate-tools --bin fake-azure -- [SECRET=VALUE]...`
 
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret};

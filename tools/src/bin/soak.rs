@@ -4,7 +4,7 @@
 //! is `N passed, M failed`. Also fails on a panic in the server's log, an exit other than 0
 //! on SIGTERM, or resident memory growing by 10% or more after warm-up.
 //!
-//! `cargo run -p vaultgate-tests --bin soak -- [--seconds 60] [--connections 256] [--binary PATH]`
+//! `cargo run -p vaultgate-tools --bin soak -- [--seconds 60] [--connections 256] [--binary PATH]`
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,1 @@
+//! Tools around vaultgate; the binaries are in src/bin.

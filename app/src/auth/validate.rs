@@ -29,7 +29,7 @@ pub struct ClaimRules {
 
 /// Default bound of the verified-token cache.
 pub const TOKEN_CACHE_CAPACITY: usize = 10_000;
-/// How long a lasting refusal is remembered.
+/// How long a remembered refusal is kept.
 const REFUSAL_TTL_SECS: i64 = 300;
 
 pub struct Validator {
@@ -38,21 +38,24 @@ pub struct Validator {
     cache: TokenCache,
 }
 
-/// Why a token was refused, and whether the same token could pass later (a key rotation,
-/// an outage ending, `nbf` arriving) or never will.
+/// Why a token was refused, and whether to remember it. Only refusals that cost a signature
+/// verification and can never turn into acceptance are remembered: a cheap one (bad shape,
+/// wrong algorithm) is faster to redo than to cache, and a flood of distinct garbage must not
+/// push valid tokens out of the cache; a passing one (unknown kid before a rotation, keys not
+/// loaded yet, `nbf` ahead) could succeed on the next try.
 struct Refusal {
     error: AppError,
-    lasting: bool,
+    remember: bool,
 }
 
 impl<E: Into<AppError>> From<E> for Refusal {
     fn from(error: E) -> Self {
-        Refusal { error: error.into(), lasting: true }
+        Refusal { error: error.into(), remember: true }
     }
 }
 
-fn for_now(error: impl Into<AppError>) -> Refusal {
-    Refusal { error: error.into(), lasting: false }
+fn unremembered(error: impl Into<AppError>) -> Refusal {
+    Refusal { error: error.into(), remember: false }
 }
 
 impl Validator {
@@ -96,8 +99,8 @@ impl Validator {
                 self.cache.insert(digest, Verdict::Valid { claims: claims.clone(), kid: Arc::from(kid) }, until);
                 Ok(claims)
             }
-            Err(Refusal { error, lasting }) => {
-                if lasting {
+            Err(Refusal { error, remember }) => {
+                if remember {
                     self.cache.insert(digest, Verdict::Refused(error.clone()), now + REFUSAL_TTL_SECS);
                 }
                 Err(error)
@@ -106,8 +109,8 @@ impl Validator {
     }
 
     async fn verify_in_full(&self, token: &str, now: i64) -> Result<(Claims, String), Refusal> {
-        let token = token::split(token).ok_or(ErrorCode::InvalidAuthHeader)?;
-        let kid = token.header.kid.as_deref().ok_or(ErrorCode::InvalidHeader)?;
+        let token = token::split(token).ok_or_else(|| unremembered(ErrorCode::InvalidAuthHeader))?;
+        let kid = token.header.kid.as_deref().ok_or_else(|| unremembered(ErrorCode::InvalidHeader))?;
         let key = match self.keys.cached(kid) {
             KeyLookup::Found(key) => KeyLookup::Found(key),
             // An unknown kid may be a rotation not seen yet; no keys may be an outage ending.
@@ -115,15 +118,15 @@ impl Validator {
         };
         let key = match key {
             KeyLookup::Found(key) => key,
-            KeyLookup::Unknown => return Err(for_now(ErrorCode::InvalidHeader)),
+            KeyLookup::Unknown => return Err(unremembered(ErrorCode::InvalidHeader)),
             KeyLookup::Unavailable => {
-                return Err(for_now(
+                return Err(unremembered(
                     AppError::new(ErrorCode::AuthorizationServiceUnavailable)
                         .with_retry_after(SERVICE_UNAVAILABLE_RETRY_SECS),
                 ));
             }
         };
-        check_header(&token)?;
+        check_header(&token).map_err(unremembered)?;
         if !key.verify(token.signed_part.as_bytes(), &token.signature) {
             return Err(invalid_claims("Signature verification failed").into());
         }
@@ -140,10 +143,10 @@ impl Validator {
             return Err(ErrorCode::TokenExpired.into());
         }
         if raw.nbf.is_some_and(|nbf| nbf.saturating_sub(leeway) > now) {
-            return Err(for_now(invalid_claims("The token is not yet valid (nbf)")));
+            return Err(unremembered(invalid_claims("The token is not yet valid (nbf)")));
         }
         if raw.iat.is_some_and(|iat| iat.saturating_sub(leeway) > now) {
-            return Err(for_now(invalid_claims("The token is not yet valid (iat)")));
+            return Err(unremembered(invalid_claims("The token is not yet valid (iat)")));
         }
         let issuer = raw.iss.clone().ok_or_else(|| invalid_claims("Token is missing the \"iss\" claim"))?;
         self.rules.issuers.check(&raw, &issuer)?;
@@ -205,7 +208,7 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn refusals_are_remembered_only_when_they_last() {
+    async fn only_costly_lasting_refusals_are_remembered() {
         let key = key();
         let validator = local_validator(&key, Duration::from_secs(0));
         let tampered = format!("{}AAAA", token(&key, 2_000_000).trim_end_matches(|c: char| c != '.'));
@@ -213,6 +216,8 @@ mod tests {
             assert_eq!(validator.verify_at(&tampered, 1_000_000).await.unwrap_err().code(), ErrorCode::InvalidClaims);
         }
         assert_eq!(validator.token_cache().len(), 1, "the bad signature is remembered");
+        assert!(validator.verify_at("not.a.token", 1_000_000).await.is_err());
+        assert_eq!(validator.token_cache().len(), 1, "garbage, cheap to refuse again, is not");
 
         let early = key.sign(&serde_json::json!({
             "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,

@@ -37,32 +37,45 @@ async fn an_unusable_store_fails_health_naming_it() {
     assert_eq!(send(client().get(app.url("/health/live"))).await.status, 200, "liveness does not depend on the store");
 }
 
-#[actix_web::test]
-async fn the_vault_probe_is_cached_between_health_checks() {
+/// A fake Key Vault holding `api-key`, its identity endpoint, and vaultgate reading it.
+struct VaultSetup {
+    _identity: FakeIdentity,
+    vault: FakeKeyVault,
+    endpoint: String,
+}
+
+fn vault_setup() -> VaultSetup {
     let identity = FakeIdentity::start();
     let vault = FakeKeyVault::start(identity.issued(), false);
     vault.put("api-key", FakeSecret::new("41cce6796d81438f9dad0d96bf85d50d", "v"));
     let endpoint = format!("{}/msi/token", identity.base_url);
-    let app = TestApp::spawn_with(&[
-        ("KEY_VAULT_URL", vault.url.as_str()),
-        ("IDENTITY_ENDPOINT", endpoint.as_str()),
-        ("IDENTITY_HEADER", IDENTITY_HEADER),
-        ("HEALTH_PROBE_INTERVAL_SECS", "600"),
-    ])
-    .await;
+    VaultSetup { _identity: identity, vault, endpoint }
+}
+
+impl VaultSetup {
+    async fn app(&self, extra: &[(&str, &str)]) -> TestApp {
+        let mut vars = vec![
+            ("KEY_VAULT_URL", self.vault.url.as_str()),
+            ("IDENTITY_ENDPOINT", self.endpoint.as_str()),
+            ("IDENTITY_HEADER", IDENTITY_HEADER),
+        ];
+        vars.extend_from_slice(extra);
+        TestApp::spawn_with(&vars).await
+    }
+}
+
+#[actix_web::test]
+async fn the_vault_probe_is_cached_between_health_checks() {
+    let setup = vault_setup();
+    let vault = &setup.vault;
+    let app = setup.app(&[("HEALTH_PROBE_INTERVAL_SECS", "600")]).await;
     for _ in 0..10 {
         assert_eq!(send(client().get(app.url("/health"))).await.status, 200);
     }
     assert_eq!(vault.gets_of("vaultgate-probe-not-a-secret"), 2, "one challenged and one answered probe");
 
     // A vault that refuses vaultgate (RBAC) fails the next probe.
-    let strict = TestApp::spawn_with(&[
-        ("KEY_VAULT_URL", vault.url.as_str()),
-        ("IDENTITY_ENDPOINT", endpoint.as_str()),
-        ("IDENTITY_HEADER", IDENTITY_HEADER),
-        ("HEALTH_PROBE_INTERVAL_SECS", "0"),
-    ])
-    .await;
+    let strict = setup.app(&[("HEALTH_PROBE_INTERVAL_SECS", "0")]).await;
     assert_eq!(send(client().get(strict.url("/health"))).await.status, 200);
     vault.fail_next([Fault::ForbiddenByRbac]);
     let answer = send(client().get(strict.url("/health"))).await;
@@ -98,16 +111,8 @@ async fn metrics_count_requests_auth_failures_and_the_cache() {
 
 #[actix_web::test]
 async fn key_vault_and_key_metrics_appear_with_their_stores() {
-    let identity = FakeIdentity::start();
-    let vault = FakeKeyVault::start(identity.issued(), false);
-    vault.put("api-key", FakeSecret::new("41cce6796d81438f9dad0d96bf85d50d", "v"));
-    let endpoint = format!("{}/msi/token", identity.base_url);
-    let app = TestApp::spawn_with(&[
-        ("KEY_VAULT_URL", vault.url.as_str()),
-        ("IDENTITY_ENDPOINT", endpoint.as_str()),
-        ("IDENTITY_HEADER", IDENTITY_HEADER),
-    ])
-    .await;
+    let setup = vault_setup();
+    let app = setup.app(&[]).await;
     let token = tokens::valid(shared_key(), &["GetSecret"]);
     send(client().get(app.url("/vault/api-key")).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await;
     let text = String::from_utf8(send(client().get(app.url("/metrics"))).await.body).unwrap();

@@ -117,7 +117,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(challenge) = self.challenge()
             && let Ok(value) = HeaderValue::from_str(&challenge)
         {

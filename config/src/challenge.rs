@@ -52,13 +52,18 @@ impl fmt::Display for BearerChallenge<'_> {
 
 /// Writes `value` as the inside of an RFC 7230 quoted-string, dropping control characters.
 fn write_quoted(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
-    for c in value.chars().filter(|c| !c.is_control()) {
-        if c == '"' || c == '\\' {
+    let plain = |c: char| c != '"' && c != '\\' && !c.is_control();
+    let mut rest = value;
+    while let Some(at) = rest.find(|c: char| !plain(c)) {
+        f.write_str(&rest[..at])?;
+        let special = rest[at..].chars().next().expect("found a character here");
+        if special == '"' || special == '\\' {
             f.write_str("\\")?;
+            f.write_str(&rest[at..at + 1])?;
         }
-        write!(f, "{c}")?;
+        rest = &rest[at + special.len_utf8()..];
     }
-    Ok(())
+    f.write_str(rest)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
@@ -70,7 +70,7 @@ impl SecretRead<'_> {
         let outcome = self.read(name, version).await;
         audit::record(self.caller, name, version, &outcome, started.elapsed());
         let secret = outcome?;
-        Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(&*secret))
+        Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(&*secret))
     }
 
     async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::settings::{check_upstream_url, seconds};
+use crate::settings::{check_upstream_url, count, seconds};
 
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
 pub const DEFAULT_SECRET_CACHE_TTL_SECS: u64 = 300;
@@ -161,13 +161,7 @@ pub(crate) fn secret_cache_settings(
     var: &impl Fn(&str) -> Option<String>,
     problems: &mut Vec<String>,
 ) -> SecretCacheSettings {
-    let max_entries = match var("SECRET_CACHE_MAX_ENTRIES") {
-        None => DEFAULT_SECRET_CACHE_MAX_ENTRIES,
-        Some(value) => value.parse::<usize>().ok().filter(|n| (1..=1_000_000).contains(n)).unwrap_or_else(|| {
-            problems.push(format!("SECRET_CACHE_MAX_ENTRIES: must be a whole number from 1 to 1000000, got {value:?}"));
-            DEFAULT_SECRET_CACHE_MAX_ENTRIES
-        }),
-    };
+    let max_entries = count(var, "SECRET_CACHE_MAX_ENTRIES", DEFAULT_SECRET_CACHE_MAX_ENTRIES, 1..=1_000_000, problems);
     SecretCacheSettings {
         ttl: seconds(var, "SECRET_CACHE_TTL", DEFAULT_SECRET_CACHE_TTL_SECS, 0..=86_400, problems),
         max_stale: seconds(var, "SECRET_MAX_STALE", DEFAULT_SECRET_MAX_STALE_SECS, 0..=604_800, problems),

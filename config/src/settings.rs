@@ -2,6 +2,7 @@
 //! and reported together, one line each, before the server binds.
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub const DEFAULT_DEV_KEY_DIR: &str = ".vaultgate";
 pub const DEFAULT_JWKS_REFRESH_SECS: u64 = 3600;
 pub const DEFAULT_JWKS_MIN_REFRESH_SECS: u64 = 300;
 pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,18 +180,7 @@ impl Settings {
                 }),
             };
 
-        let token_leeway = match var("TOKEN_LEEWAY") {
-            None => Duration::from_secs(DEFAULT_LEEWAY_SECS),
-            Some(value) => match value.parse::<u64>() {
-                Ok(secs) if secs <= MAX_LEEWAY_SECS => Duration::from_secs(secs),
-                _ => {
-                    problems.push(format!(
-                        "TOKEN_LEEWAY: must be whole seconds from 0 to {MAX_LEEWAY_SECS}, got {value:?}"
-                    ));
-                    Duration::from_secs(DEFAULT_LEEWAY_SECS)
-                }
-            },
-        };
+        let token_leeway = seconds(&var, "TOKEN_LEEWAY", DEFAULT_LEEWAY_SECS, 0..=MAX_LEEWAY_SECS, &mut problems);
 
         let secrets = match (var("KEY_VAULT_URL"), var("SECRETS_DIR")) {
             (Some(url), _) => SecretSource::KeyVault(key_vault_settings(url, &authority_host, &var, &mut problems)),
@@ -235,14 +226,8 @@ impl Settings {
             }
         };
 
-        let token_cache_max_entries = match var("TOKEN_CACHE_MAX_ENTRIES") {
-            None => 10_000,
-            Some(value) => value.parse::<usize>().ok().filter(|n| (2..=1_000_000).contains(n)).unwrap_or_else(|| {
-                problems
-                    .push(format!("TOKEN_CACHE_MAX_ENTRIES: must be a whole number from 2 to 1000000, got {value:?}"));
-                10_000
-            }),
-        };
+        let token_cache_max_entries =
+            count(&var, "TOKEN_CACHE_MAX_ENTRIES", DEFAULT_TOKEN_CACHE_MAX_ENTRIES, 2..=1_000_000, &mut problems);
 
         let limits = ConnectionLimits {
             header_read_timeout: seconds(&var, "HEADER_READ_TIMEOUT_SECS", 5, 1..=120, &mut problems),
@@ -341,21 +326,10 @@ pub(crate) fn seconds(
     var: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: u64,
-    range: std::ops::RangeInclusive<u64>,
+    range: RangeInclusive<u64>,
     problems: &mut Vec<String>,
 ) -> Duration {
-    let Some(value) = var(name) else { return Duration::from_secs(default) };
-    match value.parse::<u64>() {
-        Ok(secs) if range.contains(&secs) => Duration::from_secs(secs),
-        _ => {
-            problems.push(format!(
-                "{name}: must be whole seconds from {} to {}, got {value:?}",
-                range.start(),
-                range.end()
-            ));
-            Duration::from_secs(default)
-        }
-    }
+    Duration::from_secs(whole(var, name, default, range, "whole seconds", problems))
 }
 
 /// A whole number within `range`, or `default` when unset.
@@ -363,18 +337,29 @@ pub(crate) fn count(
     var: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: usize,
-    range: std::ops::RangeInclusive<usize>,
+    range: RangeInclusive<usize>,
     problems: &mut Vec<String>,
 ) -> usize {
+    whole(var, name, default, range, "a whole number", problems)
+}
+
+/// `name` parsed and within `range`; otherwise one problem line naming `what` was expected.
+fn whole<T: FromStr + PartialOrd + std::fmt::Display>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    range: RangeInclusive<T>,
+    what: &str,
+    problems: &mut Vec<String>,
+) -> T {
     let Some(value) = var(name) else { return default };
-    value.parse::<usize>().ok().filter(|n| range.contains(n)).unwrap_or_else(|| {
-        problems.push(format!(
-            "{name}: must be a whole number from {} to {}, got {value:?}",
-            range.start(),
-            range.end()
-        ));
-        default
-    })
+    match value.parse::<T>() {
+        Ok(number) if range.contains(&number) => number,
+        _ => {
+            problems.push(format!("{name}: must be {what} from {} to {}, got {value:?}", range.start(), range.end()));
+            default
+        }
+    }
 }
 
 /// `8-4-4-4-12` hexadecimal digits.

@@ -15,7 +15,7 @@ use super::token_cache::{TokenCache, Verdict, digest};
 /// The only algorithm accepted, whatever the token's header says (Entra signs with RS256).
 const ALGORITHM: &str = "RS256";
 
-/// Seconds an `Authorization` header's token may wait for a key refresh before answering.
+/// The `Retry-After` of a 503 while no signing keys are loaded (the background retry's pace).
 pub const SERVICE_UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 /// What a token must say to be accepted, beyond its signature.
@@ -28,7 +28,7 @@ pub struct ClaimRules {
 }
 
 /// Default bound of the verified-token cache.
-pub const TOKEN_CACHE_CAPACITY: usize = 10_000;
+pub const TOKEN_CACHE_CAPACITY: usize = vaultgate_config::settings::DEFAULT_TOKEN_CACHE_MAX_ENTRIES;
 /// How long a remembered refusal is kept.
 const REFUSAL_TTL_SECS: i64 = 300;
 

@@ -50,15 +50,7 @@ impl AppError {
         self.code
     }
 
-    pub fn debug(&self) -> Option<&str> {
-        self.debug.as_deref()
-    }
-
     /// The JSON body, as sent (`code`, `description`, then `debug` when set).
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body_text()).expect("an error body is JSON")
-    }
-
     fn body_text(&self) -> String {
         let result = match self.code.body_shape() {
             BodyShape::Message => serde_json::to_string(&MessageBody { message: self.code.description() }),

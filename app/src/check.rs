@@ -1,89 +1,77 @@
 //! `vaultgate check`: proves a deployment's configuration step by step, printing one line
 //! per step (`ok` or `FAIL` with the exact cause); the caller exits non-zero on any failure.
 
-use std::sync::Arc;
-
-use vaultgate_config::settings::SecretSource;
+use prometheus_client::registry::Registry;
 use vaultgate_config::{Mode, Settings};
 
-use crate::auth::dev_key::DevKey;
-use crate::auth::entra::{EntraKeys, KeySourceSettings, discovery_url};
-use crate::secrets::dir::DirStore;
-use crate::secrets::keyvault::KeyVaultStore;
+use crate::auth::entra::discovery_url;
+use crate::credential::TokenRequest;
 use crate::secrets::{SecretName, SecretStore};
+use crate::wiring::{self, KeySource};
 
 /// Runs every step, printing as it goes; `true` when all passed.
 pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::io::Write) -> bool {
     crate::crypto::install_providers();
     let mut report = Report { out, failed: false };
+    let mut registry = Registry::default();
     match &settings.mode {
-        Mode::Local { dev_key_dir } => {
-            report.line(true, "configuration", "local mode (TENANT_ID unset)");
-            match DevKey::load_or_create(dev_key_dir) {
-                Ok(key) => report.line(
-                    true,
-                    "signing key",
-                    &format!("development key {} in {}", key.kid(), dev_key_dir.display()),
-                ),
-                Err(e) => report.line(false, "signing key", &e.to_string()),
-            }
-        }
-        Mode::Azure(azure) => {
-            report.line(
-                true,
-                "configuration",
-                &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id),
-            );
-            let source = KeySourceSettings::new(azure, settings.upstream_timeout);
-            let issuer = source.default_v2_issuer();
-            let keys = Arc::new(EntraKeys::new(source, issuer));
-            match keys.refresh().await {
-                Ok(count) => report.line(
-                    true,
-                    "signing keys",
-                    &format!("{count} loaded (discovery {})", discovery_url(&azure.authority_host, &azure.tenant_id)),
-                ),
-                Err(e) => report.line(false, "signing keys", &e),
-            }
-        }
+        Mode::Local { .. } => report.line(true, "configuration", "local mode (TENANT_ID unset)"),
+        Mode::Azure(azure) => report.line(
+            true,
+            "configuration",
+            &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id),
+        ),
     }
-    let store: Box<dyn SecretStore> = match &settings.secrets {
-        SecretSource::Dir(dir) => match DirStore::open(dir) {
-            Ok(store) => {
-                report.line(true, "secret store", &format!("folder {}", store.root().display()));
-                Box::new(store)
+    match wiring::authentication(settings, &mut registry).await {
+        Err(e) => report.line(false, "signing key", &e),
+        Ok(authentication) => match (&authentication.keys, &settings.mode) {
+            (KeySource::Development { kid, dir }, _) => {
+                report.line(true, "signing key", &format!("development key {kid} in {}", dir.display()))
             }
-            Err(e) => {
-                report.line(false, "secret store", &e.to_string());
-                return !report.failed;
+            (KeySource::Entra { first_load: Ok(count), .. }, Mode::Azure(azure)) => report.line(
+                true,
+                "signing keys",
+                &format!("{count} loaded (discovery {})", discovery_url(&azure.authority_host, &azure.tenant_id)),
+            ),
+            (KeySource::Entra { first_load, .. }, _) => {
+                report.line(false, "signing keys", first_load.as_ref().err().map_or("not loaded", String::as_str))
             }
         },
-        SecretSource::KeyVault(key_vault) => {
-            let store = KeyVaultStore::new(key_vault, settings.upstream_timeout);
-            let credential = key_vault.credential.describe();
-            match store.tokens().token(&crate::credential::TokenRequest::key_vault()).await {
+    }
+    let stores = match wiring::secret_stores(settings, &mut registry) {
+        Ok(stores) => stores,
+        Err(e) => {
+            report.line(false, "secret store", &e);
+            return !report.failed;
+        }
+    };
+    match &stores.key_vault {
+        None => report.line(true, "secret store", &stores.description),
+        Some(vault) => {
+            let credential = vault.tokens().source().describe();
+            match vault.tokens().token(&TokenRequest::key_vault()).await {
                 Ok(_) => report.line(true, "credential", &format!("{credential}: token acquired")),
                 Err(e) => report.line(false, "credential", &format!("{credential}: {e}")),
             }
-            match store.probe().await {
+            let url = vault.url();
+            match vault.probe().await {
                 Ok(()) => report.line(
                     true,
                     "key vault",
-                    &format!("{} reachable, secret reads permitted (a missing name answered 404)", key_vault.url),
+                    &format!("{url} reachable, secret reads permitted (a missing name answered 404)"),
                 ),
                 Err(e) => report.line(
                     false,
                     "key vault",
-                    &format!("{}: {e} (the identity needs the Key Vault Secrets User role)", key_vault.url),
+                    &format!("{url}: {e} (the identity needs the Key Vault Secrets User role)"),
                 ),
             }
-            Box::new(store)
         }
-    };
+    }
     if let Some(name) = secret {
         match SecretName::parse(name) {
             Err(_) => report.line(false, "secret", &format!("{name:?} is not a Key Vault secret name")),
-            Ok(name) => match store.get(&name, None).await {
+            Ok(name) => match stores.served.get(&name, None).await {
                 Ok(secret) => report.line(
                     true,
                     "secret",

@@ -1,6 +1,6 @@
 //! The command line: `vaultgate [serve]`, `vaultgate token ...`.
 
-use crate::auth::dev_key::TokenRequest;
+use crate::auth::dev_key::MintRequest;
 
 pub const USAGE: &str = "\
 usage:
@@ -18,7 +18,7 @@ pub const DEFAULT_TOKEN_TTL_SECS: u64 = 3600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Serve,
-    Token { request: TokenRequest, count: usize },
+    Token { request: MintRequest, count: usize },
     Check { secret: Option<String> },
     Help,
 }
@@ -40,7 +40,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 }
 
 fn parse_token(args: &[String]) -> Result<Command, String> {
-    let mut request = TokenRequest { roles: Vec::new(), scopes: Vec::new(), ttl_secs: DEFAULT_TOKEN_TTL_SECS };
+    let mut request = MintRequest { roles: Vec::new(), scopes: Vec::new(), ttl_secs: DEFAULT_TOKEN_TTL_SECS };
     let mut count = 1;
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(
             parse(&args("token --role GetSecret --scope a --scope b --ttl 60")),
             Ok(Command::Token {
-                request: TokenRequest {
+                request: MintRequest {
                     roles: vec!["GetSecret".into()],
                     scopes: vec!["a".into(), "b".into()],
                     ttl_secs: 60

@@ -7,6 +7,7 @@ extern crate self as vaultgate;
 pub mod auth;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod credential;
 pub mod crypto;
 pub mod metrics;
@@ -14,9 +15,22 @@ pub mod routes;
 pub mod secrets;
 pub mod single_flight;
 pub mod startup;
+pub mod sync;
 pub mod telemetry;
 pub mod upstream;
+pub mod wiring;
 
-pub use auth::Claims;
+pub use auth::{Caller, Claims};
 pub use vaultgate_config::{AppError, ErrorCode, Settings};
 pub use vaultgate_protected::protected;
+
+/// What the code `#[protected]` writes names, so handlers compile in crates that name
+/// actix-web differently. Not an API.
+#[doc(hidden)]
+pub mod __macro_support {
+    pub use actix_web::web::Payload;
+    pub use actix_web::{Error, FromRequest, HttpRequest};
+
+    /// Compiles only for extractors: names a bad handler parameter on its own tokens.
+    pub const fn assert_extractor<T: FromRequest>() {}
+}

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use vaultgate::auth::dev_key::{DevKey, TokenRequest};
+use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate::cli::{self, Command};
 use vaultgate::startup::Application;
 use vaultgate::{Settings, crypto, telemetry};
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_tokens(settings: &Settings, request: &TokenRequest, count: usize) -> ExitCode {
+fn print_tokens(settings: &Settings, request: &MintRequest, count: usize) -> ExitCode {
     let Mode::Local { dev_key_dir } = &settings.mode else {
         eprintln!(
             "vaultgate: token mints development tokens for local mode; TENANT_ID is set, so get a real one with: az account get-access-token --resource api://<app id>"

@@ -105,16 +105,10 @@ pub async fn count_requests(
     Ok(response)
 }
 
-/// A fixed set of route labels, so callers cannot grow the label space.
+/// A fixed set of route labels (the route table's paths), so callers cannot grow the label space.
 fn route_label(pattern: Option<&str>) -> &'static str {
     match pattern {
-        Some("/health") => "/health",
-        Some("/health/live") => "/health/live",
-        Some("/metrics") => "/metrics",
-        Some("/vault") => "/vault",
-        Some("/vault/{name}") => "/vault/{name}",
-        Some("/vault/{name}/{version}") => "/vault/{name}/{version}",
-        Some(_) => "other",
+        Some(pattern) => crate::routes::pattern_of(pattern).unwrap_or("other"),
         None => "unmatched",
     }
 }

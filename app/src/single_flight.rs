@@ -37,8 +37,13 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
         value
     }
 
+    /// Whether a run for `key` is under way now.
+    pub fn is_running(&self, key: &K) -> bool {
+        self.lock().contains_key(key)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Arc<OnceCell<V>>>> {
-        self.flights.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.flights)
     }
 }
 

@@ -1,27 +1,17 @@
 //! Builds the server from `Settings`: keys, validator, secret store, routes, listener.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
-use prometheus_client::registry::Registry;
-use vaultgate_config::settings::{AzureSettings, SecretSource};
-use vaultgate_config::{Mode, Settings};
+use vaultgate_config::Settings;
 
-use crate::auth::dev_key::{DevKey, local_keys, local_rules};
-use crate::auth::entra::{EntraKeys, KeySourceSettings};
-use crate::auth::issuers::{EntraIssuers, IssuerRule};
-use crate::auth::{ClaimRules, Validator};
 use crate::metrics::Metrics;
 use crate::routes::health::StoreProbe;
-use crate::routes::{self, fallback};
-use crate::secrets::SecretStore;
-use crate::secrets::cache::SecretCache;
-use crate::secrets::dir::DirStore;
-use crate::secrets::keyvault::KeyVaultStore;
+use crate::routes::{self, Switches, fallback};
 use crate::secrets::policy::ExposurePolicy;
+use crate::wiring::{self, KeySource};
 
 /// Why the server could not start: one line per problem, for the operator.
 #[derive(Debug, derive_more::Display, derive_more::Error)]
@@ -54,13 +44,20 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         crate::crypto::install_providers();
         let mut metrics = Metrics::new();
-        let validator = web::Data::new(build_validator(&settings, &mut metrics.registry).await?);
-        validator.token_cache().register(&mut metrics.registry);
-        let store = web::Data::from(build_store(&settings, &mut metrics.registry)?);
+        let authentication =
+            wiring::authentication(&settings, &mut metrics.registry).await.map_err(StartupError::new)?;
+        if let KeySource::Entra { keys, .. } = &authentication.keys {
+            actix_web::rt::spawn(keys.clone().keep_fresh());
+        }
+        let validator = web::Data::new(authentication.validator);
+        let stores = wiring::secret_stores(&settings, &mut metrics.registry).map_err(StartupError::new)?;
+        log::info!("secrets are read from {}", stores.description);
+        let store = web::Data::from(stores.served);
         let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
         let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));
         let http_metrics = web::Data::new(metrics.http.clone());
         let metrics = web::Data::new(metrics);
+        let switches = Switches { metrics: settings.metrics_enabled };
         let metrics_enabled = settings.metrics_enabled;
         let header_limit = web::Data::new(crate::routes::limits::HeaderLimit(settings.limits.max_header_bytes));
         let access_log_enabled = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
@@ -84,12 +81,7 @@ impl Application {
                 .app_data(header_limit.clone())
                 .app_data(web::PathConfig::default().error_handler(fallback::path_error))
                 .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
-                .configure(routes::configure)
-                .configure(|cfg| {
-                    if metrics_enabled {
-                        routes::configure_metrics(cfg);
-                    }
-                })
+                .configure(|cfg| routes::configure(cfg, switches))
                 .default_service(web::to(fallback::route_not_found))
         })
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
@@ -153,59 +145,4 @@ fn display_host(ip: std::net::IpAddr) -> String {
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         std::net::IpAddr::V4(v4) => v4.to_string(),
     }
-}
-
-async fn build_validator(settings: &Settings, registry: &mut Registry) -> Result<Validator, StartupError> {
-    match &settings.mode {
-        Mode::Local { dev_key_dir } => {
-            let key = DevKey::load_or_create(dev_key_dir)
-                .map_err(|e| StartupError::new(format!("development signing key in {}: {e}", dev_key_dir.display())))?;
-            let rules = local_rules(settings.token_leeway);
-            Ok(Validator::with_cache_capacity(local_keys(&key), rules, settings.token_cache_max_entries))
-        }
-        Mode::Azure(azure) => Ok(entra_validator(azure, settings, registry).await),
-    }
-}
-
-/// Entra ID mode: keys are fetched now (a failure is logged, and protected routes answer
-/// 503 until they load), then kept fresh in the background.
-async fn entra_validator(azure: &AzureSettings, settings: &Settings, registry: &mut Registry) -> Validator {
-    let source = KeySourceSettings::new(azure, settings.upstream_timeout);
-    let v2_template = source.default_v2_issuer();
-    let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
-    keys.register(registry);
-    let _ = keys.refresh().await;
-    actix_web::rt::spawn(keys.clone().keep_fresh());
-    let audiences =
-        azure.audiences.clone().unwrap_or_else(|| vec![azure.app_id.clone(), format!("api://{}", azure.app_id)]);
-    let rules = ClaimRules {
-        issuers: IssuerRule::Entra(EntraIssuers {
-            tenant_id: azure.tenant_id.clone(),
-            allowed_tenants: azure.allowed_tenants.clone(),
-            issuer_override: azure.issuer.clone(),
-            v2_template,
-        }),
-        audiences,
-        leeway: settings.token_leeway,
-    };
-    Validator::with_cache_capacity(keys, rules, settings.token_cache_max_entries)
-}
-
-fn build_store(settings: &Settings, registry: &mut Registry) -> Result<Arc<dyn SecretStore>, StartupError> {
-    let store: Arc<dyn SecretStore> = match &settings.secrets {
-        SecretSource::Dir(dir) => {
-            let store = DirStore::open(dir).map_err(|e| StartupError::new(e.to_string()))?;
-            log::info!("secrets are read from the folder {}", store.root().display());
-            Arc::new(store)
-        }
-        SecretSource::KeyVault(key_vault) => {
-            log::info!("secrets are read from {} as {}", key_vault.url, key_vault.credential.describe());
-            let store = KeyVaultStore::new(key_vault, settings.upstream_timeout);
-            store.register(registry);
-            Arc::new(store)
-        }
-    };
-    let cache = SecretCache::new(store, settings.secret_cache.clone());
-    cache.register(registry);
-    Ok(Arc::new(cache))
 }

@@ -6,7 +6,8 @@ mod common;
 
 use common::{Server, vaultgate};
 use serde_json::json;
-use vaultgate::auth::dev_key::{DevKey, LOCAL_AUDIENCE, LOCAL_ISSUER};
+use vaultgate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault};
 use vaultgate_tests::http::client;
@@ -38,7 +39,7 @@ async fn drive_every_path(log_format: &str) {
     let mut server = Server::start(command);
 
     vaultgate::crypto::install_providers();
-    let key = DevKey::load_or_create(key_dir.path()).unwrap();
+    let key = TestKey::load_or_create(key_dir.path());
     let claims = |roles: &[&str], exp: i64, aud: &str| json!({"iss": LOCAL_ISSUER, "aud": aud, "exp": exp, "roles": roles, "oid": "o", "tid": "t"});
     let good = key.sign(&claims(&["GetSecret"], now() + 600, LOCAL_AUDIENCE));
     let tokens = [

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use common::{Server, vaultgate};
 use serde_json::Value;
-use vaultgate::auth::dev_key::{DevKey, TokenRequest};
+use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault};
@@ -19,7 +19,7 @@ const VERSION: &str = "41cce6796d81438f9dad0d96bf85d50d";
 fn token(key_dir: &std::path::Path) -> String {
     vaultgate::crypto::install_providers();
     let key = DevKey::load_or_create(key_dir).unwrap();
-    key.mint(&TokenRequest { roles: vec!["GetSecret".into()], scopes: vec![], ttl_secs: 600 })
+    key.mint(&MintRequest { roles: vec!["GetSecret".into()], scopes: vec![], ttl_secs: 600 })
 }
 
 struct Azure {

@@ -13,12 +13,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::FutureExt;
 use libfuzzer_sys::fuzz_target;
-use vaultgate::auth::dev_key::{DevKey, local_validator};
+use vaultgate::auth::dev_key::local_validator;
 use vaultgate::auth::{Validator, bearer};
+use vaultgate_tests::signing::TestKey;
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    key: DevKey,
+    key: TestKey,
     validator: Validator,
 }
 
@@ -27,16 +28,16 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         vaultgate::crypto::install_providers();
         let dir = tempfile::tempdir().unwrap();
-        let key = DevKey::load_or_create(dir.path()).unwrap();
-        let validator = local_validator(&key, Duration::from_secs(60));
+        let key = TestKey::load_or_create(dir.path());
+        let validator = local_validator(key.dev_key(), Duration::from_secs(60), 10_000);
         Fixture { _dir: dir, key, validator }
     })
 }
 
 fn check(token: &str) {
     let outcome = fixture().validator.verify(token).now_or_never().expect("static keys never wait");
-    if let Err(error) = outcome {
-        let status = error.code().status().as_u16();
+    if let Err(refusal) = outcome {
+        let status = refusal.code().status().as_u16();
         assert!(status == 401, "a token refusal must be a 401, got {status}");
     }
 }

@@ -1,30 +1,80 @@
-//! Expands `#[protected(...)]` on an async fn: a requirement type plus the fn with an
-//! `Authorized<requirement>` extractor as its first parameter.
+//! Expands `#[protected(...)]` on an async fn into a requirement type and a handler that
+//! authorises first and extracts the user's parameters only afterwards.
+//!
+//! actix-web creates every extractor's future at once and returns the first error it sees
+//! while polling them in turn, so an `Authorized<R>` parameter merely placed first would still
+//! let a path, query or body extractor answer (or read the body) before authentication ends.
+//! The generated handler therefore takes only `Authorized<R>`, the request and the payload;
+//! the user's own parameters are extracted from them once the caller has passed.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, parse_quote};
+use syn::{FnArg, ItemFn, ReturnType};
 
 use crate::parse;
-use crate::requirement::Requirement;
+use crate::requirement_args::RequirementArgs;
 
-pub fn protected(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+/// The expansion, or the error beside the function as written, so that code registering the
+/// handler does not fail as well and the one real error stands alone (as thiserror does).
+pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(args, item.clone()) {
+        Ok(expanded) => expanded,
+        Err(error) => {
+            let error = error.into_compile_error();
+            quote!(#error #item)
+        }
+    }
+}
+
+fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let requirement = parse::requirement(args)?;
-    let mut function: ItemFn =
+    let function: ItemFn =
         syn::parse2(item).map_err(|e| syn::Error::new(e.span(), "#[protected] goes on an async handler fn"))?;
     check_function(&function)?;
 
-    let rule_type = format_ident!("__vaultgate_requirement_{}", function.sig.ident);
-    let visibility = &function.vis;
-    let Requirement { any_roles, all_roles, any_scopes } = requirement;
-    let authorized: FnArg = parse_quote!(_: ::vaultgate::auth::Authorized<#rule_type>);
-    function.sig.inputs.insert(0, authorized);
+    let ItemFn { attrs, vis, sig, block } = function;
+    let name = &sig.ident;
+    let rule_type = format_ident!("__vaultgate_requirement_{}", name);
+    let inner_name = format_ident!("__vaultgate_protected_{}", name);
+    let RequirementArgs { any_roles, all_roles, any_scopes } = requirement;
+
+    let types: Vec<&syn::Type> = sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(&*typed.ty),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let bindings: Vec<syn::Ident> = (0..types.len()).map(|i| format_ident!("__vaultgate_arg{}", i)).collect();
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let mut inner_sig = sig.clone();
+    inner_sig.ident = inner_name.clone();
+
+    let support = quote!(::vaultgate::__macro_support);
+    // Each parameter type checked on its own tokens, so a non-extractor is reported there.
+    let checks = types.iter().map(|ty| quote_spanned!(ty.span()=> #support::assert_extractor::<#ty>();));
+    let extract = if types.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            #(#checks)*
+            let (#(#bindings,)*) = <(#(#types,)*) as #support::FromRequest>::from_request(
+                &__vaultgate_request,
+                &mut __vaultgate_payload.into_inner(),
+            )
+            .await?;
+        }
+    };
 
     Ok(quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
-        #visibility struct #rule_type;
+        #vis struct #rule_type;
 
         impl ::vaultgate::auth::Requirement for #rule_type {
             const RULE: ::vaultgate::auth::Rule = ::vaultgate::auth::Rule {
@@ -34,7 +84,16 @@ pub fn protected(args: TokenStream, item: TokenStream) -> syn::Result<TokenStrea
             };
         }
 
-        #function
+        #(#attrs)*
+        #vis async fn #name(
+            _: ::vaultgate::auth::Authorized<#rule_type>,
+            __vaultgate_request: #support::HttpRequest,
+            __vaultgate_payload: #support::Payload,
+        ) -> ::core::result::Result<#output, #support::Error> {
+            #inner_sig #block
+            #extract
+            ::core::result::Result::Ok(#inner_name(#(#bindings),*).await)
+        }
     })
 }
 
@@ -44,6 +103,12 @@ fn check_function(function: &ItemFn) -> syn::Result<()> {
     }
     if let Some(receiver) = function.sig.receiver() {
         return Err(syn::Error::new_spanned(receiver, "#[protected] handlers are free functions, not methods"));
+    }
+    if !function.sig.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &function.sig.generics,
+            "#[protected] handlers cannot be generic (actix-web registers one concrete fn)",
+        ));
     }
     if let Some(twice) =
         function.attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == "protected"))

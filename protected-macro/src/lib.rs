@@ -3,17 +3,19 @@
 //! ```ignore
 //! #[get("/vault/{name}")]
 //! #[protected(role = "GetSecret")]
-//! async fn read(name: web::Path<String>, caller: Claims) -> Result<HttpResponse, AppError> { ... }
+//! async fn read(name: web::Path<String>, caller: Caller) -> Result<HttpResponse, AppError> { ... }
 //! ```
 //!
-//! The attribute adds a first parameter of type `vaultgate::auth::Authorized<R>`, an
-//! extractor that verifies the bearer token and the requirement `R` before the body runs.
+//! The generated handler takes `vaultgate::auth::Authorized<R>` (the bearer token verified and
+//! the requirement `R` checked) and extracts the handler's own parameters only once that has
+//! passed, so no other extractor answers or reads the body before authentication does. A
+//! `Caller` parameter receives the verified caller without verifying again.
 //! Parsing, checking and expansion live in separate files; every misuse is a compile error
 //! spanned on the user's own tokens.
 
 mod expand;
 mod parse;
-mod requirement;
+mod requirement_args;
 
 use proc_macro::TokenStream;
 
@@ -23,5 +25,5 @@ use proc_macro::TokenStream;
 /// `scopes = ["S", "T"]`, and a roles form combined with a scopes form.
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::protected(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::protected(args.into(), item.into()).into()
 }

@@ -5,7 +5,7 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Ident, LitStr, Token, bracketed};
 
-use crate::requirement::Requirement;
+use crate::requirement_args::RequirementArgs;
 
 const KEYS: &str = "`role`, `roles`, `all_roles`, `scope` or `scopes`";
 
@@ -35,7 +35,7 @@ impl Parse for Argument {
 }
 
 /// Parses the attribute's arguments into a checked requirement.
-pub fn requirement(args: TokenStream) -> syn::Result<Requirement> {
+pub fn requirement(args: TokenStream) -> syn::Result<RequirementArgs> {
     if args.is_empty() {
         return Err(syn::Error::new(
             Span::call_site(),
@@ -43,7 +43,7 @@ pub fn requirement(args: TokenStream) -> syn::Result<Requirement> {
         ));
     }
     let arguments = Punctuated::<Argument, Token![,]>::parse_terminated.parse2(args)?;
-    let mut requirement = Requirement::default();
+    let mut requirement = RequirementArgs::default();
     let mut seen: Vec<Ident> = Vec::new();
     for argument in arguments {
         let key = argument.key.to_string();

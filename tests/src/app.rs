@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 use vaultgate::Settings;
-use vaultgate::auth::dev_key::DevKey;
+use crate::signing::TestKey;
 use vaultgate::startup::Application;
 
 /// The development key shared by every test of one test binary (RSA generation is slow).
@@ -15,12 +15,9 @@ pub fn shared_key_dir() -> &'static Path {
     DIR.get_or_init(|| tempfile::tempdir().expect("a temporary folder")).path()
 }
 
-pub fn shared_key() -> &'static DevKey {
-    static KEY: OnceLock<DevKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        vaultgate::crypto::install_providers();
-        DevKey::load_or_create(shared_key_dir()).expect("a development key")
-    })
+pub fn shared_key() -> &'static TestKey {
+    static KEY: OnceLock<TestKey> = OnceLock::new();
+    KEY.get_or_init(|| TestKey::load_or_create(shared_key_dir()))
 }
 
 pub struct TestApp {
@@ -69,7 +66,11 @@ impl TestApp {
 
 /// A validator trusting the shared development key, as local mode builds it.
 pub fn local_validator() -> actix_web::web::Data<vaultgate::auth::Validator> {
-    let validator = vaultgate::auth::dev_key::local_validator(shared_key(), std::time::Duration::from_secs(60));
+    let validator = vaultgate::auth::dev_key::local_validator(
+        shared_key().dev_key(),
+        std::time::Duration::from_secs(60),
+        vaultgate_config::settings::DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+    );
     actix_web::web::Data::new(validator)
 }
 
@@ -88,13 +89,12 @@ pub fn spawn_handlers(configure: fn(&mut actix_web::web::ServiceConfig)) -> Stri
 }
 
 /// A development key of its own, for the fake Entra ID's key sets (`slot` picks which).
-pub fn extra_key(slot: usize) -> &'static DevKey {
-    static KEYS: [OnceLock<(TempDir, DevKey)>; 4] =
+pub fn extra_key(slot: usize) -> &'static TestKey {
+    static KEYS: [OnceLock<(TempDir, TestKey)>; 4] =
         [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let (_, key) = KEYS[slot].get_or_init(|| {
-        vaultgate::crypto::install_providers();
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let key = DevKey::load_or_create(dir.path()).expect("a development key");
+        let key = TestKey::load_or_create(dir.path());
         (dir, key)
     });
     key

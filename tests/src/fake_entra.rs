@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::Value;
 use tokio::sync::watch;
-use vaultgate::auth::dev_key::DevKey;
+use crate::signing::TestKey;
 
 const WIRE_DISCOVERY: &str = include_str!("../wire/entra-openid-configuration-v2.json");
 const WIRE_JWKS: &str = include_str!("../wire/entra-jwks.json");
@@ -29,7 +29,7 @@ pub enum Behaviour {
 
 struct State {
     base_url: String,
-    keys: Mutex<Vec<&'static DevKey>>,
+    keys: Mutex<Vec<&'static TestKey>>,
     behaviour: Mutex<Behaviour>,
     discovery_hits: AtomicUsize,
     jwks_hits: AtomicUsize,
@@ -46,7 +46,7 @@ pub struct FakeEntra {
 
 impl FakeEntra {
     /// Starts serving `keys` on a free loopback port.
-    pub fn start(keys: &[&'static DevKey]) -> FakeEntra {
+    pub fn start(keys: &[&'static TestKey]) -> FakeEntra {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(State {
@@ -74,7 +74,7 @@ impl FakeEntra {
     }
 
     /// Serves `keys` from now on (a key rotation).
-    pub fn rotate_to(&self, keys: &[&'static DevKey]) {
+    pub fn rotate_to(&self, keys: &[&'static TestKey]) {
         *self.state.keys.lock().unwrap() = keys.to_vec();
     }
 
@@ -149,7 +149,7 @@ async fn jwks(state: web::Data<State>) -> HttpResponse {
 }
 
 /// The wire sample's JWK with this key's kid and public numbers.
-pub fn jwk(template: &Value, key: &DevKey) -> Value {
+pub fn jwk(template: &Value, key: &TestKey) -> Value {
     let (n, e) = key.jwk_components();
     let mut entry = template.clone();
     entry["kid"] = key.kid().into();

@@ -5,7 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use vaultgate::auth::dev_key::{DevKey, LOCAL_AUDIENCE, LOCAL_ISSUER};
+use vaultgate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
+
+use crate::signing::TestKey;
 
 pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
@@ -49,7 +51,7 @@ pub fn hs256(header: &Value, claims: &Value, secret: &[u8]) -> String {
 }
 
 /// A valid token signed by `key` holding `roles`.
-pub fn valid(key: &DevKey, roles: &[&str]) -> String {
+pub fn valid(key: &TestKey, roles: &[&str]) -> String {
     key.sign(&claims(roles))
 }
 
@@ -69,7 +71,7 @@ pub fn entra(version: u8) -> (Value, Value) {
 }
 
 /// `header` with this key's kid (and x5t, as Entra sends both).
-pub fn entra_header(header: &Value, key: &DevKey) -> Value {
+pub fn entra_header(header: &Value, key: &TestKey) -> Value {
     let mut header = header.clone();
     header["kid"] = key.kid().into();
     if header.get("x5t").is_some() {
@@ -79,7 +81,7 @@ pub fn entra_header(header: &Value, key: &DevKey) -> Value {
 }
 
 /// A valid Entra token of `version` signed by `key`.
-pub fn entra_token(key: &DevKey, version: u8) -> String {
+pub fn entra_token(key: &TestKey, version: u8) -> String {
     let (header, claims) = entra(version);
     key.sign_with_header(&entra_header(&header, key), &claims)
 }

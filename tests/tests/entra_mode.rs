@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::http::header::AUTHORIZATION;
 use aws_lc_rs::signature::RSA_PSS_SHA256;
 use serde_json::{Value, json};
-use vaultgate::auth::dev_key::DevKey;
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::extra_key;
 use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT, jwk};
 use vaultgate_tests::http::client;
@@ -19,13 +19,13 @@ use vaultgate_tests::{Answer, TestApp, send};
 const OTHER_TENANT: &str = "0b1c2d3e-aaaa-4bbb-8ccc-0f1a2b3c4d5e";
 const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
-fn key_a() -> &'static DevKey {
+fn key_a() -> &'static TestKey {
     extra_key(0)
 }
-fn key_b() -> &'static DevKey {
+fn key_b() -> &'static TestKey {
     extra_key(1)
 }
-fn attacker() -> &'static DevKey {
+fn attacker() -> &'static TestKey {
     extra_key(2)
 }
 
@@ -40,7 +40,7 @@ async fn read_demo(app: &TestApp, token: &str) -> Answer {
     send(client().get(app.url("/vault/demo")).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
 }
 
-fn sign(key: &DevKey, header: &Value, claims: &Value) -> String {
+fn sign(key: &TestKey, header: &Value, claims: &Value) -> String {
     key.sign_with_header(header, claims)
 }
 

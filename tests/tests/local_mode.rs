@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use serde_json::{Value, json};
-use vaultgate::auth::dev_key::DevKey;
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::http::client;
 use vaultgate_tests::tokens::{self, claims, forge, hs256, now};
@@ -118,7 +118,7 @@ async fn the_scheme_is_case_insensitive() {
 async fn a_token_signed_by_another_key_is_refused() {
     let app = TestApp::spawn().await;
     let other_dir = tempfile::tempdir().unwrap();
-    let other = DevKey::load_or_create(other_dir.path()).unwrap();
+    let other = TestKey::load_or_create(other_dir.path());
 
     // Another key under its own kid: no trusted key has that kid.
     let answer = get_with_token(&app, "/vault/demo", &tokens::valid(&other, &["GetSecret"])).await;

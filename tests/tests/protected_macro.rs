@@ -1,10 +1,10 @@
 //! `#[protected(...)]` as a Rust developer uses it: under actix's route macros, with every
-//! requirement form, and with the `Claims` extractor.
+//! requirement form, and with the `Caller` extractor.
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
-use vaultgate::{Claims, protected};
+use vaultgate::{Caller, protected};
 use vaultgate_tests::app::{shared_key, spawn_handlers};
 use vaultgate_tests::http::client;
 use vaultgate_tests::send;
@@ -18,7 +18,7 @@ async fn one_role() -> HttpResponse {
 
 #[get("/any/{item}")]
 #[protected(roles = ["Reader", "Writer"])]
-async fn any_role(item: web::Path<String>, caller: Claims) -> HttpResponse {
+async fn any_role(item: web::Path<String>, caller: Caller) -> HttpResponse {
     HttpResponse::Ok()
         .json(json!({"item": item.into_inner(), "oid": caller.oid, "appid": caller.appid, "roles": caller.roles}))
 }
@@ -31,12 +31,12 @@ async fn all_roles() -> HttpResponse {
 
 #[get("/scoped")]
 #[protected(scopes = ["Secrets.Read", "Secrets.All"], role = "GetSecret")]
-async fn scoped(caller: Claims) -> HttpResponse {
+async fn scoped(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(json!({"scopes": caller.scopes}))
 }
 
 #[get("/whoami")]
-async fn whoami(caller: Claims) -> HttpResponse {
+async fn whoami(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(json!({"tid": caller.tid}))
 }
 

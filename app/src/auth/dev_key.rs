@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -15,14 +15,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::issuers::IssuerRule;
-use super::keys::{StaticKeys, VerifyingKey};
+use super::signing_keys::{StaticKeys, VerifyingKey};
 use super::{ClaimRules, Validator};
 
 /// The issuer of development tokens; local mode trusts no other.
 pub const LOCAL_ISSUER: &str = "https://vaultgate.localhost/dev";
 /// The audience of development tokens; local mode accepts no other.
 pub const LOCAL_AUDIENCE: &str = "api://vaultgate-local";
-const KEY_FILE: &str = "dev-signing-key.pk8";
+/// The key's file inside its folder (PKCS#8 DER, readable by its owner only).
+pub const KEY_FILE: &str = "dev-signing-key.pk8";
 
 pub struct DevKey {
     pair: KeyPair,
@@ -97,35 +98,31 @@ impl DevKey {
         )
     }
 
-    /// A raw RSA signature over `message` with any RSA padding (tests forge PS256 with it).
-    pub fn sign_raw(&self, padding: &'static dyn aws_lc_rs::signature::RsaEncoding, message: &[u8]) -> Vec<u8> {
-        let mut signature = vec![0; self.pair.public_modulus_len()];
-        self.pair.sign(padding, &SystemRandom::new(), message, &mut signature).expect("signing with a loaded RSA key");
-        signature
-    }
-
     /// Signs `claims` as an RS256 JWT with this key's kid.
-    pub fn sign(&self, claims: &serde_json::Value) -> String {
+    pub(crate) fn sign(&self, claims: &serde_json::Value) -> String {
         self.sign_with_header(&serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}), claims)
     }
 
-    /// Signs with RS256 under any header (tests use it to forge what attackers send).
-    pub fn sign_with_header(&self, header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    /// Signs under any header (this crate's tests forge what attackers send with it).
+    pub(crate) fn sign_with_header(&self, header: &serde_json::Value, claims: &serde_json::Value) -> String {
         let signed_part =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature = self.sign_raw(&RSA_PKCS1_SHA256, signed_part.as_bytes());
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signed_part.as_bytes(), &mut signature)
+            .expect("signing with a loaded RSA key");
         format!("{signed_part}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
     /// A development access token shaped like an Entra v2 app token.
-    pub fn mint(&self, request: &TokenRequest) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    pub fn mint(&self, request: &MintRequest) -> String {
+        let now = crate::clock::unix_now();
         let mut claims = serde_json::json!({
             "aud": LOCAL_AUDIENCE,
             "iss": LOCAL_ISSUER,
             "iat": now,
             "nbf": now,
-            "exp": now + request.ttl_secs,
+            "exp": now.saturating_add(request.ttl_secs as i64),
             "azp": "vaultgate-cli",
             "oid": "00000000-0000-0000-0000-00000000dev0",
             "sub": "00000000-0000-0000-0000-00000000dev0",
@@ -144,25 +141,19 @@ impl DevKey {
 }
 
 /// Local mode's validator: trusts `key` alone, with the fixed local issuer and audience.
-pub fn local_validator(key: &DevKey, leeway: Duration) -> Validator {
-    Validator::new(local_keys(key), local_rules(leeway))
-}
-
-pub fn local_keys(key: &DevKey) -> Arc<StaticKeys> {
-    Arc::new(StaticKeys::new([(key.kid().to_owned(), key.verifying_key())]))
-}
-
-pub fn local_rules(leeway: Duration) -> ClaimRules {
-    ClaimRules {
+pub fn local_validator(key: &DevKey, leeway: Duration, cache_capacity: usize) -> Validator {
+    let keys = Arc::new(StaticKeys::new([(key.kid().to_owned(), key.verifying_key())]));
+    let rules = ClaimRules {
         issuers: IssuerRule::Exact(vec![LOCAL_ISSUER.to_owned()]),
         audiences: vec![LOCAL_AUDIENCE.to_owned()],
         leeway,
-    }
+    };
+    Validator::new(keys, rules, cache_capacity)
 }
 
 /// What `vaultgate token` puts in a development token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRequest {
+pub struct MintRequest {
     pub roles: Vec<String>,
     pub scopes: Vec<String>,
     pub ttl_secs: u64,
@@ -185,3 +176,4 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
+

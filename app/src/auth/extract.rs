@@ -1,26 +1,28 @@
-//! The extractors: `Authorized<R>` (added by `#[protected]`) and `Claims`.
+//! The extractors: `Authorized<R>` (taken by the handler `#[protected]` writes) and `Caller`
+//! (the verified caller, for the handler's own parameters).
 
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::requirement::Requirement;
 use super::{Claims, Validator, bearer};
 
-/// Proof that the request carries a valid token meeting `R`. `#[protected]` adds it as
-/// the handler's first parameter, so the body runs only for authorised callers.
+/// Proof that the request carries a valid token meeting `R`: the handler `#[protected]`
+/// writes takes it first, so the body and the other extractors run only for authorised callers.
 pub struct Authorized<R: Requirement> {
-    claims: Arc<Claims>,
+    caller: Caller,
     requirement: PhantomData<R>,
 }
 
 impl<R: Requirement> Authorized<R> {
-    pub fn claims(&self) -> &Claims {
-        &self.claims
+    pub fn caller(&self) -> &Caller {
+        &self.caller
     }
 }
 
@@ -31,39 +33,51 @@ impl<R: Requirement> FromRequest for Authorized<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let claims = authenticate(&req).await?;
-            R::RULE.check(&claims, req.path())?;
-            Ok(Authorized { claims, requirement: PhantomData })
+            let caller = authenticate(&req).await?;
+            R::RULE.check(&caller, req.path())?;
+            Ok(Authorized { caller, requirement: PhantomData })
         })
     }
 }
 
-impl FromRequest for Claims {
+/// The verified caller: its claims, shared (cloning costs a reference count). As a handler
+/// parameter it reuses what `#[protected]` verified; on an unprotected route it verifies the
+/// token itself (and refuses the request without a valid one), but checks no requirement.
+#[derive(Debug, Clone)]
+pub struct Caller(Arc<Claims>);
+
+impl Deref for Caller {
+    type Target = Claims;
+
+    fn deref(&self) -> &Claims {
+        &self.0
+    }
+}
+
+impl FromRequest for Caller {
     type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Future = Either<Ready<Result<Caller, AppError>>, LocalBoxFuture<'static, Result<Caller, AppError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(caller) = req.extensions().get::<Caller>() {
+            return Either::Left(ready(Ok(caller.clone())));
+        }
         let req = req.clone();
-        Box::pin(async move { authenticate(&req).await.map(|claims| Claims::clone(&claims)) })
+        Either::Right(Box::pin(async move { authenticate(&req).await }))
     }
 }
 
 /// Verifies the request's bearer token once per request; later extractors reuse the result.
-pub async fn authenticate(req: &HttpRequest) -> Result<Arc<Claims>, AppError> {
-    if let Some(claims) = req.extensions().get::<Arc<Claims>>() {
-        return Ok(claims.clone());
+async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
+    if let Some(caller) = req.extensions().get::<Caller>() {
+        return Ok(caller.clone());
     }
     let validator = req.app_data::<web::Data<Validator>>().ok_or_else(|| {
         log::error!("no Validator registered as app data: protected routes cannot verify tokens");
         AppError::new(ErrorCode::AuthorizationServiceUnavailable)
     })?;
     let token = bearer::token(req.headers())?;
-    let claims = validator.verify(token).await?;
-    req.extensions_mut().insert(claims.clone());
-    Ok(claims)
-}
-
-/// The claims `#[protected]` (or an earlier `Claims` extractor) verified for this request.
-pub fn authenticated(req: &HttpRequest) -> Option<Arc<Claims>> {
-    req.extensions().get::<Arc<Claims>>().cloned()
+    let caller = Caller(validator.verify(token).await?);
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
 }

@@ -2,9 +2,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use vaultgate_config::{AppError, ErrorCode};
-
 use super::claims::RawClaims;
+use super::refusal::TokenRefusal;
 
 /// The Microsoft-account (consumer) tenant: never accepted unless configured by name.
 pub const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -23,11 +22,11 @@ impl SharedIssuer {
     }
 
     pub fn get(&self) -> Arc<str> {
-        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        crate::sync::read(&self.0).clone()
     }
 
     pub fn set(&self, template: &str) {
-        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::from(template);
+        *crate::sync::write(&self.0) = Arc::from(template);
     }
 }
 
@@ -50,36 +49,32 @@ pub struct EntraIssuers {
 }
 
 impl IssuerRule {
-    pub(crate) fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), AppError> {
+    pub(crate) fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), TokenRefusal> {
         match self {
             IssuerRule::Exact(accepted) if accepted.iter().any(|a| a == iss) => Ok(()),
-            IssuerRule::Exact(_) => Err(invalid_claims("Invalid issuer")),
+            IssuerRule::Exact(_) => Err(TokenRefusal::InvalidIssuer),
             IssuerRule::Entra(entra) => entra.check(raw, iss),
         }
     }
 }
 
 impl EntraIssuers {
-    fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), AppError> {
-        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or_else(|| invalid_claims("Invalid tenant"))?;
+    fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), TokenRefusal> {
+        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or_else(|| TokenRefusal::InvalidTenant)?;
         // The consumer tenant passes only when named, like any other tenant.
         let allowed = tid == self.tenant_id || self.allowed_tenants.contains(&tid);
         if !allowed {
-            return Err(invalid_claims("Invalid tenant"));
+            return Err(TokenRefusal::InvalidTenant);
         }
         if let Some(issuer) = &self.issuer_override {
-            return if iss == issuer { Ok(()) } else { Err(invalid_claims("Invalid issuer")) };
+            return if iss == issuer { Ok(()) } else { Err(TokenRefusal::InvalidIssuer) };
         }
         // `iss` must be the form its `ver` promises, for the token's own tenant.
         let expected = match raw.ver.as_deref() {
             Some("1.0") => V1_ISSUER_TEMPLATE.replace(TENANT_PLACEHOLDER, &tid),
             Some("2.0") => self.v2_template.get().replace(TENANT_PLACEHOLDER, &tid),
-            _ => return Err(invalid_claims("Invalid token version")),
+            _ => return Err(TokenRefusal::InvalidVersion),
         };
-        if iss.eq_ignore_ascii_case(&expected) { Ok(()) } else { Err(invalid_claims("Invalid issuer")) }
+        if iss.eq_ignore_ascii_case(&expected) { Ok(()) } else { Err(TokenRefusal::InvalidIssuer) }
     }
-}
-
-pub(crate) fn invalid_claims(debug: &'static str) -> AppError {
-    AppError::new(ErrorCode::InvalidClaims).with_debug(debug)
 }

@@ -7,15 +7,17 @@ pub mod dev_key;
 pub mod entra;
 mod extract;
 pub mod issuers;
-pub mod keys;
 #[cfg(test)]
 mod properties;
+mod refusal;
 mod requirement;
+pub mod signing_keys;
 mod token;
-pub mod token_cache;
 mod validate;
+pub mod verdict_cache;
 
 pub use claims::Claims;
-pub use extract::{Authorized, authenticate, authenticated};
-pub use requirement::{Requirement, Rule};
+pub use extract::{Authorized, Caller};
+pub use refusal::TokenRefusal;
+pub use requirement::{Requirement, Rule, rule_of};
 pub use validate::{ClaimRules, Validator};

@@ -39,10 +39,10 @@ fn other() -> &'static DevKey {
 
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| local_validator(trusted(), Duration::from_secs(LEEWAY as u64)))
+    VALIDATOR.get_or_init(|| local_validator(trusted(), Duration::from_secs(LEEWAY as u64), 10_000))
 }
 
-fn verify(token: &str) -> Result<(), vaultgate_config::AppError> {
+fn verify(token: &str) -> Result<(), super::TokenRefusal> {
     validator().verify_at(token, NOW).now_or_never().expect("static keys never wait").map(|_| ())
 }
 

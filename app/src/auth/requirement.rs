@@ -3,7 +3,9 @@
 
 use vaultgate_config::{AppError, ErrorCode};
 
-use super::Claims;
+use actix_web::{HttpRequest, web};
+
+use super::{Authorized, Claims};
 
 /// Roles and scopes a caller may hold to pass. A caller passes when it holds any of
 /// `any_roles`, every one of `all_roles` (when that list is not empty), or any of `any_scopes`.
@@ -47,4 +49,15 @@ impl Rule {
 /// A handler's requirement, as a type (written by `#[protected]`).
 pub trait Requirement: 'static {
     const RULE: Rule;
+}
+
+/// The requirement of a handler written by `#[protected]`, read from its signature: such a
+/// handler takes `Authorized<R>`, the request and the payload. A handler without the
+/// attribute does not have that signature, so naming it here does not compile.
+pub const fn rule_of<F, R, Fut>(_handler: &F) -> Rule
+where
+    F: Fn(Authorized<R>, HttpRequest, web::Payload) -> Fut,
+    R: Requirement,
+{
+    R::RULE
 }

@@ -14,7 +14,7 @@ use crate::single_flight::SingleFlight;
 /// Renew this long before expiry, as the Azure SDKs do.
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
-pub struct TokenCache {
+pub struct AccessTokenCache {
     source: CredentialSource,
     timeout: Duration,
     tokens: Mutex<HashMap<TokenRequest, AccessToken>>,
@@ -22,9 +22,9 @@ pub struct TokenCache {
     fetches: AtomicU64,
 }
 
-impl TokenCache {
+impl AccessTokenCache {
     pub fn new(source: CredentialSource, timeout: Duration) -> Self {
-        TokenCache {
+        AccessTokenCache {
             source,
             timeout,
             tokens: Mutex::new(HashMap::new()),
@@ -71,6 +71,6 @@ impl TokenCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TokenRequest, AccessToken>> {
-        self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.tokens)
     }
 }

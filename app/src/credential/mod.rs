@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use vaultgate_config::secrets_settings::CredentialSource;
 
-pub use cache::TokenCache;
+pub use cache::AccessTokenCache;
 
 /// The scope vaultgate asks for when Key Vault has not said otherwise.
 pub const KEY_VAULT_SCOPE: &str = "https://vault.azure.net/.default";

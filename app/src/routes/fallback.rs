@@ -8,9 +8,12 @@ pub async fn route_not_found() -> HttpResponse {
     actix_web::ResponseError::error_response(&AppError::from(ErrorCode::RouteNotFound))
 }
 
-pub async fn method_not_allowed() -> HttpResponse {
+/// A JSON 405 whose `Allow` header names the methods the route answers.
+pub async fn method_not_allowed(allow: String) -> HttpResponse {
     let mut response = actix_web::ResponseError::error_response(&AppError::from(ErrorCode::MethodNotAllowed));
-    response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
     response
 }
 

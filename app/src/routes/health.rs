@@ -8,7 +8,7 @@ use serde::Serialize;
 use vaultgate_config::{AppError, ErrorCode};
 
 use crate::auth::Validator;
-use crate::auth::keys::KeysStatus;
+use crate::auth::signing_keys::KeysStatus;
 use crate::secrets::SecretStore;
 use crate::single_flight::SingleFlight;
 
@@ -33,7 +33,7 @@ impl StoreProbe {
             .flight
             .run(&(), || async {
                 let outcome = store.probe().await;
-                *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), outcome.clone()));
+                *crate::sync::lock(&self.last) = Some((Instant::now(), outcome.clone()));
                 outcome
             })
             .await;
@@ -41,7 +41,7 @@ impl StoreProbe {
     }
 
     fn recent(&self) -> Option<(Instant, Result<(), String>)> {
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let last = crate::sync::lock(&self.last);
         last.as_ref().filter(|(at, _)| at.elapsed() < self.interval).cloned()
     }
 }

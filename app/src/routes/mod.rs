@@ -1,47 +1,108 @@
-//! The HTTP routes, one file each, and the JSON answers for everything else.
+//! The HTTP routes, one file each, and `ROUTES`: the one table of what vaultgate serves. The
+//! actix configuration and the metrics labels are derived from it, and tests check the Azure
+//! Functions routing and each route's protection against it. A new handler is one line here.
 
 pub mod fallback;
 pub mod health;
 pub mod limits;
+pub mod secret_access;
 pub mod vault;
 
-use actix_web::web;
-use vaultgate_config::AppError;
+use actix_web::http::Method;
+use actix_web::{Resource, web};
 
-use crate::secrets::{SecretName, StoreError};
+use crate::auth::{Rule, rule_of};
 
-/// Registers every route. Each resource answers GET and HEAD; other methods get a JSON 405.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_and_head("/health", health::health))
-        .service(get_and_head("/health/live", health::live))
-        .service(get_and_head("/vault", vault::secret_by_query))
-        .service(get_and_head("/vault/{name}", vault::secret_by_name))
-        .service(get_and_head("/vault/{name}/{version}", vault::secret_by_version));
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Open,
+    /// `#[protected(...)]`, with the requirement its attribute wrote.
+    Protected(Rule),
 }
 
-/// `/metrics`, when metrics are on.
-pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_and_head("/metrics", crate::metrics::scrape));
+/// Routes served only when a setting turns them on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    Always,
+    /// `METRICS=on` (the default).
+    Metrics,
 }
 
-fn get_and_head<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .default_service(web::to(fallback::method_not_allowed))
+/// One served route: a path, the methods one handler answers there, and who may call it.
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static [Method],
+    pub access: Access,
+    pub switch: Switch,
+    add: fn(Resource) -> Resource,
 }
 
-/// The caller's answer for a store failure; the cause goes to the log only.
-pub fn store_error(name: &SecretName, error: StoreError) -> AppError {
-    match &error {
-        StoreError::Failed(cause) => log::warn!("secret {name}: {cause}"),
-        StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
-        StoreError::NotFound | StoreError::Disabled(_) => {}
+/// `route!(path, [METHODS], handler, open | protected, switch)`: the methods are registered
+/// for the handler, and a protected handler's requirement is read from its attribute (a
+/// handler listed as protected that has no `#[protected]` does not compile).
+macro_rules! route {
+    ($path:literal, [$($method:ident),+], $handler:path, open, $switch:ident) => {
+        route!(@build $path, [$($method),+], $handler, Access::Open, $switch)
+    };
+    ($path:literal, [$($method:ident),+], $handler:path, protected, $switch:ident) => {
+        route!(@build $path, [$($method),+], $handler, Access::Protected(rule_of(&$handler)), $switch)
+    };
+    (@build $path:literal, [$($method:ident),+], $handler:path, $access:expr, $switch:ident) => {
+        Route {
+            path: $path,
+            methods: &[$(Method::$method),+],
+            access: $access,
+            switch: Switch::$switch,
+            add: |resource| resource$(.route(web::method(Method::$method).to($handler)))+,
+        }
+    };
+}
+
+pub static ROUTES: &[Route] = &[
+    route!("/health", [GET, HEAD], health::health, open, Always),
+    route!("/health/live", [GET, HEAD], health::live, open, Always),
+    route!("/metrics", [GET, HEAD], crate::metrics::scrape, open, Metrics),
+    route!("/vault", [GET, HEAD], vault::secret_by_query, protected, Always),
+    route!("/vault/{name}", [GET, HEAD], vault::secret_by_name, protected, Always),
+    route!("/vault/{name}/{version}", [GET, HEAD], vault::secret_by_version, protected, Always),
+];
+
+/// Which switched routes are on.
+#[derive(Debug, Clone, Copy)]
+pub struct Switches {
+    pub metrics: bool,
+}
+
+impl Switches {
+    fn allow(self, switch: Switch) -> bool {
+        match switch {
+            Switch::Always => true,
+            Switch::Metrics => self.metrics,
+        }
     }
-    error.into()
+}
+
+/// The routes served with these switches.
+pub fn served(switches: Switches) -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().filter(move |route| switches.allow(route.switch))
+}
+
+/// Registers every served route: one resource per path, answering its methods; any other
+/// method gets a JSON 405 naming the allowed ones.
+pub fn configure(cfg: &mut web::ServiceConfig, switches: Switches) {
+    let mut paths: Vec<&'static str> = served(switches).map(|route| route.path).collect();
+    paths.dedup();
+    for path in paths {
+        let routes: Vec<&Route> = served(switches).filter(|route| route.path == path).collect();
+        let allow: Vec<&str> = routes.iter().flat_map(|route| route.methods.iter().map(Method::as_str)).collect();
+        let allow = allow.join(", ");
+        let resource = routes.iter().fold(web::resource(path), |resource, route| (route.add)(resource));
+        cfg.service(resource.default_service(web::to(move || fallback::method_not_allowed(allow.clone()))));
+    }
+}
+
+/// The table's own pattern for a matched route (a fixed set, so callers cannot grow metric labels).
+pub fn pattern_of(pattern: &str) -> Option<&'static str> {
+    ROUTES.iter().find(|route| route.path == pattern).map(|route| route.path)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
 use prometheus_client::metrics::counter::Counter;
@@ -76,7 +76,7 @@ impl SecretCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Entry>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.entries)
     }
 
     fn fresh(&self, key: &Key, now: Instant) -> Option<Result<Arc<Secret>, StoreError>> {
@@ -167,8 +167,7 @@ impl SecretCache {
 /// `until`, but not past the secret's own expiry (`exp`, seconds since the epoch).
 fn bounded_by_exp(until: Instant, exp: Option<i64>, now: Instant) -> Instant {
     let Some(exp) = exp else { return until };
-    let unix_now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let left = Duration::from_secs(exp.saturating_sub(unix_now).max(0) as u64);
+    let left = Duration::from_secs(exp.saturating_sub(crate::clock::unix_now()).max(0) as u64);
     until.min(now + left)
 }
 
@@ -271,7 +270,7 @@ mod tests {
 
     #[actix_web::test]
     async fn an_expired_secret_is_never_served_stale() {
-        let past = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 - 1;
+        let past = crate::clock::unix_now() - 1;
         let answers = vec![Ok(secret("a", Some(past))), Err(StoreError::Failed("down".into()))];
         let (_, cache) = cache(answers, 300, 3600, 10);
         cache.get(&name("s"), None).await.unwrap();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header::AUTHORIZATION;
 use serde_json::{Value, json};
-use vaultgate::auth::dev_key::DevKey;
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::extra_key;
 use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
@@ -60,7 +60,7 @@ fn options() -> Options {
     options
 }
 
-fn token(key: &DevKey, roles: &[&str], exp_offset: i64) -> String {
+fn token(key: &TestKey, roles: &[&str], exp_offset: i64) -> String {
     let (header, mut claims) = entra(2);
     claims["roles"] = json!(roles);
     claims["exp"] = json!(now() + exp_offset);

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use serde::Deserialize;
 
-use crate::auth::keys::VerifyingKey;
+use crate::auth::signing_keys::VerifyingKey;
 
 #[derive(Deserialize)]
 struct Jwks {

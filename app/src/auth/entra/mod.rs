@@ -3,8 +3,8 @@
 
 mod discovery;
 mod jwks;
-mod keys;
+mod key_source;
 
 pub use discovery::{OpenIdConfiguration, discovery_url};
 pub use jwks::parse_jwks;
-pub use keys::{EntraKeys, KeySourceSettings};
+pub use key_source::{EntraKeys, KeySourceSettings};

@@ -6,14 +6,14 @@ mod challenge;
 mod retry;
 
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use vaultgate_config::secrets_settings::KeyVaultSettings;
 
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
-use crate::credential::{TokenCache, TokenRequest};
+use crate::credential::{AccessTokenCache, TokenRequest};
 use crate::metrics::{OutcomeLabels, VaultMetrics};
 use crate::upstream::{self, Body};
 
@@ -26,7 +26,7 @@ pub struct KeyVaultStore {
     /// `https://<name>.vault.azure.net`
     url: String,
     host: String,
-    tokens: TokenCache,
+    tokens: AccessTokenCache,
     /// What the last challenge asked for; the default scope until one is seen.
     token_request: RwLock<TokenRequest>,
     timeout: Duration,
@@ -40,7 +40,7 @@ impl KeyVaultStore {
         KeyVaultStore {
             url: settings.url.clone(),
             host: host.to_owned(),
-            tokens: TokenCache::new(settings.credential.clone(), timeout),
+            tokens: AccessTokenCache::new(settings.credential.clone(), timeout),
             token_request: RwLock::new(TokenRequest::key_vault()),
             timeout,
             retry_budget: settings.retry_budget,
@@ -59,12 +59,17 @@ impl KeyVaultStore {
         self.metrics.latency.observe(started.elapsed().as_secs_f64());
     }
 
-    pub fn tokens(&self) -> &TokenCache {
+    /// The vault's URL, e.g. `https://<name>.vault.azure.net`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn tokens(&self) -> &AccessTokenCache {
         &self.tokens
     }
 
     fn current_request(&self) -> TokenRequest {
-        self.token_request.read().unwrap_or_else(|p| p.into_inner()).clone()
+        crate::sync::read(&self.token_request).clone()
     }
 
     async fn read(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Secret, StoreError> {
@@ -98,7 +103,7 @@ impl KeyVaultStore {
             };
             self.count(outcome_label(answer.status), call_started);
             match answer.status {
-                200 => return bundle::read(&answer.body, name, unix_now()),
+                200 => return bundle::read(&answer.body, name, crate::clock::unix_now()),
                 404 => return Err(StoreError::NotFound),
                 401 if !challenged => {
                     challenged = true;
@@ -130,7 +135,7 @@ impl KeyVaultStore {
         let header = headers.get("WWW-Authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
         let request = challenge::token_request(header, &self.host)
             .ok_or_else(|| StoreError::Failed("Key Vault answered 401 without a usable challenge".into()))?;
-        *self.token_request.write().unwrap_or_else(|p| p.into_inner()) = request;
+        *crate::sync::write(&self.token_request) = request;
         Ok(())
     }
 }
@@ -208,8 +213,4 @@ fn error_codes(body: &[u8]) -> Vec<String> {
 fn error_code(body: &[u8]) -> String {
     let codes = error_codes(body);
     if codes.is_empty() { String::new() } else { format!(" {}", codes.join("/")) }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

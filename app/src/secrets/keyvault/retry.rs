@@ -25,9 +25,7 @@ fn asked_for(headers: &HeaderMap) -> Option<Duration> {
 
 fn backoff(attempt: u32) -> Duration {
     let exponential = BACKOFF_BASE.saturating_mul(1 << attempt.min(8)).min(BACKOFF_MAX);
-    let mut byte = [0u8; 1];
-    let _ = aws_lc_rs::rand::fill(&mut byte);
-    exponential.mul_f64(0.8 + 0.4 * f64::from(byte[0]) / 255.0)
+    crate::clock::jittered(exponential, 0.2)
 }
 
 #[cfg(test)]

@@ -9,9 +9,8 @@ use std::sync::{Arc, RwLock};
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use vaultgate_config::AppError;
-
 use super::Claims;
+use super::refusal::TokenRefusal;
 
 pub type TokenDigest = [u8; 32];
 
@@ -27,7 +26,7 @@ pub enum Verdict {
         claims: Arc<Claims>,
         kid: Arc<str>,
     },
-    Refused(AppError),
+    Refused(TokenRefusal),
 }
 
 #[derive(Clone)]
@@ -43,16 +42,16 @@ struct Generations {
     previous: HashMap<TokenDigest, Entry>,
 }
 
-pub struct TokenCache {
+pub struct VerdictCache {
     generation_size: usize,
     generations: RwLock<Generations>,
     hits: Counter,
     misses: Counter,
 }
 
-impl TokenCache {
+impl VerdictCache {
     pub fn new(capacity: usize) -> Self {
-        TokenCache {
+        VerdictCache {
             generation_size: (capacity / 2).max(1),
             generations: RwLock::new(Generations::default()),
             hits: Counter::default(),
@@ -62,7 +61,7 @@ impl TokenCache {
 
     /// The verdict for `digest`, if one is remembered and still good at `now`.
     pub fn get(&self, digest: &TokenDigest, now: i64) -> Option<Verdict> {
-        let generations = self.generations.read().unwrap_or_else(|p| p.into_inner());
+        let generations = crate::sync::read(&self.generations);
         let entry = generations.current.get(digest).or_else(|| generations.previous.get(digest));
         let verdict = entry.filter(|e| now <= e.until).map(|e| e.verdict.clone());
         match verdict {
@@ -73,7 +72,7 @@ impl TokenCache {
     }
 
     pub fn insert(&self, digest: TokenDigest, verdict: Verdict, until: i64) {
-        let mut generations = self.generations.write().unwrap_or_else(|p| p.into_inner());
+        let mut generations = crate::sync::write(&self.generations);
         if generations.current.len() >= self.generation_size {
             generations.previous = std::mem::take(&mut generations.current);
         }
@@ -81,7 +80,7 @@ impl TokenCache {
     }
 
     pub fn len(&self) -> usize {
-        let generations = self.generations.read().unwrap_or_else(|p| p.into_inner());
+        let generations = crate::sync::read(&self.generations);
         generations.current.len() + generations.previous.len()
     }
 
@@ -102,16 +101,15 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vaultgate_config::ErrorCode;
 
     #[test]
     fn entries_expire_and_the_size_is_bounded() {
-        let cache = TokenCache::new(4);
-        cache.insert(digest("a"), Verdict::Refused(ErrorCode::InvalidAuthHeader.into()), 100);
+        let cache = VerdictCache::new(4);
+        cache.insert(digest("a"), Verdict::Refused(TokenRefusal::BadSignature), 100);
         assert!(cache.get(&digest("a"), 100).is_some());
         assert!(cache.get(&digest("a"), 101).is_none(), "past its time");
         for i in 0..100 {
-            cache.insert(digest(&i.to_string()), Verdict::Refused(ErrorCode::InvalidAuthHeader.into()), 1000);
+            cache.insert(digest(&i.to_string()), Verdict::Refused(TokenRefusal::BadSignature), 1000);
         }
         assert!(cache.len() <= 4, "{}", cache.len());
         assert!(cache.get(&digest("99"), 0).is_some(), "the newest stays");

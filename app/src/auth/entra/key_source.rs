@@ -3,7 +3,6 @@
 //! for an unknown kid at most once per `min_refresh`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,8 +14,10 @@ use vaultgate_config::settings::{AzureSettings, check_upstream_url};
 use super::discovery::{OpenIdConfiguration, discovery_url};
 use super::jwks::parse_jwks;
 use crate::auth::issuers::{SharedIssuer, TENANT_PLACEHOLDER};
-use crate::auth::keys::{KeyLookup, KeysStatus, SigningKeys, VerifyingKey};
-use crate::upstream;
+use crate::auth::signing_keys::{KeyLookup, KeysStatus, SigningKeys, VerifyingKey};
+use crate::clock::jittered;
+use crate::single_flight::SingleFlight;
+use crate::{sync, upstream};
 
 /// Retries while no key set has ever loaded: 1 s, doubling, at most this.
 const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
@@ -63,9 +64,8 @@ pub struct EntraKeys {
     settings: KeySourceSettings,
     current: RwLock<Option<Arc<KeySet>>>,
     issuer: SharedIssuer,
-    /// Held while one refresh runs; waiting on it is the single flight.
-    gate: tokio::sync::Mutex<()>,
-    in_flight: AtomicBool,
+    /// Concurrent refreshes (background, start-up, on demand) share one run.
+    refreshes: SingleFlight<(), Result<usize, String>>,
     last_on_demand: Mutex<Option<Instant>>,
     fetches: Counter,
     failures: Counter,
@@ -77,8 +77,7 @@ impl EntraKeys {
             settings,
             current: RwLock::new(None),
             issuer,
-            gate: tokio::sync::Mutex::new(()),
-            in_flight: AtomicBool::new(false),
+            refreshes: SingleFlight::default(),
             last_on_demand: Mutex::new(None),
             fetches: Counter::default(),
             failures: Counter::default(),
@@ -92,25 +91,20 @@ impl EntraKeys {
     }
 
     fn snapshot(&self) -> Option<Arc<KeySet>> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        sync::read(&self.current).clone()
     }
 
-    /// One refresh, after any running one (single flight). Failures keep the last good set.
+    /// Refreshes the keys, or joins the refresh already running. Failures keep the last good set.
     pub async fn refresh(&self) -> Result<usize, String> {
-        let _turn = self.gate.lock().await;
-        self.refresh_holding_gate().await
+        self.refreshes.run(&(), || self.fetch_and_store()).await
     }
 
-    async fn refresh_holding_gate(&self) -> Result<usize, String> {
-        self.in_flight.store(true, Ordering::SeqCst);
-        let result = self.fetch().await;
-        self.in_flight.store(false, Ordering::SeqCst);
-        match result {
+    async fn fetch_and_store(&self) -> Result<usize, String> {
+        match self.fetch().await {
             Ok(keys) => {
                 let count = keys.len();
                 let keys = keys.into_iter().map(|(kid, key)| (kid, Arc::new(key))).collect();
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
-                    Some(Arc::new(KeySet { keys, fetched_at: Instant::now() }));
+                *sync::write(&self.current) = Some(Arc::new(KeySet { keys, fetched_at: Instant::now() }));
                 log::info!("loaded {count} Entra ID signing keys");
                 Ok(count)
             }
@@ -153,27 +147,32 @@ impl EntraKeys {
         parse_jwks(&body).map_err(|e| format!("JWKS {jwks_url}: {e}"))
     }
 
-    /// True when an on-demand refresh ran within `min_refresh` (and so another may not).
-    fn on_demand_recently(&self) -> bool {
-        let last = self.last_on_demand.lock().unwrap_or_else(|p| p.into_inner());
-        last.is_some_and(|at| at.elapsed() < self.settings.min_refresh)
+    /// Takes the on-demand refresh budget: true (and the clock restarted) when no on-demand
+    /// refresh started within `min_refresh`.
+    fn take_on_demand_turn(&self) -> bool {
+        let mut last = sync::lock(&self.last_on_demand);
+        if last.is_some_and(|at| at.elapsed() < self.settings.min_refresh) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
     }
 
+    /// For a kid not in the set: joins a refresh under way, or starts one when the on-demand
+    /// budget allows; otherwise answers from the set as it is, without waiting.
     async fn refresh_on_demand(&self, kid: &str) -> KeyLookup {
-        // No refresh running and one ran recently: answer at once, without queueing.
-        if !self.in_flight.load(Ordering::SeqCst) && self.on_demand_recently() {
+        let joining = self.refreshes.is_running(&());
+        if !joining && !self.take_on_demand_turn() {
             return self.cached(kid);
         }
-        let _turn = self.gate.lock().await;
-        // The refresh this request waited for may have brought the kid.
-        if let found @ KeyLookup::Found(_) = self.cached(kid) {
-            return found;
-        }
-        if self.on_demand_recently() {
-            return self.cached(kid);
-        }
-        *self.last_on_demand.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-        let _ = self.refresh_holding_gate().await;
+        let _ = self
+            .refreshes
+            .run(&(), || async move {
+                // A refresh thought to be running may have ended just before: starting a new
+                // one still needs the budget.
+                if !joining || self.take_on_demand_turn() { self.fetch_and_store().await } else { Ok(0) }
+            })
+            .await;
         self.cached(kid)
     }
 
@@ -183,7 +182,7 @@ impl EntraKeys {
         loop {
             let wait = if self.snapshot().is_some() {
                 backoff = Duration::from_secs(1);
-                jittered(self.settings.refresh_every)
+                jittered(self.settings.refresh_every, 0.1)
             } else {
                 let wait = backoff;
                 backoff = (backoff * 2).min(MAX_RETRY_BACKOFF);
@@ -213,12 +212,4 @@ impl SigningKeys for EntraKeys {
             Some(set) => KeysStatus { loaded: set.keys.len(), age_secs: Some(set.fetched_at.elapsed().as_secs()) },
         }
     }
-}
-
-/// `interval` ± 10%, so a fleet of replicas does not refresh in step.
-fn jittered(interval: Duration) -> Duration {
-    let mut byte = [0u8; 1];
-    let _ = aws_lc_rs::rand::fill(&mut byte);
-    let fraction = 0.9 + 0.2 * f64::from(byte[0]) / 255.0;
-    interval.mul_f64(fraction)
 }

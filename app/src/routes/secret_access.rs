@@ -1,0 +1,79 @@
+//! `SecretAccess`: what every secret route needs beside its own parameters (the store, the
+//! exposure policy, the verified caller, the request's path), taken as one extractor, and the
+//! one way a secret is read and answered: name check, policy, store, audit line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
+use vaultgate_config::{AppError, ErrorCode};
+
+use crate::auth::Caller;
+use crate::secrets::policy::ExposurePolicy;
+use crate::secrets::{Secret, SecretName, SecretStore, SecretVersion, StoreError, audit};
+
+pub struct SecretAccess {
+    store: web::Data<dyn SecretStore>,
+    policy: web::Data<ExposurePolicy>,
+    caller: Caller,
+    request: HttpRequest,
+}
+
+impl FromRequest for SecretAccess {
+    type Error = AppError;
+    type Future = Either<Ready<Result<Self, AppError>>, LocalBoxFuture<'static, Result<Self, AppError>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (Some(store), Some(policy)) =
+            (req.app_data::<web::Data<dyn SecretStore>>(), req.app_data::<web::Data<ExposurePolicy>>())
+        else {
+            log::error!("no secret store or exposure policy registered as app data: secret routes cannot serve");
+            return Either::Left(ready(Err(ErrorCode::VaultError.into())));
+        };
+        let (store, policy, request) = (store.clone(), policy.clone(), req.clone());
+        match Caller::from_request(req, payload) {
+            // The common case: `#[protected]` verified the caller already.
+            Either::Left(caller) => {
+                Either::Left(ready(caller.into_inner().map(|caller| SecretAccess { store, policy, caller, request })))
+            }
+            Either::Right(caller) => Either::Right(Box::pin(async move {
+                Ok(SecretAccess { store, policy, caller: caller.await?, request })
+            })),
+        }
+    }
+}
+
+impl SecretAccess {
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// Reads and answers one secret, with its audit line.
+    pub async fn answer(&self, name: &str, version: Option<&str>) -> Result<HttpResponse, AppError> {
+        let started = Instant::now();
+        let outcome = self.read(name, version).await;
+        audit::record(&self.caller, name, version, &outcome, started.elapsed());
+        let secret = outcome?;
+        Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(&*secret))
+    }
+
+    async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {
+        let name = SecretName::parse(name)?;
+        let version = version.map(SecretVersion::parse).transpose()?;
+        self.policy.check(&name, &self.caller, self.request.path())?;
+        self.store.get(&name, version.as_ref()).await.map_err(|error| store_error(&name, error))
+    }
+}
+
+/// The caller's answer for a store failure; the cause goes to the log only.
+fn store_error(name: &SecretName, error: StoreError) -> AppError {
+    match &error {
+        StoreError::Failed(cause) => log::warn!("secret {name}: {cause}"),
+        StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
+        StoreError::NotFound | StoreError::Disabled(_) => {}
+    }
+    error.into()
+}

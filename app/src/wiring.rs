@@ -1,0 +1,102 @@
+//! Builds what the server and `vaultgate check` both need from `Settings`: the token
+//! validator with its key source, and the secret store behind its cache. One place, so the
+//! check proves exactly what the server will run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use prometheus_client::registry::Registry;
+use vaultgate_config::settings::{AzureSettings, SecretSource};
+use vaultgate_config::{Mode, Settings};
+
+use crate::auth::dev_key::{DevKey, local_validator};
+use crate::auth::entra::{EntraKeys, KeySourceSettings};
+use crate::auth::issuers::{EntraIssuers, IssuerRule};
+use crate::auth::{ClaimRules, Validator};
+use crate::secrets::SecretStore;
+use crate::secrets::cache::SecretCache;
+use crate::secrets::dir::DirStore;
+use crate::secrets::keyvault::KeyVaultStore;
+
+pub struct Authentication {
+    pub validator: Validator,
+    pub keys: KeySource,
+}
+
+/// Where the validator's keys come from.
+pub enum KeySource {
+    /// Local mode's development key.
+    Development { kid: String, dir: PathBuf },
+    /// Entra ID's published keys, with the outcome of their first load (a failure is not
+    /// fatal: protected routes answer 503 until a retry succeeds).
+    Entra { keys: Arc<EntraKeys>, first_load: Result<usize, String> },
+}
+
+/// The validator for the configured mode. Entra keys are fetched once here; keeping them
+/// fresh is the server's business (`EntraKeys::keep_fresh`).
+pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Result<Authentication, String> {
+    let capacity = settings.token_cache_max_entries;
+    let authentication = match &settings.mode {
+        Mode::Local { dev_key_dir } => {
+            let key = DevKey::load_or_create(dev_key_dir)
+                .map_err(|e| format!("development signing key in {}: {e}", dev_key_dir.display()))?;
+            Authentication {
+                validator: local_validator(&key, settings.token_leeway, capacity),
+                keys: KeySource::Development { kid: key.kid().to_owned(), dir: dev_key_dir.clone() },
+            }
+        }
+        Mode::Azure(azure) => {
+            let source = KeySourceSettings::new(azure, settings.upstream_timeout);
+            let v2_template = source.default_v2_issuer();
+            let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
+            keys.register(registry);
+            let first_load = keys.refresh().await;
+            let rules = entra_rules(azure, settings, IssuerRule::Entra(EntraIssuers {
+                tenant_id: azure.tenant_id.clone(),
+                allowed_tenants: azure.allowed_tenants.clone(),
+                issuer_override: azure.issuer.clone(),
+                v2_template,
+            }));
+            Authentication {
+                validator: Validator::new(keys.clone(), rules, capacity),
+                keys: KeySource::Entra { keys, first_load },
+            }
+        }
+    };
+    authentication.validator.verdict_cache().register(registry);
+    Ok(authentication)
+}
+
+fn entra_rules(azure: &AzureSettings, settings: &Settings, issuers: IssuerRule) -> ClaimRules {
+    let audiences =
+        azure.audiences.clone().unwrap_or_else(|| vec![azure.app_id.clone(), format!("api://{}", azure.app_id)]);
+    ClaimRules { issuers, audiences, leeway: settings.token_leeway }
+}
+
+pub struct SecretStores {
+    /// What routes read: the configured store behind the secret cache.
+    pub served: Arc<dyn SecretStore>,
+    /// The Key Vault store itself, when that is the configured one (its credential is checked).
+    pub key_vault: Option<Arc<KeyVaultStore>>,
+    /// For logs: the folder, or the vault and the credential (never a secret).
+    pub description: String,
+}
+
+pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<SecretStores, String> {
+    let (store, key_vault, description): (Arc<dyn SecretStore>, _, _) = match &settings.secrets {
+        SecretSource::Dir(dir) => {
+            let store = DirStore::open(dir).map_err(|e| e.to_string())?;
+            let description = format!("the folder {}", store.root().display());
+            (Arc::new(store), None, description)
+        }
+        SecretSource::KeyVault(key_vault) => {
+            let store = Arc::new(KeyVaultStore::new(key_vault, settings.upstream_timeout));
+            store.register(registry);
+            let description = format!("{} as {}", key_vault.url, key_vault.credential.describe());
+            (store.clone(), Some(store), description)
+        }
+    };
+    let cache = SecretCache::new(store, settings.secret_cache.clone());
+    cache.register(registry);
+    Ok(SecretStores { served: Arc::new(cache), key_vault, description })
+}

@@ -4,9 +4,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use tempfile::TempDir;
 use vaultgate::Settings;
+use crate::http::{Reply, client, send};
 use crate::signing::TestKey;
+use crate::tokens;
 use vaultgate::startup::Application;
 
 /// The development key shared by every test of one test binary (RSA generation is slow).
@@ -61,6 +64,32 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// `GET path` without credentials.
+    pub async fn get(&self, path: &str) -> Reply {
+        send(client().get(self.url(path))).await
+    }
+
+    /// `GET path` with this raw `Authorization` value (any bytes, to test the parser).
+    pub async fn get_with_authorization(&self, path: &str, authorization: &[u8]) -> Reply {
+        let value = HeaderValue::from_bytes(authorization).expect("a header value");
+        send(client().get(self.url(path)).insert_header((AUTHORIZATION, value))).await
+    }
+
+    /// `GET path` with `Authorization: Bearer <token>`.
+    pub async fn get_as(&self, path: &str, token: &str) -> Reply {
+        send(client().get(self.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
+    }
+
+    /// `GET path` as a caller holding the `GetSecret` role (a fresh development token).
+    pub async fn get_secret(&self, path: &str) -> Reply {
+        self.get_as(path, &tokens::valid(shared_key(), &["GetSecret"])).await
+    }
+
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        String::from_utf8(self.get("/metrics").await.body).expect("metrics are text")
     }
 }
 

@@ -3,15 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 
-/// An answer: status, headers and the body (parsed as JSON when it is JSON).
+/// What the server answered: status, headers and the body (parsed as JSON when it is JSON).
 #[derive(Debug)]
-pub struct Answer {
+pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
-impl Answer {
+impl Reply {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
@@ -23,10 +23,10 @@ impl Answer {
 }
 
 /// Sends `request` and reads the whole answer.
-pub async fn send(request: awc::ClientRequest) -> Answer {
+pub async fn send(request: awc::ClientRequest) -> Reply {
     let mut response = request.send().await.expect("the server answers");
     let body = response.body().limit(1 << 20).await.expect("a readable body");
-    Answer { status: response.status(), headers: response.headers().clone(), body: body.to_vec() }
+    Reply { status: response.status(), headers: response.headers().clone(), body: body.to_vec() }
 }
 
 /// The value of the Prometheus sample `name` (with its labels) in `/metrics` text.

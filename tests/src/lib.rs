@@ -2,6 +2,7 @@
 //! forge tokens, and read answers as status + headers + JSON.
 
 pub mod app;
+pub mod expected;
 pub mod fake_entra;
 pub mod fake_identity;
 pub mod fake_keyvault;
@@ -12,7 +13,7 @@ pub mod signing;
 pub mod tokens;
 
 pub use app::TestApp;
-pub use http::{Answer, send};
+pub use http::{Reply, send};
 
 // Compiles the README's Rust example, so the documented way to protect a handler stays true.
 #[doc = include_str!("../../README.md")]

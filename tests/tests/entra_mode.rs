@@ -14,7 +14,7 @@ use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT, jwk};
 use vaultgate_tests::http::client;
 use vaultgate_tests::recorder::Recorder;
 use vaultgate_tests::tokens::{b64, entra, entra_header, entra_token, forge, hs256, now};
-use vaultgate_tests::{Answer, TestApp, send};
+use vaultgate_tests::{Reply, TestApp, send};
 
 const OTHER_TENANT: &str = "0b1c2d3e-aaaa-4bbb-8ccc-0f1a2b3c4d5e";
 const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -36,7 +36,7 @@ async fn entra_app(fake: &FakeEntra, extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn_with(&vars).await
 }
 
-async fn read_demo(app: &TestApp, token: &str) -> Answer {
+async fn read_demo(app: &TestApp, token: &str) -> Reply {
     send(client().get(app.url("/vault/demo")).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
 }
 

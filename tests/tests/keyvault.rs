@@ -8,7 +8,7 @@ use vaultgate_tests::fake_identity::{CLIENT_SECRET, FakeIdentity, IDENTITY_HEADE
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault, TENANT};
 use vaultgate_tests::http::client;
 use vaultgate_tests::tokens::{self, now};
-use vaultgate_tests::{Answer, TestApp, logs, send};
+use vaultgate_tests::{Reply, TestApp, logs, send};
 
 const V1: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const V2: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
@@ -49,11 +49,11 @@ fn caller(roles: &[&str]) -> String {
     tokens::valid(shared_key(), roles)
 }
 
-async fn read(app: &TestApp, path: &str) -> Answer {
+async fn read(app: &TestApp, path: &str) -> Reply {
     read_as(app, path, &caller(&["GetSecret"])).await
 }
 
-async fn read_as(app: &TestApp, path: &str, token: &str) -> Answer {
+async fn read_as(app: &TestApp, path: &str, token: &str) -> Reply {
     send(client().get(app.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
 }
 

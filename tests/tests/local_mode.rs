@@ -6,9 +6,9 @@ use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::http::client;
 use vaultgate_tests::tokens::{self, claims, forge, hs256, now};
-use vaultgate_tests::{Answer, TestApp, send};
+use vaultgate_tests::{Reply, TestApp, send};
 
-async fn get(app: &TestApp, path: &str, authorization: Option<&[u8]>) -> Answer {
+async fn get(app: &TestApp, path: &str, authorization: Option<&[u8]>) -> Reply {
     let mut request = client().get(app.url(path));
     if let Some(value) = authorization {
         request = request.insert_header((AUTHORIZATION, HeaderValue::from_bytes(value).unwrap()));
@@ -16,7 +16,7 @@ async fn get(app: &TestApp, path: &str, authorization: Option<&[u8]>) -> Answer 
     send(request).await
 }
 
-async fn get_with_token(app: &TestApp, path: &str, token: &str) -> Answer {
+async fn get_with_token(app: &TestApp, path: &str, token: &str) -> Reply {
     get(app, path, Some(format!("Bearer {token}").as_bytes())).await
 }
 
@@ -32,7 +32,7 @@ const UNPARSABLE: (&str, &str) = ("InvalidAuthorizationHeader", "Unable to parse
 const NO_KEY: (&str, &str) = ("InvalidAuthorizationHeader", "Unable to find appropriate key");
 
 /// Asserts a 401 with the exact body and the challenge a refused token gets.
-fn assert_refused_token(answer: &Answer, body: Value) {
+fn assert_refused_token(answer: &Reply, body: Value) {
     assert_eq!(answer.status, 401, "{:?}", answer.json());
     assert_eq!(answer.json(), body);
     let challenge = answer.header("www-authenticate").unwrap();

@@ -7,7 +7,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::http::client;
-use vaultgate_tests::{Answer, TestApp, send, tokens};
+use vaultgate_tests::{Reply, TestApp, send, tokens};
 
 const CASES: usize = 200;
 
@@ -16,7 +16,7 @@ fn samples<S: Strategy>(strategy: S) -> Vec<S::Value> {
     (0..CASES).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect()
 }
 
-fn assert_catalog_answer(answer: &Answer, case: &str) {
+fn assert_catalog_answer(answer: &Reply, case: &str) {
     assert!(answer.status.as_u16() < 500, "{case}: {}", answer.status);
     if answer.status.as_u16() >= 400 {
         let body = answer.json();

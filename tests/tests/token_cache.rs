@@ -4,9 +4,9 @@
 use actix_web::http::header::AUTHORIZATION;
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::http::{client, metric};
-use vaultgate_tests::{Answer, TestApp, send, tokens};
+use vaultgate_tests::{Reply, TestApp, send, tokens};
 
-async fn read(app: &TestApp, path: &str, token: &str) -> Answer {
+async fn read(app: &TestApp, path: &str, token: &str) -> Reply {
     send(client().get(app.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
 }
 

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use actix_web::http::header::{AUTHORIZATION, HeaderValue};
-use tempfile::TempDir;
-use vaultgate::Settings;
 use crate::http::{Reply, client, send};
 use crate::signing::TestKey;
 use crate::tokens;
+use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+use tempfile::TempDir;
+use vaultgate::Settings;
 use vaultgate::startup::Application;
 
 /// The development key shared by every test of one test binary (RSA generation is slow).
@@ -106,7 +106,14 @@ pub fn local_validator() -> actix_web::web::Data<vaultgate::auth::Validator> {
 /// Serves handlers of the test's own on a free loopback port, with the local validator;
 /// returns the base URL.
 pub fn spawn_handlers(configure: fn(&mut actix_web::web::ServiceConfig)) -> String {
-    let validator = local_validator();
+    spawn_handlers_with(local_validator(), configure)
+}
+
+/// `spawn_handlers` with a validator of the test's own.
+pub fn spawn_handlers_with(
+    validator: actix_web::web::Data<vaultgate::auth::Validator>,
+    configure: fn(&mut actix_web::web::ServiceConfig),
+) -> String {
     let server =
         actix_web::HttpServer::new(move || actix_web::App::new().app_data(validator.clone()).configure(configure))
             .workers(1)

@@ -24,7 +24,17 @@ impl Reply {
 
 /// Sends `request` and reads the whole answer.
 pub async fn send(request: awc::ClientRequest) -> Reply {
-    let mut response = request.send().await.expect("the server answers");
+    read(request.send()).await
+}
+
+/// Sends `request` with `body` and reads the whole answer.
+pub async fn send_body(request: awc::ClientRequest, body: impl Into<actix_web::web::Bytes>) -> Reply {
+    read(request.send_body(body.into())).await
+}
+
+/// Reads the whole answer to a sent request.
+pub async fn read(sent: awc::SendClientRequest) -> Reply {
+    let mut response = sent.await.expect("the server answers");
     let body = response.body().limit(1 << 20).await.expect("a readable body");
     Reply { status: response.status(), headers: response.headers().clone(), body: body.to_vec() }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use vaultgate::routes::ROUTES;
 use vaultgate_tests::http::client;
 use vaultgate_tests::{TestApp, send};
 
@@ -47,9 +48,9 @@ fn host_json_forwards_requests_to_the_custom_handler_without_a_prefix() {
     assert_eq!(host["extensions"]["http"]["routePrefix"], "");
 }
 
-/// Every function's route, as a path vaultgate should answer.
-fn function_paths() -> Vec<(String, String)> {
-    let mut paths = Vec::new();
+/// Every function: its name, its route template and its methods.
+fn functions() -> Vec<(String, String, Vec<String>)> {
+    let mut functions = Vec::new();
     for entry in std::fs::read_dir(repo("deploy/functions")).unwrap() {
         let dir = entry.unwrap().path();
         let file = dir.join("function.json");
@@ -63,25 +64,70 @@ fn function_paths() -> Vec<(String, String)> {
             .iter()
             .find(|b| b["type"] == "httpTrigger")
             .expect("an HTTP trigger");
-        let methods: Vec<&str> = trigger["methods"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
-        assert_eq!(methods, ["get", "head"], "{}", file.display());
-        let route = trigger["route"].as_str().unwrap();
-        let path = format!("/{}", route.replace("/{*rest}", ""));
-        paths.push((dir.file_name().unwrap().to_string_lossy().into_owned(), path));
+        let methods = trigger["methods"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_owned()).collect();
+        let route = trigger["route"].as_str().unwrap().to_owned();
+        functions.push((dir.file_name().unwrap().to_string_lossy().into_owned(), route, methods));
     }
-    paths.sort();
-    paths
+    functions.sort();
+    functions
+}
+
+/// Whether a Functions route template matches `path`: literal segments, `{param}` for one
+/// segment, a final `{*rest}` for any remainder (none included).
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/').filter(|s| !s.is_empty());
+    for part in template.split('/') {
+        if part.starts_with("{*") {
+            return true;
+        }
+        match segments.next() {
+            Some(segment) if part.starts_with('{') || part == segment => {}
+            _ => return false,
+        }
+    }
+    segments.next().is_none()
+}
+
+#[test]
+fn every_route_in_the_table_is_reachable_through_a_function_with_its_methods() {
+    let functions = functions();
+    for route in ROUTES {
+        let path = route.path.replace('{', "").replace('}', "");
+        let function = functions
+            .iter()
+            .find(|(_, template, _)| template_matches(template, &path))
+            .unwrap_or_else(|| panic!("{} is served but no function in deploy/functions routes to it", route.path));
+        for method in route.methods {
+            assert!(
+                function.2.iter().any(|m| m.eq_ignore_ascii_case(method.as_str())),
+                "function {} does not forward {method} {}",
+                function.0,
+                route.path
+            );
+        }
+    }
 }
 
 #[actix_web::test]
 async fn every_function_routes_to_a_path_vaultgate_serves() {
-    let paths = function_paths();
-    let names: Vec<&str> = paths.iter().map(|(name, _)| name.as_str()).collect();
+    let functions = functions();
+    let names: Vec<&str> = functions.iter().map(|(name, _, _)| name.as_str()).collect();
     assert_eq!(names, ["health", "metrics", "vault"]);
     let app = TestApp::spawn().await;
-    for (name, path) in &paths {
-        let answer = send(client().get(app.url(path))).await;
+    for (name, template, _) in &functions {
+        let path = format!("/{}", template.replace("/{*rest}", ""));
+        let answer = send(client().get(app.url(&path))).await;
         assert_ne!(answer.status, 404, "function {name} routes to {path}, which vaultgate does not serve");
     }
     assert_eq!(send(client().get(app.url("/health/live"))).await.status, 200, "health/{{*rest}} covers /health/live");
+}
+
+#[test]
+fn function_templates_match_as_the_functions_host_does() {
+    assert!(template_matches("vault/{*rest}", "/vault"));
+    assert!(template_matches("vault/{*rest}", "/vault/a/b"));
+    assert!(template_matches("metrics", "/metrics"));
+    assert!(!template_matches("metrics", "/metrics/x"));
+    assert!(!template_matches("health/{*rest}", "/vault"));
+    assert!(template_matches("events/{kind}", "/events/keyvault"));
 }

@@ -9,6 +9,7 @@ use actix_web::http::header::AUTHORIZATION;
 use aws_lc_rs::signature::RSA_PSS_SHA256;
 use serde_json::{Value, json};
 use vaultgate_tests::app::extra_key;
+use vaultgate_tests::expected::{self, invalid_claims, no_key, unparsable};
 use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT, jwk};
 use vaultgate_tests::http::client;
 use vaultgate_tests::recorder::Recorder;
@@ -37,30 +38,15 @@ async fn entra_app(fake: &FakeEntra, extra: &[(&str, &str)]) -> TestApp {
 }
 
 async fn read_demo(app: &TestApp, token: &str) -> Reply {
-    send(client().get(app.url("/vault/demo")).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
+    app.get_as("/vault/demo", token).await
 }
 
 fn sign(key: &TestKey, header: &Value, claims: &Value) -> String {
     key.sign_with_header(header, claims)
 }
 
-fn invalid_claims(debug: &str) -> Value {
-    json!({"code": "InvalidAuthorizationClaims", "description": "Failed to validate authorization claims.", "debug": debug})
-}
-
-fn no_key() -> Value {
-    json!({"code": "InvalidAuthorizationHeader", "description": "Unable to find appropriate key"})
-}
-
-fn unparsable() -> Value {
-    json!({"code": "InvalidAuthorizationHeader", "description": "Unable to parse authentication token"})
-}
-
-async fn assert_refused(app: &TestApp, token: &str, expected: Value, case: &str) {
-    let answer = read_demo(app, token).await;
-    assert_eq!(answer.status, 401, "{case}: {:?}", String::from_utf8_lossy(&answer.body));
-    assert_eq!(answer.json(), expected, "{case}");
-    assert!(answer.header("www-authenticate").unwrap().starts_with(r#"Bearer error="invalid_token""#), "{case}");
+async fn assert_refused(app: &TestApp, token: &str, body: Value, case: &str) {
+    expected::assert_refused_token(&read_demo(app, token).await, body, case);
 }
 
 #[actix_web::test]

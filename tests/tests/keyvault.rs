@@ -2,13 +2,14 @@
 //! the real server in between, and every answer checked as a caller sees it.
 
 use actix_web::http::header::AUTHORIZATION;
-use serde_json::{Value, json};
+use serde_json::json;
 use vaultgate_tests::app::shared_key;
+use vaultgate_tests::expected::{error, vault_error};
 use vaultgate_tests::fake_identity::{CLIENT_SECRET, FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault, TENANT};
 use vaultgate_tests::http::client;
 use vaultgate_tests::tokens::{self, now};
-use vaultgate_tests::{Reply, TestApp, logs, send};
+use vaultgate_tests::{TestApp, logs, send};
 
 const V1: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const V2: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
@@ -49,27 +50,11 @@ fn caller(roles: &[&str]) -> String {
     tokens::valid(shared_key(), roles)
 }
 
-async fn read(app: &TestApp, path: &str) -> Reply {
-    read_as(app, path, &caller(&["GetSecret"])).await
-}
-
-async fn read_as(app: &TestApp, path: &str, token: &str) -> Reply {
-    send(client().get(app.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
-}
-
-fn error(code: &str, description: &str) -> Value {
-    json!({"code": code, "description": description})
-}
-
-fn vault_error() -> Value {
-    error("AzureKeyVaultFatalError", "Error getting response from Azure Key Vault.")
-}
-
 #[actix_web::test]
 async fn a_secret_is_read_through_the_challenge_flow() {
     let azure = azure();
     let app = app(&azure, &[]).await;
-    let answer = read(&app, "/vault/db-password").await;
+    let answer = app.get_secret("/vault/db-password").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.header("cache-control"), Some("no-store"));
     assert_eq!(
@@ -81,10 +66,10 @@ async fn a_secret_is_read_through_the_challenge_flow() {
     assert_eq!(azure.vault.gets(), 2);
     assert_eq!(azure.identity.token_requests(), 2);
 
-    let answer = read(&app, &format!("/vault/db-password/{V1}")).await;
+    let answer = app.get_secret(&format!("/vault/db-password/{V1}")).await;
     assert_eq!(answer.json()["value"], "old-db-value-5521");
     assert_eq!(answer.json()["version"], V1);
-    let answer = read(&app, "/vault?secret=api-key").await;
+    let answer = app.get_secret("/vault?secret=api-key").await;
     assert_eq!(answer.json(), json!({"name": "api-key", "value": "api-key-value-1177", "version": V1}));
 }
 
@@ -96,7 +81,7 @@ async fn one_credential_token_serves_a_hundred_reads() {
     }
     let app = app(&azure, &[]).await;
     for i in 0..100 {
-        let answer = read(&app, &format!("/vault/s{i}")).await;
+        let answer = app.get_secret(&format!("/vault/s{i}")).await;
         assert_eq!(answer.json()["value"], format!("value-{i}"));
     }
     assert_eq!(azure.identity.token_requests(), 2, "one default-scope token, one for the challenge's scope");
@@ -107,9 +92,9 @@ async fn one_credential_token_serves_a_hundred_reads() {
 async fn a_token_key_vault_keeps_refusing_is_a_502() {
     let azure = azure();
     let app = app(&azure, &[]).await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     azure.vault.fail_next([Fault::Unauthorized, Fault::Unauthorized]);
-    let answer = read(&app, "/vault/db-password").await;
+    let answer = app.get_secret("/vault/db-password").await;
     assert_eq!(answer.status, 502);
     assert_eq!(answer.json(), vault_error());
 }
@@ -122,7 +107,7 @@ async fn key_vault_answers_map_to_the_catalog() {
     azure.vault.put("early", FakeSecret { nbf: Some(now() + 3600), ..FakeSecret::new(V1, "early-value") });
     let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
 
-    let answer = read(&app, "/vault/missing").await;
+    let answer = app.get_secret("/vault/missing").await;
     assert_eq!(answer.status, 404);
     assert_eq!(answer.json(), error("SecretNotFound", "Requested secret not found in Key Vault."));
 
@@ -130,7 +115,7 @@ async fn key_vault_answers_map_to_the_catalog() {
     for (name, debug) in
         [("off", "Secret is disabled"), ("expired", "Secret has expired"), ("early", "Secret is not yet valid")]
     {
-        let answer = read(&app, &format!("/vault/{name}")).await;
+        let answer = app.get_secret(&format!("/vault/{name}")).await;
         assert_eq!(answer.status, 403, "{name}");
         assert_eq!(answer.json(), disabled(debug), "{name}");
         assert_eq!(answer.header("www-authenticate"), None, "{name}: not an authentication failure");
@@ -138,7 +123,7 @@ async fn key_vault_answers_map_to_the_catalog() {
 
     for fault in [Fault::ForbiddenByRbac, Fault::ServerError, Fault::BadJson] {
         azure.vault.fail_next([fault.clone()]);
-        let answer = read(&app, "/vault/api-key").await;
+        let answer = app.get_secret("/vault/api-key").await;
         assert_eq!(answer.status, 502, "{fault:?}");
         assert_eq!(answer.json(), vault_error(), "{fault:?}");
     }
@@ -148,9 +133,9 @@ async fn key_vault_answers_map_to_the_catalog() {
 async fn a_stalled_or_unreachable_vault_is_a_502_within_the_timeout() {
     let azure = azure();
     let app = app(&azure, &[("UPSTREAM_TIMEOUT_SECS", "1")]).await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     azure.vault.fail_next([Fault::Stall]);
-    let answer = read(&app, "/vault/db-password").await;
+    let answer = app.get_secret("/vault/db-password").await;
     assert_eq!(answer.status, 502);
     assert_eq!(answer.json(), vault_error());
 
@@ -158,7 +143,7 @@ async fn a_stalled_or_unreachable_vault_is_a_502_within_the_timeout() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let url = format!("http://{closed}");
     let app = self::app(&azure, &[("KEY_VAULT_URL", url.as_str())]).await;
-    let answer = read(&app, "/vault/db-password").await;
+    let answer = app.get_secret("/vault/db-password").await;
     assert_eq!(answer.status, 502);
 }
 
@@ -166,14 +151,14 @@ async fn a_stalled_or_unreachable_vault_is_a_502_within_the_timeout() {
 async fn throttling_is_retried_with_the_answers_delay() {
     let azure = azure();
     let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     let before = azure.vault.gets();
     azure.vault.fail_next([
         Fault::Throttled(vec![("retry-after-ms", "30".into())]),
         Fault::Unavailable(vec![("x-ms-retry-after-ms", "20".into())]),
         Fault::Throttled(vec![("retry-after", "0".into())]),
     ]);
-    let answer = read(&app, "/vault/api-key").await;
+    let answer = app.get_secret("/vault/api-key").await;
     assert_eq!(answer.status, 200);
     assert_eq!(azure.vault.gets() - before, 4);
 }
@@ -183,7 +168,7 @@ async fn throttling_past_the_budget_is_a_503_with_retry_after() {
     let azure = azure();
     let app = app(&azure, &[("KEY_VAULT_RETRY_BUDGET_SECS", "1")]).await;
     azure.vault.fail_next([Fault::Throttled(vec![])]);
-    let answer = read(&app, "/vault/api-key").await;
+    let answer = app.get_secret("/vault/api-key").await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.header("retry-after"), Some("2"), "the wire sample's Retry-After");
     assert_eq!(
@@ -196,7 +181,7 @@ async fn throttling_past_the_budget_is_a_503_with_retry_after() {
 async fn a_hundred_concurrent_reads_of_an_uncached_secret_make_one_get() {
     let azure = azure();
     let app = app(&azure, &[]).await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200, "warms the credential");
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200, "warms the credential");
     let before = azure.vault.gets_of("db-password");
     azure.vault.hold();
     let token = caller(&["GetSecret"]);
@@ -218,7 +203,7 @@ async fn not_found_answers_are_remembered_briefly() {
     let azure = azure();
     let app = app(&azure, &[]).await;
     for _ in 0..20 {
-        assert_eq!(read(&app, "/vault/no-such-secret").await.status, 404);
+        assert_eq!(app.get_secret("/vault/no-such-secret").await.status, 404);
     }
     assert_eq!(azure.vault.gets_of("no-such-secret"), 2, "the challenged GET and one answered GET");
 }
@@ -227,36 +212,36 @@ async fn not_found_answers_are_remembered_briefly() {
 async fn a_failing_vault_is_covered_by_the_last_good_value() {
     let azure = azure();
     let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
-    assert_eq!(read(&app, "/vault/api-key").await.json()["value"], "api-key-value-1177");
+    assert_eq!(app.get_secret("/vault/api-key").await.json()["value"], "api-key-value-1177");
     azure.vault.fail_next([Fault::ServerError]);
-    let answer = read(&app, "/vault/api-key").await;
+    let answer = app.get_secret("/vault/api-key").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["value"], "api-key-value-1177");
     assert!(logs::lines().iter().any(|l| l.contains("api-key served from cache")));
 
     // Without any stale allowance the failure shows.
     let strict = self::app(&azure, &[("SECRET_CACHE_TTL", "0"), ("SECRET_MAX_STALE", "0")]).await;
-    assert_eq!(read(&strict, "/vault/api-key").await.status, 200);
+    assert_eq!(strict.get_secret("/vault/api-key").await.status, 200);
     azure.vault.fail_next([Fault::ServerError]);
-    assert_eq!(read(&strict, "/vault/api-key").await.status, 502);
+    assert_eq!(strict.get_secret("/vault/api-key").await.status, 502);
 }
 
 #[actix_web::test]
 async fn exposure_policy_hides_names_without_calling_the_vault() {
     let azure = azure();
     let app = app(&azure, &[("EXPOSED_SECRETS", "db-*")]).await;
-    let answer = read(&app, "/vault/api-key").await;
+    let answer = app.get_secret("/vault/api-key").await;
     assert_eq!(answer.status, 404);
     assert_eq!(answer.json(), error("SecretNotFound", "Requested secret not found in Key Vault."));
     assert_eq!(azure.vault.gets(), 0);
-    assert_eq!(read(&app, "/vault/db-password").await.status, 200);
+    assert_eq!(app.get_secret("/vault/db-password").await.status, 200);
 }
 
 #[actix_web::test]
 async fn secret_roles_require_the_mapped_role() {
     let azure = azure();
     let app = app(&azure, &[("SECRET_ROLES", "db-*=DbReader,*=GetSecret")]).await;
-    let answer = read_as(&app, "/vault/db-password", &caller(&["GetSecret"])).await;
+    let answer = app.get_as("/vault/db-password", &caller(&["GetSecret"])).await;
     assert_eq!(answer.status, 403);
     assert_eq!(
         answer.json(),
@@ -264,8 +249,8 @@ async fn secret_roles_require_the_mapped_role() {
     );
     assert_eq!(answer.header("www-authenticate"), Some(r#"Bearer error="insufficient_scope", scope="DbReader""#));
     assert_eq!(azure.vault.gets(), 0, "refused before the vault");
-    assert_eq!(read_as(&app, "/vault/db-password", &caller(&["GetSecret", "DbReader"])).await.status, 200);
-    assert_eq!(read_as(&app, "/vault/api-key", &caller(&["GetSecret"])).await.status, 200);
+    assert_eq!(app.get_as("/vault/db-password", &caller(&["GetSecret", "DbReader"])).await.status, 200);
+    assert_eq!(app.get_as("/vault/api-key", &caller(&["GetSecret"])).await.status, 200);
 }
 
 #[actix_web::test]
@@ -289,9 +274,9 @@ async fn workload_identity_rereads_its_token_file() {
         ],
     )
     .await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     std::fs::write(&file, "federated-assertion-two").unwrap();
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     let issued = azure.identity.issued();
     let issued = issued.lock().unwrap();
     assert_eq!(issued.assertions.first().map(String::as_str), Some("federated-assertion-one"));
@@ -313,7 +298,7 @@ async fn a_client_secret_credential_reads_secrets() {
         ],
     )
     .await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     assert_eq!(azure.identity.token_requests(), 2);
 }
 
@@ -322,7 +307,7 @@ async fn imds_is_the_last_resort() {
     let azure = azure();
     let imds = azure.identity.base_url.clone();
     let app = app(&azure, &[("IDENTITY_ENDPOINT", ""), ("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.as_str())]).await;
-    assert_eq!(read(&app, "/vault/api-key").await.status, 200);
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     assert_eq!(azure.identity.token_requests(), 2);
 }
 
@@ -331,14 +316,14 @@ async fn logs_never_hold_a_secret_value_or_a_token() {
     let azure = azure();
     let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
     let token = caller(&["GetSecret"]);
-    read_as(&app, "/vault/db-password", &token).await;
-    read_as(&app, &format!("/vault/db-password/{V1}"), &token).await;
+    app.get_as("/vault/db-password", &token).await;
+    app.get_as(&format!("/vault/db-password/{V1}"), &token).await;
     azure.vault.fail_next([Fault::ServerError, Fault::BadJson, Fault::ForbiddenByRbac]);
     for _ in 0..3 {
-        read_as(&app, "/vault/api-key", &token).await;
+        app.get_as("/vault/api-key", &token).await;
     }
-    read_as(&app, "/vault/api-key", &token).await;
-    read_as(&app, "/vault/missing", &caller(&["Reader"])).await;
+    app.get_as("/vault/api-key", &token).await;
+    app.get_as("/vault/missing", &caller(&["Reader"])).await;
     send(client().get(app.url("/vault/api-key?secret=x")).insert_header((AUTHORIZATION, "Bearer not.a.token"))).await;
 
     let lines = logs::lines();

@@ -5,6 +5,7 @@
 extern crate self as vaultgate;
 
 pub mod auth;
+pub mod backoff;
 pub mod check;
 pub mod cli;
 pub mod clock;

@@ -3,12 +3,14 @@
 //! secret or federated assertion). Every token issued is recorded with its resource, so the
 //! fake Key Vault can check what it is shown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 use crate::tokens::now;
 
@@ -35,6 +37,15 @@ struct State {
     issued: Arc<Mutex<Issued>>,
     requests: AtomicUsize,
     lifetime_secs: Mutex<u64>,
+    /// `refresh_in` put in token endpoint answers.
+    refresh_in: Mutex<Option<u64>>,
+    /// Answers given, in order, before any token is issued (status, body).
+    scripted: Mutex<VecDeque<(u16, Value)>>,
+    /// While false, requests wait (a stalled endpoint).
+    open: watch::Receiver<bool>,
+    open_sender: watch::Sender<bool>,
+    /// Every request seen, answered or not.
+    seen: watch::Sender<usize>,
 }
 
 pub struct FakeIdentity {
@@ -44,15 +55,22 @@ pub struct FakeIdentity {
 
 impl FakeIdentity {
     pub fn start() -> FakeIdentity {
+        let (open_sender, open) = watch::channel(true);
         let state = Arc::new(State {
             issued: Arc::new(Mutex::new(Issued::default())),
             requests: AtomicUsize::new(0),
             lifetime_secs: Mutex::new(3600),
+            refresh_in: Mutex::new(None),
+            scripted: Mutex::new(VecDeque::new()),
+            open,
+            open_sender,
+            seen: watch::channel(0).0,
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .wrap(actix_web::middleware::from_fn(faults))
                 .route("/msi/token", web::get().to(app_service))
                 .route("/metadata/identity/oauth2/token", web::get().to(imds))
                 .route("/{tenant}/oauth2/v2.0/token", web::post().to(token_endpoint))
@@ -82,6 +100,46 @@ impl FakeIdentity {
     /// How long issued tokens live (short lives force vaultgate to fetch anew).
     pub fn token_lifetime(&self, seconds: u64) {
         *self.state.lifetime_secs.lock().unwrap() = seconds;
+    }
+
+    /// Token endpoint answers carry `refresh_in` (0: renew at once).
+    pub fn refresh_in(&self, seconds: Option<u64>) {
+        *self.state.refresh_in.lock().unwrap() = seconds;
+    }
+
+    /// The next requests, on any endpoint, get these answers (status, JSON body) in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = (u16, Value)>) {
+        self.state.scripted.lock().unwrap().extend(answers);
+    }
+
+    /// While stalled, requests are held without an answer.
+    pub fn stall(&self, stalled: bool) {
+        self.state.open_sender.send_replace(!stalled);
+    }
+
+    /// Waits until the endpoints have seen `count` requests in all (a test failure after 30 s).
+    pub async fn wait_for_requests(&self, count: usize) {
+        let mut seen = self.state.seen.subscribe();
+        let waited = actix_web::rt::time::timeout(Duration::from_secs(30), seen.wait_for(|seen| *seen >= count)).await;
+        assert!(waited.is_ok(), "the identity endpoints saw fewer than {count} requests within 30 s");
+    }
+}
+
+/// Counts every request, holds it while stalled, and answers from the script first.
+async fn faults(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<State>>().expect("state").clone();
+    state.seen.send_modify(|seen| *seen += 1);
+    let _ = state.open.clone().wait_for(|open| *open).await;
+    let scripted = state.scripted.lock().unwrap().pop_front();
+    match scripted {
+        Some((status, body)) => {
+            let status = actix_web::http::StatusCode::from_u16(status).expect("a status");
+            Ok(req.into_response(HttpResponse::build(status).json(body)))
+        }
+        None => next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_boxed_body),
     }
 }
 
@@ -157,5 +215,8 @@ async fn token_endpoint(
     answer["access_token"] = token.into();
     answer["expires_in"] = lifetime.into();
     answer["ext_expires_in"] = lifetime.into();
+    if let Some(refresh_in) = *state.refresh_in.lock().unwrap() {
+        answer["refresh_in"] = refresh_in.into();
+    }
     HttpResponse::Ok().json(answer)
 }

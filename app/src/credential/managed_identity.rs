@@ -1,10 +1,10 @@
 //! Managed identity: App Service / Functions / Container Apps (`IDENTITY_ENDPOINT`) and
-//! the VM instance metadata service (IMDS).
+//! the VM instance metadata service (IMDS), each retried as MSAL retries it.
 
 use std::time::Duration;
 
-use super::{AccessToken, answer};
-use crate::upstream::{self, Body};
+use super::{AccessToken, answer, retry};
+use crate::upstream;
 
 pub async fn app_service(
     endpoint: &str,
@@ -17,12 +17,14 @@ pub async fn app_service(
     if let Some(client_id) = client_id {
         query.push(("client_id", client_id));
     }
-    let request = upstream::client()
-        .get(endpoint)
-        .query(&query)
-        .map_err(|e| format!("IDENTITY_ENDPOINT: {e}"))?
-        .insert_header(("X-IDENTITY-HEADER", identity_header));
-    let answer = upstream::send(request, Body::Empty, timeout).await.map_err(|e| e.to_string())?;
+    let request = || {
+        Ok(upstream::client()
+            .get(endpoint)
+            .query(&query)
+            .map_err(|e| format!("IDENTITY_ENDPOINT: {e}"))?
+            .insert_header(("X-IDENTITY-HEADER", identity_header)))
+    };
+    let answer = retry::APP_SERVICE.send(request, None, timeout).await?;
     answer::read(&answer, endpoint)
 }
 
@@ -37,12 +39,15 @@ pub async fn imds(
     if let Some(client_id) = client_id {
         query.push(("client_id", client_id));
     }
-    let request = upstream::client()
-        .get(&url)
-        .query(&query)
-        .map_err(|e| format!("IMDS: {e}"))?
-        .insert_header(("Metadata", "true"));
-    // Off Azure nothing listens at IMDS's address: the client's 3 s connect timeout ends the wait.
-    let answer = upstream::send(request, Body::Empty, timeout).await.map_err(|e| e.to_string())?;
+    let request = || {
+        Ok(upstream::client()
+            .get(&url)
+            .query(&query)
+            .map_err(|e| format!("IMDS: {e}"))?
+            .insert_header(("Metadata", "true")))
+    };
+    // Off Azure nothing listens at IMDS's address: the client's 3 s connect timeout ends the
+    // wait, and a connection error is not retried.
+    let answer = retry::IMDS.send(request, None, timeout).await?;
     answer::read(&answer, &url)
 }

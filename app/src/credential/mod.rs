@@ -4,6 +4,7 @@
 mod answer;
 mod cache;
 mod managed_identity;
+mod retry;
 mod token_endpoint;
 
 use std::fmt;
@@ -13,6 +14,9 @@ use vaultgate_config::secrets_settings::CredentialSource;
 
 pub use cache::AccessTokenCache;
 
+/// Renew at the latest this long before expiry, as the Azure SDKs do.
+const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
 /// The scope vaultgate asks for when Key Vault has not said otherwise.
 pub const KEY_VAULT_SCOPE: &str = "https://vault.azure.net/.default";
 
@@ -21,11 +25,22 @@ pub const KEY_VAULT_SCOPE: &str = "https://vault.azure.net/.default";
 pub struct AccessToken {
     secret: String,
     pub expires_at: SystemTime,
+    /// When to start renewing it, in the background, while it is still used.
+    pub refresh_at: SystemTime,
 }
 
 impl AccessToken {
-    pub fn new(secret: String, expires_at: SystemTime) -> Self {
-        AccessToken { secret, expires_at }
+    /// A token received now, living until `expires_at`: renewed at `refresh_in` when the
+    /// answer gives it, else at half its life or 5 minutes before expiry, whichever is first
+    /// (the Azure SDKs' rule).
+    pub fn new(secret: String, expires_at: SystemTime, refresh_in: Option<Duration>) -> Self {
+        let now = SystemTime::now();
+        let life = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
+        let refresh_at = match refresh_in {
+            Some(refresh_in) => now + refresh_in.min(life),
+            None => now + (life / 2).min(life.saturating_sub(RENEW_BEFORE_EXPIRY)),
+        };
+        AccessToken { secret, expires_at, refresh_at }
     }
 
     /// The token, for an `Authorization` header and nothing else.
@@ -37,11 +52,19 @@ impl AccessToken {
     pub fn valid_for(&self, margin: Duration) -> bool {
         self.expires_at.duration_since(SystemTime::now()).is_ok_and(|left| left > margin)
     }
+
+    pub fn due_for_renewal(&self) -> bool {
+        SystemTime::now() >= self.refresh_at
+    }
 }
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken").field("secret", &"<redacted>").field("expires_at", &self.expires_at).finish()
+        f.debug_struct("AccessToken")
+            .field("secret", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("refresh_at", &self.refresh_at)
+            .finish()
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::{AccessToken, answer};
-use crate::upstream::{self, Body};
+use super::{AccessToken, answer, retry};
+use crate::upstream;
 
 pub enum Proof<'a> {
     Secret(&'a str),
@@ -29,7 +29,7 @@ pub async fn fetch(
             form.push(("client_assertion", assertion));
         }
     }
-    let request = upstream::client().post(&url).insert_header(("Accept", "application/json"));
-    let answer = upstream::send(request, Body::Form(&form), timeout).await.map_err(|e| e.to_string())?;
+    let request = || Ok(upstream::client().post(&url).insert_header(("Accept", "application/json")));
+    let answer = retry::TOKEN_ENDPOINT.send(request, Some(&form), timeout).await?;
     answer::read(&answer, &url)
 }

@@ -26,7 +26,7 @@ pub struct KeyVaultStore {
     /// `https://<name>.vault.azure.net`
     url: String,
     host: String,
-    tokens: AccessTokenCache,
+    tokens: Arc<AccessTokenCache>,
     /// What the last challenge asked for; the default scope until one is seen.
     token_request: RwLock<TokenRequest>,
     timeout: Duration,
@@ -40,7 +40,7 @@ impl KeyVaultStore {
         KeyVaultStore {
             url: settings.url.clone(),
             host: host.to_owned(),
-            tokens: AccessTokenCache::new(settings.credential.clone(), timeout),
+            tokens: Arc::new(AccessTokenCache::new(settings.credential.clone(), timeout)),
             token_request: RwLock::new(TokenRequest::key_vault()),
             timeout,
             retry_budget: settings.retry_budget,
@@ -64,7 +64,7 @@ impl KeyVaultStore {
         &self.url
     }
 
-    pub fn tokens(&self) -> &AccessTokenCache {
+    pub fn tokens(&self) -> &Arc<AccessTokenCache> {
         &self.tokens
     }
 

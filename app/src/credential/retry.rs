@@ -1,0 +1,118 @@
+//! Retries of the token endpoints, as MSAL documents them: the managed identity endpoints
+//! answer 404, 408, 410, 429 and 5xx while an identity is being set up, IMDS is upgrading
+//! (410, for up to 70 s) or the host is busy; the Entra token endpoint throttles with 429 and
+//! has 5xx hiccups. Each is retried with backoff, honouring `Retry-After`, within its limits.
+
+use std::time::{Duration, Instant};
+
+use crate::backoff;
+use crate::upstream::{self, Answer, Body};
+
+pub struct Policy {
+    retry_on: fn(u16) -> bool,
+    /// Retries after the first call (410 from IMDS has its own, longer, allowance).
+    max_retries: u32,
+    /// The first backoff; it doubles per retry.
+    base: Duration,
+}
+
+fn busy_or_failing(status: u16) -> bool {
+    status == 429 || (500..=599).contains(&status)
+}
+
+/// IMDS: 404 (identity not assigned yet), 408, 410 (upgrading), 429, 5xx.
+pub const IMDS: Policy = Policy {
+    retry_on: |status| matches!(status, 404 | 408 | 410) || busy_or_failing(status),
+    max_retries: 3,
+    base: Duration::from_secs(1),
+};
+
+/// App Service, Functions and Container Apps identity endpoint: 404, 408, 429, 5xx.
+pub const APP_SERVICE: Policy = Policy {
+    retry_on: |status| matches!(status, 404 | 408) || busy_or_failing(status),
+    max_retries: 3,
+    base: Duration::from_secs(1),
+};
+
+/// The Entra token endpoint: 429 and 5xx.
+pub const TOKEN_ENDPOINT: Policy = Policy { retry_on: busy_or_failing, max_retries: 3, base: Duration::from_secs(1) };
+
+/// How long IMDS may keep answering 410 while it upgrades, and the pause between tries then.
+const IMDS_UPGRADE_ALLOWANCE: Duration = Duration::from_secs(70);
+const IMDS_UPGRADE_PAUSE: Duration = Duration::from_secs(10);
+
+impl Policy {
+    /// The wait before the next try after `answer`, or `None` to give the answer back as it is.
+    fn next_wait(&self, answer: &Answer, retries: u32, started: Instant) -> Option<Duration> {
+        if !(self.retry_on)(answer.status) {
+            return None;
+        }
+        let asked = backoff::asked_for(&answer.headers);
+        if answer.status == 410 {
+            let wait = asked.unwrap_or(IMDS_UPGRADE_PAUSE);
+            return (started.elapsed() + wait <= IMDS_UPGRADE_ALLOWANCE).then_some(wait);
+        }
+        if retries >= self.max_retries {
+            return None;
+        }
+        Some(asked.unwrap_or_else(|| backoff::exponential(self.base, self.base * 8, retries)))
+    }
+
+    /// Sends what `request` builds (once per try) until an answer is final or the policy is spent.
+    pub async fn send(
+        &self,
+        request: impl Fn() -> Result<awc::ClientRequest, String>,
+        form: Option<&[(&str, &str)]>,
+        timeout: Duration,
+    ) -> Result<Answer, String> {
+        let started = Instant::now();
+        let mut retries = 0;
+        loop {
+            let body = form.map_or(Body::Empty, Body::Form);
+            let answer = upstream::send(request()?, body, timeout).await.map_err(|e| e.to_string())?;
+            let Some(wait) = self.next_wait(&answer, retries, started) else { return Ok(answer) };
+            log::info!(
+                "token endpoint answered {}{}; retrying in {} ms",
+                answer.status,
+                super::answer::describe_error(&answer.body),
+                wait.as_millis()
+            );
+            retries += 1;
+            actix_web::rt::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderMap;
+    use actix_web::web::Bytes;
+
+    fn answer(status: u16) -> Answer {
+        Answer { status, headers: HeaderMap::new(), body: Bytes::new() }
+    }
+
+    #[test]
+    fn imds_retries_what_msal_retries() {
+        let now = Instant::now();
+        for status in [404, 408, 429, 500, 503] {
+            assert!(IMDS.next_wait(&answer(status), 0, now).is_some(), "{status}");
+        }
+        for status in [200, 400, 401, 403] {
+            assert!(IMDS.next_wait(&answer(status), 0, now).is_none(), "{status}");
+        }
+        assert!(IMDS.next_wait(&answer(500), 3, now).is_none(), "three retries at most");
+        assert!(APP_SERVICE.next_wait(&answer(410), 0, now).is_none(), "410 is IMDS's upgrade answer");
+        assert!(TOKEN_ENDPOINT.next_wait(&answer(404), 0, now).is_none());
+        assert!(TOKEN_ENDPOINT.next_wait(&answer(429), 0, now).is_some());
+    }
+
+    #[test]
+    fn an_upgrading_imds_is_waited_for_up_to_70_seconds() {
+        let now = Instant::now();
+        assert_eq!(IMDS.next_wait(&answer(410), 10, now), Some(IMDS_UPGRADE_PAUSE), "past the retry count");
+        let long_ago = now - Duration::from_secs(61);
+        assert_eq!(IMDS.next_wait(&answer(410), 6, long_ago), None, "the allowance is spent");
+    }
+}

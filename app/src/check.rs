@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use vaultgate_config::settings::SecretSource;
-use vaultgate_config::{Mode, Settings};
+use vaultgate_config::{Mode, SecretSource, Settings};
 
 use crate::auth::dev_key::DevKey;
 use crate::auth::entra::{EntraKeys, KeySourceSettings, discovery_url};

@@ -7,8 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use prometheus_client::registry::Registry;
-use vaultgate_config::settings::{AzureSettings, SecretSource};
-use vaultgate_config::{Mode, Settings};
+use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 use crate::auth::dev_key::{DevKey, local_keys, local_rules};
 use crate::auth::entra::{EntraKeys, KeySourceSettings};

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vaultgate_config::secrets_settings::{CredentialSource, Redacted};
-use vaultgate_config::settings::{AzureSettings, SecretSource};
-use vaultgate_config::{Mode, Settings};
+use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -202,4 +201,22 @@ fn cache_defaults() {
     assert_eq!(s.secret_cache.ttl, Duration::from_secs(300));
     assert_eq!(s.secret_cache.max_stale, Duration::from_secs(3600));
     assert_eq!(s.secret_cache.negative_ttl, Duration::from_secs(30));
+}
+
+/// The identity endpoint's host is parsed: a name that merely starts like a loopback or
+/// link-local address is a remote host, and plain HTTP to it is refused.
+#[test]
+fn identity_endpoints_are_parsed_not_prefix_matched() {
+    for endpoint in ["http://localhost.attacker.example/msi/token", "http://127.attacker.example/msi/token"] {
+        let problems = settings(&[
+            ("TENANT_ID", TENANT),
+            ("AD_SERVER_APP_ID", APP),
+            ("KEY_VAULT_URL", "https://kv.vault.azure.net"),
+            ("IDENTITY_ENDPOINT", endpoint),
+            ("IDENTITY_HEADER", "h"),
+        ])
+        .unwrap_err();
+        assert_eq!(problems.len(), 1, "{endpoint}: {problems:?}");
+        assert!(problems[0].starts_with("IDENTITY_ENDPOINT: "), "{problems:?}");
+    }
 }

@@ -28,7 +28,7 @@ pub struct ClaimRules {
 }
 
 /// Default bound of the verified-token cache.
-pub const TOKEN_CACHE_CAPACITY: usize = vaultgate_config::settings::DEFAULT_TOKEN_CACHE_MAX_ENTRIES;
+pub const TOKEN_CACHE_CAPACITY: usize = vaultgate_config::defaults::DEFAULT_TOKEN_CACHE_MAX_ENTRIES;
 /// How long a remembered refusal is kept.
 const REFUSAL_TTL_SECS: i64 = 300;
 

@@ -92,3 +92,14 @@ fn bad_azure_configuration_names_every_variable_and_exits_before_binding() {
     assert!(lines[1].starts_with("vaultgate: configuration: TENANT_ID: must be a GUID"), "{stderr}");
     assert!(lines[2].starts_with("vaultgate: configuration: AD_SERVER_APP_ID: required"), "{stderr}");
 }
+
+#[test]
+fn a_blank_tenant_id_stops_start_up_with_one_line() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path()).env("TENANT_ID", "").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("vaultgate: configuration: TENANT_ID: set but blank"), "{stderr}");
+}

@@ -23,6 +23,12 @@ impl<'a> Env<'a> {
         (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
+    /// Set, but to nothing but blanks: for variables whose absence means something else
+    /// (a blank `TENANT_ID` is not "no tenant").
+    pub(crate) fn is_blank(&self, name: &str) -> bool {
+        (self.lookup)(name).is_some_and(|v| v.trim().is_empty())
+    }
+
     /// Notes a problem (one line, starting with the variable's name).
     pub(crate) fn problem(&mut self, line: impl Into<String>) {
         self.problems.push(line.into());

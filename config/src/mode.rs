@@ -48,6 +48,10 @@ pub(crate) fn authority_host(env: &mut Env) -> String {
 
 /// Azure mode when `TENANT_ID` is set, local mode otherwise.
 pub(crate) fn mode(env: &mut Env, authority_host: &str) -> Mode {
+    if env.is_blank("TENANT_ID") {
+        // Read as unset, it would turn Azure mode's token checks into local mode's.
+        env.problem("TENANT_ID: set but blank; set the tenant GUID for Azure mode, or unset it for local mode");
+    }
     match env.text("TENANT_ID") {
         None => Mode::Local {
             dev_key_dir: PathBuf::from(env.text("DEV_KEY_DIR").unwrap_or_else(|| DEFAULT_DEV_KEY_DIR.into())),

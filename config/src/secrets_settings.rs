@@ -167,6 +167,10 @@ pub(crate) fn secret_cache_settings(env: &mut Env) -> SecretCacheSettings {
 
 pub(crate) fn exposure_settings(env: &mut Env) -> ExposureSettings {
     let exposed = env.list("EXPOSED_SECRETS");
+    if env.is_blank("EXPOSED_SECRETS") || exposed.as_ref().is_some_and(Vec::is_empty) {
+        // Read as unset, it would expose every secret.
+        env.problem("EXPOSED_SECRETS: set but lists no pattern; list the patterns to expose, or unset it to expose every secret");
+    }
     for pattern in exposed.iter().flatten() {
         check_pattern(env, "EXPOSED_SECRETS", pattern);
     }

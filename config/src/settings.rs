@@ -101,8 +101,9 @@ impl Settings {
         let upstream_timeout = env.seconds("UPSTREAM_TIMEOUT_SECS", DEFAULT_UPSTREAM_TIMEOUT_SECS, 1..=120);
         let secret_cache = secret_cache_settings(&mut env);
         let exposure = exposure_settings(&mut env);
+        // At least a second: `/health` is open, and 0 would let anyone drive one store read per request.
         let health_probe_interval =
-            env.seconds("HEALTH_PROBE_INTERVAL_SECS", DEFAULT_HEALTH_PROBE_INTERVAL_SECS, 0..=3_600);
+            env.seconds("HEALTH_PROBE_INTERVAL_SECS", DEFAULT_HEALTH_PROBE_INTERVAL_SECS, 1..=3_600);
         let shutdown_timeout = env.seconds("SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT_SECS, 0..=300);
         let metrics_enabled = env.switch("METRICS", true);
         let log_format =

@@ -220,3 +220,29 @@ fn identity_endpoints_are_parsed_not_prefix_matched() {
         assert!(problems[0].starts_with("IDENTITY_ENDPOINT: "), "{problems:?}");
     }
 }
+
+/// Settings that would fail open if read as unset are refused (issue 11 point 10).
+#[test]
+fn a_blank_tenant_id_is_refused_rather_than_read_as_local_mode() {
+    for blank in ["", "   "] {
+        let problems = settings(&[("TENANT_ID", blank), ("AD_SERVER_APP_ID", APP)]).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("TENANT_ID: set but blank"), "{problems:?}");
+    }
+}
+
+#[test]
+fn a_blank_exposed_secrets_is_refused_rather_than_exposing_every_secret() {
+    for blank in ["", " ", ",", " , ,"] {
+        let problems = settings(&[("EXPOSED_SECRETS", blank)]).unwrap_err();
+        assert_eq!(problems.len(), 1, "{blank:?}: {problems:?}");
+        assert!(problems[0].starts_with("EXPOSED_SECRETS: set but lists no pattern"), "{problems:?}");
+    }
+}
+
+#[test]
+fn the_health_probe_interval_is_at_least_one_second() {
+    assert_eq!(settings(&[("HEALTH_PROBE_INTERVAL_SECS", "1")]).unwrap().health_probe_interval, Duration::from_secs(1));
+    let problems = settings(&[("HEALTH_PROBE_INTERVAL_SECS", "0")]).unwrap_err();
+    assert_eq!(problems, ["HEALTH_PROBE_INTERVAL_SECS: must be whole seconds from 1 to 3600, got \"0\""]);
+}

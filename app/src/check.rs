@@ -17,7 +17,7 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     let mut report = Report { out, failed: false };
     match &settings.mode {
         Mode::Local { dev_key_dir } => {
-            report.line(true, "configuration", "local mode (TENANT_ID unset)");
+            report.line(true, "configuration", &format!("local mode ({})", settings.mode_reason));
             match DevKey::load_or_create(dev_key_dir) {
                 Ok(key) => report.line(
                     true,
@@ -31,7 +31,7 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
             report.line(
                 true,
                 "configuration",
-                &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id),
+                &format!("Azure mode ({}), tenant {}, app {}", settings.mode_reason, azure.tenant_id, azure.app_id),
             );
             let source = KeySourceSettings::new(azure, settings.upstream_timeout);
             let issuer = source.default_v2_issuer();

@@ -85,6 +85,11 @@ fn check(settings: &Settings, secret: Option<&str>) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
+    let mode = if settings.is_local() { "local" } else { "Azure" };
+    log::info!("{mode} mode: {}", settings.mode_reason);
+    if let Some(warning) = settings.mode_reason.warning() {
+        log::warn!("{warning}");
+    }
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         app.stop_on_signals().map_err(vaultgate::startup::StartupError::from_io)?;

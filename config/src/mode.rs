@@ -38,6 +38,61 @@ pub struct AzureSettings {
     pub jwks_min_refresh: Duration,
 }
 
+/// Variables a hosting platform sets. With any of them in sight, local mode is refused
+/// unless `VAULTGATE_MODE=local` asks for it: the Functions host forwards public traffic to
+/// the loopback port, and a pod's loopback is shared with its sidecars, so "loopback only"
+/// protects nothing there.
+pub const HOSTING_VARIABLES: &[&str] = &[
+    "FUNCTIONS_CUSTOMHANDLER_PORT", // Azure Functions custom handler
+    "WEBSITE_SITE_NAME",            // App Service, Functions
+    "WEBSITE_INSTANCE_ID",          // App Service, Functions
+    "CONTAINER_APP_NAME",           // Container Apps
+    "KUBERNETES_SERVICE_HOST",      // any Kubernetes pod (AKS)
+    "IDENTITY_ENDPOINT",            // a managed identity (App Service, Container Apps, Arc)
+    "MSI_ENDPOINT",                 // a managed identity (older App Service, Cloud Shell, Azure ML)
+];
+
+/// Why the mode is what it is: printed by `vaultgate check` and at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeReason {
+    text: String,
+    /// Hosting variables that `VAULTGATE_MODE=local` overrode.
+    overridden: Vec<&'static str>,
+}
+
+impl ModeReason {
+    fn new(text: impl Into<String>) -> Self {
+        ModeReason { text: text.into(), overridden: Vec::new() }
+    }
+
+    /// The start-up warning when `VAULTGATE_MODE=local` overrides a hosting environment.
+    pub fn warning(&self) -> Option<String> {
+        (!self.overridden.is_empty()).then(|| {
+            format!(
+                "VAULTGATE_MODE=local overrides the hosting environment ({}): tokens signed by the development \
+                 key are trusted instead of Entra ID's, on a port others may reach; set TENANT_ID and \
+                 AD_SERVER_APP_ID for Azure mode",
+                self.overridden.join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for ModeReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// `VAULTGATE_MODE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Requested {
+    /// Unset: decided by `TENANT_ID` and the hosting environment.
+    Auto,
+    Local,
+    Azure,
+}
+
 /// `AUTHORITY_HOST`, else the Azure SDKs' `AZURE_AUTHORITY_HOST`, without a trailing slash.
 /// Azure mode validates tokens against it and the client credentials ask it for tokens.
 pub(crate) fn authority_host(env: &mut Env) -> String {
@@ -46,18 +101,56 @@ pub(crate) fn authority_host(env: &mut Env) -> String {
         .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into())
 }
 
-/// Azure mode when `TENANT_ID` is set, local mode otherwise.
-pub(crate) fn mode(env: &mut Env, authority_host: &str) -> Mode {
-    if env.is_blank("TENANT_ID") {
+/// The mode, failing closed: Azure mode when `TENANT_ID` is set; local mode only when no
+/// hosting environment is in sight or `VAULTGATE_MODE=local` overrides it; anything
+/// ambiguous is a problem.
+pub(crate) fn mode(env: &mut Env, authority_host: &str) -> (Mode, ModeReason) {
+    let blank_tenant = env.is_blank("TENANT_ID");
+    if blank_tenant {
         // Read as unset, it would turn Azure mode's token checks into local mode's.
         env.problem("TENANT_ID: set but blank; set the tenant GUID for Azure mode, or unset it for local mode");
     }
-    match env.text("TENANT_ID") {
-        None => Mode::Local {
-            dev_key_dir: PathBuf::from(env.text("DEV_KEY_DIR").unwrap_or_else(|| DEFAULT_DEV_KEY_DIR.into())),
+    let requested =
+        env.one_of("VAULTGATE_MODE", &[("local", Requested::Local), ("azure", Requested::Azure)], Requested::Auto);
+    let hosting: Vec<&'static str> =
+        HOSTING_VARIABLES.iter().copied().filter(|name| env.text(name).is_some()).collect();
+    let reason = match (requested, env.text("TENANT_ID")) {
+        (Requested::Local, Some(_)) => {
+            env.problem("VAULTGATE_MODE: local, but TENANT_ID is set; unset one of them");
+            ModeReason::new("VAULTGATE_MODE=local")
+        }
+        (Requested::Local, None) if hosting.is_empty() => ModeReason::new("VAULTGATE_MODE=local"),
+        (Requested::Local, None) => ModeReason {
+            text: format!("VAULTGATE_MODE=local, overriding the hosting environment ({})", hosting.join(", ")),
+            overridden: hosting,
         },
-        Some(tenant_id) => Mode::Azure(azure_settings(env, tenant_id, authority_host)),
-    }
+        (Requested::Azure, None) => {
+            env.problem("VAULTGATE_MODE: azure needs TENANT_ID (and AD_SERVER_APP_ID)");
+            ModeReason::new("VAULTGATE_MODE=azure")
+        }
+        (Requested::Azure, Some(tenant_id)) => {
+            let azure = azure_settings(env, tenant_id, authority_host);
+            return (Mode::Azure(azure), ModeReason::new("VAULTGATE_MODE=azure, TENANT_ID is set"));
+        }
+        (Requested::Auto, Some(tenant_id)) => {
+            let azure = azure_settings(env, tenant_id, authority_host);
+            return (Mode::Azure(azure), ModeReason::new("TENANT_ID is set"));
+        }
+        (Requested::Auto, None) if hosting.is_empty() || blank_tenant => {
+            ModeReason::new("TENANT_ID unset, no hosting environment in sight")
+        }
+        (Requested::Auto, None) => {
+            env.problem(format!(
+                "TENANT_ID: unset, but a hosting environment is in sight ({}), where others may reach the port \
+                 and local mode would trust its development key instead of Entra ID; set TENANT_ID and \
+                 AD_SERVER_APP_ID for Azure mode (or VAULTGATE_MODE=local to override)",
+                hosting.join(", ")
+            ));
+            ModeReason::new("TENANT_ID unset, in a hosting environment")
+        }
+    };
+    let dev_key_dir = PathBuf::from(env.text("DEV_KEY_DIR").unwrap_or_else(|| DEFAULT_DEV_KEY_DIR.into()));
+    (Mode::Local { dev_key_dir }, reason)
 }
 
 fn azure_settings(env: &mut Env, tenant_id: String, authority_host: &str) -> AzureSettings {

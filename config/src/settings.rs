@@ -11,7 +11,7 @@ use crate::defaults::{
     DEFAULT_SHUTDOWN_TIMEOUT_SECS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, DEFAULT_UPSTREAM_TIMEOUT_SECS, MAX_LEEWAY_SECS,
 };
 use crate::env::Env;
-use crate::mode::{Mode, authority_host, mode};
+use crate::mode::{Mode, ModeReason, authority_host, mode};
 use crate::secrets_settings::{
     ExposureSettings, SecretCacheSettings, SecretSource, exposure_settings, secret_cache_settings, secret_source,
 };
@@ -23,6 +23,8 @@ pub const FUNCTIONS_PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub mode: Mode,
+    /// Why `mode` was chosen.
+    pub mode_reason: ModeReason,
     pub bind: IpAddr,
     pub port: u16,
     /// Clock skew allowed on `exp`, `nbf` and `iat`.
@@ -91,7 +93,7 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
         let mut env = Env::new(&lookup);
         let authority_host = authority_host(&mut env);
-        let mode = mode(&mut env, &authority_host);
+        let (mode, mode_reason) = mode(&mut env, &authority_host);
         let local = matches!(mode, Mode::Local { .. });
         let bind = bind(&mut env, local);
         let port = port(&mut env);
@@ -125,6 +127,7 @@ impl Settings {
             limits,
             token_cache_max_entries,
             mode,
+            mode_reason,
             bind,
             port,
             token_leeway,

@@ -29,7 +29,8 @@ fn local_mode_defaults() {
 #[test]
 fn functions_port_wins_over_port() {
     assert_eq!(settings(&[("PORT", "8080")]).unwrap().port, 8080);
-    assert_eq!(settings(&[("PORT", "8080"), ("FUNCTIONS_CUSTOMHANDLER_PORT", "9090")]).unwrap().port, 9090);
+    let functions = [("PORT", "8080"), ("FUNCTIONS_CUSTOMHANDLER_PORT", "9090"), ("VAULTGATE_MODE", "local")];
+    assert_eq!(settings(&functions).unwrap().port, 9090);
 }
 
 #[test]

@@ -58,6 +58,7 @@ impl VaultSetup {
             ("KEY_VAULT_URL", self.vault.url.as_str()),
             ("IDENTITY_ENDPOINT", self.endpoint.as_str()),
             ("IDENTITY_HEADER", IDENTITY_HEADER),
+            ("VAULTGATE_MODE", "local"), // IDENTITY_ENDPOINT alone would refuse local mode
         ];
         vars.extend_from_slice(extra);
         TestApp::spawn_with(&vars).await

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::url::{PlainHttp, check_url};
+use crate::url::{UrlRule, check_url};
 
 pub(crate) struct Env<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
@@ -106,9 +106,9 @@ impl<'a> Env<'a> {
 
     /// A checked URL without a trailing slash; `None` when unset. A bad URL is a problem
     /// and is returned as given, so that reading can go on and report everything.
-    pub(crate) fn url(&mut self, name: &str, plain_http: PlainHttp) -> Option<String> {
+    pub(crate) fn url(&mut self, name: &str, rule: UrlRule) -> Option<String> {
         let value = self.text(name)?;
-        Some(check_url(name, &value, plain_http).unwrap_or_else(|problem| {
+        Some(check_url(name, &value, rule).unwrap_or_else(|problem| {
             self.problem(problem);
             value
         }))

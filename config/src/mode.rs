@@ -7,7 +7,7 @@ use crate::defaults::{
     DEFAULT_AUTHORITY_HOST, DEFAULT_DEV_KEY_DIR, DEFAULT_JWKS_MIN_REFRESH_SECS, DEFAULT_JWKS_REFRESH_SECS,
 };
 use crate::env::{Env, is_guid};
-use crate::url::PlainHttp;
+use crate::url::UrlRule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -96,8 +96,8 @@ enum Requested {
 /// `AUTHORITY_HOST`, else the Azure SDKs' `AZURE_AUTHORITY_HOST`, without a trailing slash.
 /// Azure mode validates tokens against it and the client credentials ask it for tokens.
 pub(crate) fn authority_host(env: &mut Env) -> String {
-    env.url("AUTHORITY_HOST", PlainHttp::Loopback)
-        .or_else(|| env.url("AZURE_AUTHORITY_HOST", PlainHttp::Loopback))
+    env.url("AUTHORITY_HOST", UrlRule::Upstream)
+        .or_else(|| env.url("AZURE_AUTHORITY_HOST", UrlRule::Upstream))
         .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into())
 }
 
@@ -161,7 +161,7 @@ fn azure_settings(env: &mut Env, tenant_id: String, authority_host: &str) -> Azu
         env.problem("AD_SERVER_APP_ID: required in Azure mode (the API's Application (client) ID)");
         String::new()
     });
-    let jwks_url = env.url("JWT_URL", PlainHttp::Loopback);
+    let jwks_url = env.url("JWT_URL", UrlRule::Upstream);
     let allowed_tenants = env.guids("ALLOWED_TENANTS");
     AzureSettings {
         jwks_refresh: env.seconds("JWKS_REFRESH_SECS", DEFAULT_JWKS_REFRESH_SECS, 60..=86_400),

@@ -11,7 +11,7 @@ use crate::defaults::{
     DEFAULT_SECRETS_DIR,
 };
 use crate::env::Env;
-use crate::url::PlainHttp;
+use crate::url::UrlRule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -102,7 +102,7 @@ pub struct ExposureSettings {
 
 /// `KEY_VAULT_URL` wins over `SECRETS_DIR`; local mode falls back to the demo folder.
 pub(crate) fn secret_source(env: &mut Env, local: bool, authority_host: &str) -> SecretSource {
-    if let Some(url) = env.url("KEY_VAULT_URL", PlainHttp::Loopback) {
+    if let Some(url) = env.url("KEY_VAULT_URL", UrlRule::KeyVault) {
         return SecretSource::KeyVault(key_vault_settings(env, url, authority_host));
     }
     match env.text("SECRETS_DIR") {
@@ -145,12 +145,12 @@ fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
         }
     }
     if let Some(header) = env.text("IDENTITY_HEADER")
-        && let Some(endpoint) = env.url("IDENTITY_ENDPOINT", PlainHttp::LoopbackOrLinkLocal)
+        && let Some(endpoint) = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint)
     {
         return CredentialSource::AppServiceManagedIdentity { endpoint, header: Redacted(header), client_id };
     }
     let endpoint = env
-        .url("AZURE_POD_IDENTITY_AUTHORITY_HOST", PlainHttp::LoopbackOrLinkLocal)
+        .url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::IdentityEndpoint)
         .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
     CredentialSource::Imds { endpoint, client_id }
 }

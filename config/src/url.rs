@@ -1,52 +1,96 @@
-//! The one URL reader: every upstream URL is parsed (never prefix-matched) and must be
-//! `https://`, except on hosts where plain HTTP cannot leave the machine or its link.
+//! The one URL reader: every upstream URL is parsed (never prefix-matched) and checked
+//! against the rule for what it points at.
 
 use std::net::IpAddr;
 use std::str::FromStr;
 
 use actix_web::http::Uri;
 
-/// Where plain `http://` is accepted.
+/// The domains Key Vault and Managed HSM answer on, in every cloud (private endpoints keep
+/// these names).
+pub const KEY_VAULT_DOMAINS: &[&str] = &[
+    "vault.azure.net",
+    "vault.azure.cn",
+    "vault.usgovcloudapi.net",
+    "managedhsm.azure.net",
+    "managedhsm.azure.cn",
+    "managedhsm.usgovcloudapi.net",
+];
+
+/// What a URL must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlainHttp {
-    /// Loopback hosts only: the test doubles.
-    Loopback,
-    /// Loopback and IPv4 link-local hosts: managed-identity endpoints are plain HTTP there
-    /// by design (IMDS on 169.254.169.254, App Service and Functions on Linux on 169.254.255.2).
-    LoopbackOrLinkLocal,
+pub enum UrlRule {
+    /// Entra ID and other token issuers: `https://`, plain `http://` only on loopback hosts
+    /// (the test doubles).
+    Upstream,
+    /// Managed-identity endpoints: also plain `http://` on IPv4 link-local hosts, where they
+    /// are plain HTTP by design (IMDS on 169.254.169.254, App Service and Functions on Linux
+    /// on 169.254.255.2).
+    IdentityEndpoint,
+    /// `https://<name>.<Key Vault domain>` and nothing more, so no token leaves for another
+    /// host; loopback hosts (the test doubles) over `http://` or `https://`.
+    KeyVault,
 }
 
-impl PlainHttp {
-    fn allows(self, host: &str) -> bool {
+impl UrlRule {
+    fn expectation(self) -> String {
         match self {
-            PlainHttp::Loopback => is_loopback_host(host),
-            PlainHttp::LoopbackOrLinkLocal => is_loopback_host(host) || is_link_local_ipv4(host),
+            UrlRule::Upstream => "must start with https:// (http:// only for loopback hosts)".into(),
+            UrlRule::IdentityEndpoint => "must be https://, or http:// on a link-local or loopback host".into(),
+            UrlRule::KeyVault => format!(
+                "must be https://<name>.<Key Vault domain> ({}; http:// only for loopback hosts)",
+                KEY_VAULT_DOMAINS.join(", ")
+            ),
         }
     }
 
-    fn expectation(self) -> &'static str {
+    fn accepts(self, uri: &Uri, host: &str) -> bool {
+        let https = uri.scheme_str() == Some("https");
+        let http = uri.scheme_str() == Some("http");
         match self {
-            PlainHttp::Loopback => "must start with https:// (http:// only for loopback hosts)",
-            PlainHttp::LoopbackOrLinkLocal => "must be https://, or http:// on a link-local or loopback host",
+            UrlRule::Upstream => https || (http && is_loopback_host(host)),
+            UrlRule::IdentityEndpoint => https || (http && (is_loopback_host(host) || is_link_local_ipv4(host))),
+            UrlRule::KeyVault if is_loopback_host(host) => https || http,
+            UrlRule::KeyVault => {
+                https
+                    && is_key_vault_host(host)
+                    && matches!(uri.port_u16(), None | Some(443))
+                    && matches!(uri.path(), "" | "/")
+                    && uri.query().is_none()
+            }
         }
     }
 }
 
-/// `value` checked as `name`'s URL; returned without a trailing slash.
-pub fn check_url(name: &str, value: &str, plain_http: PlainHttp) -> Result<String, String> {
+/// `value` checked as `name`'s URL under `rule`; returned without a trailing slash.
+pub fn check_url(name: &str, value: &str, rule: UrlRule) -> Result<String, String> {
     let uri = Uri::from_str(value).map_err(|_| format!("{name}: not a URL: {value:?}"))?;
     let host = uri.host().ok_or_else(|| format!("{name}: the URL has no host: {value:?}"))?;
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") if plain_http.allows(host) => {}
-        _ => return Err(format!("{name}: {}, got {value:?}", plain_http.expectation())),
+    if !rule.accepts(&uri, host) {
+        return Err(format!("{name}: {}, got {value:?}", rule.expectation()));
     }
     Ok(value.trim_end_matches('/').to_owned())
 }
 
 /// An upstream URL that is not an identity endpoint (Entra ID, a JWKS, discovery's answers).
 pub fn check_upstream_url(name: &str, value: &str) -> Result<String, String> {
-    check_url(name, value, PlainHttp::Loopback)
+    check_url(name, value, UrlRule::Upstream)
+}
+
+/// `<name>.<Key Vault domain>`: exactly one DNS label before a listed domain.
+fn is_key_vault_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    KEY_VAULT_DOMAINS
+        .iter()
+        .any(|domain| host.strip_suffix(domain).and_then(|name| name.strip_suffix('.')).is_some_and(is_dns_label))
+}
+
+/// Letters, digits and inner dashes, at most 63 characters.
+fn is_dns_label(label: &str) -> bool {
+    (1..=63).contains(&label.len())
+        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
 }
 
 /// `localhost`, `127.0.0.0/8` or `[::1]`.

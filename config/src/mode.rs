@@ -93,12 +93,13 @@ enum Requested {
     Azure,
 }
 
-/// `AUTHORITY_HOST`, else the Azure SDKs' `AZURE_AUTHORITY_HOST`, without a trailing slash.
-/// Azure mode validates tokens against it and the client credentials ask it for tokens.
+/// `AUTHORITY_HOST`, else the Azure SDKs' `AZURE_AUTHORITY_HOST`, without a trailing slash
+/// (both are checked when both are set). Azure mode validates tokens against it and the
+/// client credentials ask it for tokens.
 pub(crate) fn authority_host(env: &mut Env) -> String {
-    env.url("AUTHORITY_HOST", UrlRule::Upstream)
-        .or_else(|| env.url("AZURE_AUTHORITY_HOST", UrlRule::Upstream))
-        .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into())
+    let ours = env.url("AUTHORITY_HOST", UrlRule::Upstream);
+    let sdks = env.url("AZURE_AUTHORITY_HOST", UrlRule::Upstream);
+    ours.or(sdks).unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into())
 }
 
 /// The mode, failing closed: Azure mode when `TENANT_ID` is set; local mode only when no

@@ -121,6 +121,13 @@ fn key_vault_settings(env: &mut Env, url: String, authority_host: &str) -> KeyVa
 }
 
 fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
+    // Every identity endpoint is checked, whichever credential wins below.
+    let identity_endpoint = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint);
+    let imds_override = env.url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::Imds);
+    // Read only to be checked: the credentials that use them (Cloud Shell, Azure ML, Azure Arc)
+    // are not built yet.
+    env.url("MSI_ENDPOINT", UrlRule::IdentityEndpoint);
+    env.url("IMDS_ENDPOINT", UrlRule::Imds);
     let client_id = env.text("AZURE_CLIENT_ID");
     let tenant_id = env.text("AZURE_TENANT_ID");
     let authority_host = authority_host.to_owned();
@@ -144,14 +151,10 @@ fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
             ),
         }
     }
-    if let Some(header) = env.text("IDENTITY_HEADER")
-        && let Some(endpoint) = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint)
-    {
+    if let (Some(endpoint), Some(header)) = (identity_endpoint, env.text("IDENTITY_HEADER")) {
         return CredentialSource::AppServiceManagedIdentity { endpoint, header: Redacted(header), client_id };
     }
-    let endpoint = env
-        .url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::IdentityEndpoint)
-        .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
+    let endpoint = imds_override.unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
     CredentialSource::Imds { endpoint, client_id }
 }
 

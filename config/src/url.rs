@@ -17,16 +17,22 @@ pub const KEY_VAULT_DOMAINS: &[&str] = &[
     "managedhsm.usgovcloudapi.net",
 ];
 
+/// The instance metadata service's link-local address.
+pub const IMDS_ADDRESS: &str = "169.254.169.254";
+
 /// What a URL must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlRule {
     /// Entra ID and other token issuers: `https://`, plain `http://` only on loopback hosts
     /// (the test doubles).
     Upstream,
-    /// Managed-identity endpoints: also plain `http://` on IPv4 link-local hosts, where they
-    /// are plain HTTP by design (IMDS on 169.254.169.254, App Service and Functions on Linux
-    /// on 169.254.255.2).
+    /// `IDENTITY_ENDPOINT`, `MSI_ENDPOINT`: also plain `http://` on IPv4 link-local hosts, where
+    /// the platforms serve them by design (App Service and Functions on Linux answer on
+    /// 169.254.255.2, which never routes beyond the link).
     IdentityEndpoint,
+    /// `IMDS_ENDPOINT`, `AZURE_POD_IDENTITY_AUTHORITY_HOST`: also plain `http://` on the
+    /// instance metadata address 169.254.169.254.
+    Imds,
     /// `https://<name>.<Key Vault domain>` and nothing more, so no token leaves for another
     /// host; loopback hosts (the test doubles) over `http://` or `https://`.
     KeyVault,
@@ -37,6 +43,7 @@ impl UrlRule {
         match self {
             UrlRule::Upstream => "must start with https:// (http:// only for loopback hosts)".into(),
             UrlRule::IdentityEndpoint => "must be https://, or http:// on a link-local or loopback host".into(),
+            UrlRule::Imds => format!("must be https://, or http:// on {IMDS_ADDRESS} or a loopback host"),
             UrlRule::KeyVault => format!(
                 "must be https://<name>.<Key Vault domain> ({}; http:// only for loopback hosts)",
                 KEY_VAULT_DOMAINS.join(", ")
@@ -50,6 +57,7 @@ impl UrlRule {
         match self {
             UrlRule::Upstream => https || (http && is_loopback_host(host)),
             UrlRule::IdentityEndpoint => https || (http && (is_loopback_host(host) || is_link_local_ipv4(host))),
+            UrlRule::Imds => https || (http && (is_loopback_host(host) || host == IMDS_ADDRESS)),
             UrlRule::KeyVault if is_loopback_host(host) => https || http,
             UrlRule::KeyVault => {
                 https
@@ -63,8 +71,16 @@ impl UrlRule {
 }
 
 /// `value` checked as `name`'s URL under `rule`; returned without a trailing slash.
+/// Problems quote the value, except one that may hold a password (`user:password@host`).
 pub fn check_url(name: &str, value: &str, rule: UrlRule) -> Result<String, String> {
-    let uri = Uri::from_str(value).map_err(|_| format!("{name}: not a URL: {value:?}"))?;
+    let shown =
+        || if value.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{value:?}") };
+    let uri = Uri::from_str(value).map_err(|_| format!("{name}: not a URL: {}", shown()))?;
+    if uri.authority().is_some_and(|authority| authority.as_str().contains('@')) {
+        // Credentials travel in their own headers; a URL that carries some would also put
+        // them in logs.
+        return Err(format!("{name}: must not carry user information (user@host); the value is not shown"));
+    }
     let host = uri.host().ok_or_else(|| format!("{name}: the URL has no host: {value:?}"))?;
     if !rule.accepts(&uri, host) {
         return Err(format!("{name}: {}, got {value:?}", rule.expectation()));

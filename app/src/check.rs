@@ -15,10 +15,12 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     let mut report = Report { out, failed: false };
     let mut registry = Registry::default();
     match &settings.mode {
-        Mode::Local { .. } => report.line(true, "configuration", "local mode (TENANT_ID unset)"),
-        Mode::Azure(azure) => {
-            report.line(true, "configuration", &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id))
-        }
+        Mode::Local { .. } => report.line(true, "configuration", &format!("local mode ({})", settings.mode_reason)),
+        Mode::Azure(azure) => report.line(
+            true,
+            "configuration",
+            &format!("Azure mode ({}), tenant {}, app {}", settings.mode_reason, azure.tenant_id, azure.app_id),
+        ),
     }
     match wiring::authentication(settings, &mut registry).await {
         Err(e) => report.line(false, "signing key", &e),

@@ -18,12 +18,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let log_format = LogFormat::from_env();
+    let settings = Settings::from_env();
+    // Even settings with problems carry the log format, so that in JSON mode the problems
+    // are JSON lines too.
+    let log_format = match &settings {
+        Ok(settings) => settings.log_format,
+        Err(error) => error.log_format,
+    };
     if command == Command::Serve {
-        // First, so that in JSON mode every line the server writes is JSON.
+        // Before anything is logged, so that in JSON mode every line the server writes is JSON.
         telemetry::init_logging(log_format);
     }
-    let settings = match Settings::from_env() {
+    let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
             for problem in &error.problems {
@@ -79,6 +85,11 @@ fn check(settings: &Settings, secret: Option<&str>) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
+    let mode = if settings.is_local() { "local" } else { "Azure" };
+    log::info!("{mode} mode: {}", settings.mode_reason);
+    if let Some(warning) = settings.mode_reason.warning() {
+        log::warn!("{warning}");
+    }
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         app.stop_on_signals().map_err(vaultgate::startup::StartupError::from_io)?;

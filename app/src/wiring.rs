@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use prometheus_client::registry::Registry;
-use vaultgate_config::settings::{AzureSettings, SecretSource};
-use vaultgate_config::{Mode, Settings};
+use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 use crate::auth::dev_key::{DevKey, local_validator};
 use crate::auth::entra::{EntraKeys, KeySourceSettings};

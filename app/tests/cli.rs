@@ -92,3 +92,40 @@ fn bad_azure_configuration_names_every_variable_and_exits_before_binding() {
     assert!(lines[1].starts_with("vaultgate: configuration: TENANT_ID: must be a GUID"), "{stderr}");
     assert!(lines[2].starts_with("vaultgate: configuration: AD_SERVER_APP_ID: required"), "{stderr}");
 }
+
+#[test]
+fn a_blank_tenant_id_stops_start_up_with_one_line() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path()).env("TENANT_ID", "").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("vaultgate: configuration: TENANT_ID: set but blank"), "{stderr}");
+}
+
+#[test]
+fn a_hosting_environment_refuses_local_mode_before_binding() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let output = vaultgate(key_dir.path()).env("KUBERNETES_SERVICE_HOST", "10.0.0.1").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("vaultgate: configuration: TENANT_ID: "), "{stderr}");
+    assert!(lines[0].contains("KUBERNETES_SERVICE_HOST"), "{stderr}");
+    assert!(lines[0].contains("set TENANT_ID and AD_SERVER_APP_ID"), "{stderr}");
+}
+
+#[test]
+fn an_explicit_local_mode_in_a_hosting_environment_is_a_warning_at_start() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let mut command = vaultgate(key_dir.path());
+    command.env("KUBERNETES_SERVICE_HOST", "10.0.0.1").env("VAULTGATE_MODE", "local");
+    let server = Server::start(command);
+    server.wait_for_line("VAULTGATE_MODE=local overrides the hosting environment (KUBERNETES_SERVICE_HOST)");
+    let lines = server.lines();
+    let warning = lines.iter().find(|l| l.contains("VAULTGATE_MODE=local overrides")).unwrap();
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(lines.iter().any(|l| l.contains("local mode: VAULTGATE_MODE=local, overriding")), "{lines:#?}");
+}

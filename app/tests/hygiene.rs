@@ -33,6 +33,7 @@ async fn drive_every_path(log_format: &str) {
         .env("KEY_VAULT_URL", &vault.url)
         .env("IDENTITY_ENDPOINT", format!("{}/msi/token", identity.base_url))
         .env("IDENTITY_HEADER", IDENTITY_HEADER)
+        .env("VAULTGATE_MODE", "local") // IDENTITY_ENDPOINT alone would refuse local mode
         .env("SECRET_CACHE_TTL", "0")
         .env("SECRET_MAX_STALE", "0")
         .env("KEY_VAULT_RETRY_BUDGET_SECS", "0");

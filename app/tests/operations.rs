@@ -34,6 +34,14 @@ fn azure() -> Azure {
     Azure { identity, vault }
 }
 
+/// Local mode (development caller tokens) beside the fake's IDENTITY_ENDPOINT, which alone
+/// would refuse local mode.
+fn local_mode(key_dir: &std::path::Path) -> Command {
+    let mut command = vaultgate(key_dir);
+    command.env("VAULTGATE_MODE", "local");
+    command
+}
+
 fn with_vault(mut command: Command, azure: &Azure) -> Command {
     command
         .env("KEY_VAULT_URL", &azure.vault.url)
@@ -46,7 +54,7 @@ fn with_vault(mut command: Command, azure: &Azure) -> Command {
 async fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
     let azure = azure();
     let key_dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(with_vault(vaultgate(key_dir.path()), &azure));
+    let mut server = Server::start(with_vault(local_mode(key_dir.path()), &azure));
     let url = format!("{}/vault/api-key", server.url);
     let bearer = format!("Bearer {}", token(key_dir.path()));
 
@@ -69,7 +77,7 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
 async fn sigint_is_graceful_too() {
     let azure = azure();
     let key_dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(with_vault(vaultgate(key_dir.path()), &azure));
+    let mut server = Server::start(with_vault(local_mode(key_dir.path()), &azure));
     let bearer = format!("Bearer {}", token(key_dir.path()));
     azure.vault.hold();
     let request = client().get(format!("{}/vault/api-key", server.url)).insert_header(("Authorization", bearer));

@@ -2,16 +2,24 @@
 //! credential, the secret cache, and the exposure policy.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::settings::{check_upstream_url, count, seconds};
+use crate::defaults::{
+    DEFAULT_IMDS_ENDPOINT, DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, DEFAULT_SECRET_CACHE_MAX_ENTRIES,
+    DEFAULT_SECRET_CACHE_TTL_SECS, DEFAULT_SECRET_MAX_STALE_SECS, DEFAULT_SECRET_NEGATIVE_TTL_SECS,
+    DEFAULT_SECRETS_DIR,
+};
+use crate::env::Env;
+use crate::url::UrlRule;
 
-pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
-pub const DEFAULT_SECRET_CACHE_TTL_SECS: u64 = 300;
-pub const DEFAULT_SECRET_MAX_STALE_SECS: u64 = 3600;
-pub const DEFAULT_SECRET_NEGATIVE_TTL_SECS: u64 = 30;
-pub const DEFAULT_SECRET_CACHE_MAX_ENTRIES: usize = 10_000;
-pub const DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS: u64 = 10;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A folder with one file per secret (`SECRETS_DIR`).
+    Dir(PathBuf),
+    /// `KEY_VAULT_URL` and the credential that reads it.
+    KeyVault(KeyVaultSettings),
+}
 
 /// A value that must never be printed (a client secret, a header shared secret).
 #[derive(Clone, PartialEq, Eq)]
@@ -92,30 +100,39 @@ pub struct ExposureSettings {
     pub roles: Vec<(String, String)>,
 }
 
-pub(crate) fn key_vault_settings(
-    url: String,
-    authority_host: &str,
-    var: &impl Fn(&str) -> Option<String>,
-    problems: &mut Vec<String>,
-) -> KeyVaultSettings {
-    let url = check_upstream_url("KEY_VAULT_URL", &url).unwrap_or_else(|problem| {
-        problems.push(problem);
-        url
-    });
-    let retry_budget =
-        seconds(var, "KEY_VAULT_RETRY_BUDGET_SECS", DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, 0..=60, problems);
-    KeyVaultSettings { url, credential: credential_source(authority_host, var, problems), retry_budget }
+/// `KEY_VAULT_URL` wins over `SECRETS_DIR`; local mode falls back to the demo folder.
+pub(crate) fn secret_source(env: &mut Env, local: bool, authority_host: &str) -> SecretSource {
+    if let Some(url) = env.url("KEY_VAULT_URL", UrlRule::KeyVault) {
+        return SecretSource::KeyVault(key_vault_settings(env, url, authority_host));
+    }
+    match env.text("SECRETS_DIR") {
+        Some(dir) => SecretSource::Dir(PathBuf::from(dir)),
+        None if local => SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR)),
+        None => {
+            env.problem("KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)");
+            SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR))
+        }
+    }
 }
 
-fn credential_source(
-    authority_host: &str,
-    var: &impl Fn(&str) -> Option<String>,
-    problems: &mut Vec<String>,
-) -> CredentialSource {
-    let client_id = var("AZURE_CLIENT_ID");
-    let tenant_id = var("AZURE_TENANT_ID");
+fn key_vault_settings(env: &mut Env, url: String, authority_host: &str) -> KeyVaultSettings {
+    let retry_budget = env.seconds("KEY_VAULT_RETRY_BUDGET_SECS", DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, 0..=60);
+    KeyVaultSettings { url, credential: credential_source(env, authority_host), retry_budget }
+}
+
+fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
+    // Every identity endpoint is checked, whichever credential wins below.
+    let identity_endpoint = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint);
+    let imds_override = env.url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::Imds);
+    // Read only to be checked: the credentials that use them (Cloud Shell, Azure ML, Azure Arc)
+    // are not built yet.
+    env.url("MSI_ENDPOINT", UrlRule::IdentityEndpoint);
+    env.url("IMDS_ENDPOINT", UrlRule::Imds);
+    let client_id = env.text("AZURE_CLIENT_ID");
+    let tenant_id = env.text("AZURE_TENANT_ID");
     let authority_host = authority_host.to_owned();
-    if let (Some(client_id), Some(tenant_id), Some(secret)) = (&client_id, &tenant_id, var("AZURE_CLIENT_SECRET")) {
+    if let (Some(client_id), Some(tenant_id), Some(secret)) = (&client_id, &tenant_id, env.text("AZURE_CLIENT_SECRET"))
+    {
         return CredentialSource::ClientSecret {
             authority_host,
             tenant_id: tenant_id.clone(),
@@ -123,79 +140,60 @@ fn credential_source(
             secret: Redacted(secret),
         };
     }
-    if let Some(token_file) = var("AZURE_FEDERATED_TOKEN_FILE") {
+    if let Some(token_file) = env.text("AZURE_FEDERATED_TOKEN_FILE") {
         match (&client_id, tenant_id) {
             (Some(client_id), Some(tenant_id)) => {
                 let client_id = client_id.clone();
                 return CredentialSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file };
             }
-            _ => problems.push(
-                "AZURE_FEDERATED_TOKEN_FILE: workload identity also needs AZURE_CLIENT_ID and AZURE_TENANT_ID".into(),
+            _ => env.problem(
+                "AZURE_FEDERATED_TOKEN_FILE: workload identity also needs AZURE_CLIENT_ID and AZURE_TENANT_ID",
             ),
         }
     }
-    if let (Some(endpoint), Some(header)) = (var("IDENTITY_ENDPOINT"), var("IDENTITY_HEADER")) {
-        let endpoint = checked_identity_endpoint("IDENTITY_ENDPOINT", endpoint, problems);
+    if let (Some(endpoint), Some(header)) = (identity_endpoint, env.text("IDENTITY_HEADER")) {
         return CredentialSource::AppServiceManagedIdentity { endpoint, header: Redacted(header), client_id };
     }
-    let endpoint = var("AZURE_POD_IDENTITY_AUTHORITY_HOST")
-        .map(|e| checked_identity_endpoint("AZURE_POD_IDENTITY_AUTHORITY_HOST", e, problems))
-        .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
+    let endpoint = imds_override.unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
     CredentialSource::Imds { endpoint, client_id }
 }
 
-/// Identity endpoints are plain HTTP on link-local or loopback addresses by design.
-fn checked_identity_endpoint(name: &str, value: String, problems: &mut Vec<String>) -> String {
-    let ok = value.starts_with("https://")
-        || value.starts_with("http://169.254.")
-        || value.starts_with("http://localhost")
-        || value.starts_with("http://127.")
-        || value.starts_with("http://[::1]");
-    if !ok {
-        problems.push(format!("{name}: must be https://, or http:// on a link-local or loopback host, got {value:?}"));
-    }
-    value.trim_end_matches('/').to_owned()
-}
-
-pub(crate) fn secret_cache_settings(
-    var: &impl Fn(&str) -> Option<String>,
-    problems: &mut Vec<String>,
-) -> SecretCacheSettings {
-    let max_entries = count(var, "SECRET_CACHE_MAX_ENTRIES", DEFAULT_SECRET_CACHE_MAX_ENTRIES, 1..=1_000_000, problems);
+pub(crate) fn secret_cache_settings(env: &mut Env) -> SecretCacheSettings {
+    let max_entries = env.count("SECRET_CACHE_MAX_ENTRIES", DEFAULT_SECRET_CACHE_MAX_ENTRIES, 1..=1_000_000);
     SecretCacheSettings {
-        ttl: seconds(var, "SECRET_CACHE_TTL", DEFAULT_SECRET_CACHE_TTL_SECS, 0..=86_400, problems),
-        max_stale: seconds(var, "SECRET_MAX_STALE", DEFAULT_SECRET_MAX_STALE_SECS, 0..=604_800, problems),
-        negative_ttl: seconds(var, "SECRET_NEGATIVE_TTL", DEFAULT_SECRET_NEGATIVE_TTL_SECS, 0..=3_600, problems),
+        ttl: env.seconds("SECRET_CACHE_TTL", DEFAULT_SECRET_CACHE_TTL_SECS, 0..=86_400),
+        max_stale: env.seconds("SECRET_MAX_STALE", DEFAULT_SECRET_MAX_STALE_SECS, 0..=604_800),
+        negative_ttl: env.seconds("SECRET_NEGATIVE_TTL", DEFAULT_SECRET_NEGATIVE_TTL_SECS, 0..=3_600),
         max_entries,
     }
 }
 
-pub(crate) fn exposure_settings(var: &impl Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> ExposureSettings {
-    let exposed = var("EXPOSED_SECRETS").map(|value| {
-        let patterns: Vec<String> =
-            value.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
-        for pattern in &patterns {
-            check_pattern("EXPOSED_SECRETS", pattern, problems);
-        }
-        patterns
-    });
+pub(crate) fn exposure_settings(env: &mut Env) -> ExposureSettings {
+    let exposed = env.list("EXPOSED_SECRETS");
+    if env.is_blank("EXPOSED_SECRETS") || exposed.as_ref().is_some_and(Vec::is_empty) {
+        // Read as unset, it would expose every secret.
+        env.problem("EXPOSED_SECRETS: set but lists no pattern; list the patterns to expose, or unset it to expose every secret");
+    }
+    for pattern in exposed.iter().flatten() {
+        check_pattern(env, "EXPOSED_SECRETS", pattern);
+    }
     let mut roles = Vec::new();
-    for pair in var("SECRET_ROLES").iter().flat_map(|v| v.split(',')).map(str::trim).filter(|p| !p.is_empty()) {
+    for pair in env.list("SECRET_ROLES").unwrap_or_default() {
         match pair.split_once('=') {
             Some((pattern, role)) if !role.trim().is_empty() && !role.trim().contains(char::is_whitespace) => {
-                check_pattern("SECRET_ROLES", pattern.trim(), problems);
+                check_pattern(env, "SECRET_ROLES", pattern.trim());
                 roles.push((pattern.trim().to_owned(), role.trim().to_owned()));
             }
-            _ => problems.push(format!("SECRET_ROLES: each entry must be pattern=Role, got {pair:?}")),
+            _ => env.problem(format!("SECRET_ROLES: each entry must be pattern=Role, got {pair:?}")),
         }
     }
     ExposureSettings { exposed, roles }
 }
 
 /// Patterns use secret-name characters plus `*` (any run) and `?` (any one character).
-fn check_pattern(name: &str, pattern: &str, problems: &mut Vec<String>) {
+fn check_pattern(env: &mut Env, name: &str, pattern: &str) {
     let valid = !pattern.is_empty() && pattern.bytes().all(|b| b.is_ascii_alphanumeric() || b"-*?".contains(&b));
     if !valid {
-        problems.push(format!("{name}: {pattern:?} is not a pattern of letters, digits, dashes, * and ?"));
+        env.problem(format!("{name}: {pattern:?} is not a pattern of letters, digits, dashes, * and ?"));
     }
 }

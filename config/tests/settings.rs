@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vaultgate_config::secrets_settings::{CredentialSource, Redacted};
-use vaultgate_config::settings::{AzureSettings, SecretSource};
-use vaultgate_config::{Mode, Settings};
+use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -30,7 +29,8 @@ fn local_mode_defaults() {
 #[test]
 fn functions_port_wins_over_port() {
     assert_eq!(settings(&[("PORT", "8080")]).unwrap().port, 8080);
-    assert_eq!(settings(&[("PORT", "8080"), ("FUNCTIONS_CUSTOMHANDLER_PORT", "9090")]).unwrap().port, 9090);
+    let functions = [("PORT", "8080"), ("FUNCTIONS_CUSTOMHANDLER_PORT", "9090"), ("VAULTGATE_MODE", "local")];
+    assert_eq!(settings(&functions).unwrap().port, 9090);
 }
 
 #[test]
@@ -202,4 +202,48 @@ fn cache_defaults() {
     assert_eq!(s.secret_cache.ttl, Duration::from_secs(300));
     assert_eq!(s.secret_cache.max_stale, Duration::from_secs(3600));
     assert_eq!(s.secret_cache.negative_ttl, Duration::from_secs(30));
+}
+
+/// The identity endpoint's host is parsed: a name that merely starts like a loopback or
+/// link-local address is a remote host, and plain HTTP to it is refused.
+#[test]
+fn identity_endpoints_are_parsed_not_prefix_matched() {
+    for endpoint in ["http://localhost.attacker.example/msi/token", "http://127.attacker.example/msi/token"] {
+        let problems = settings(&[
+            ("TENANT_ID", TENANT),
+            ("AD_SERVER_APP_ID", APP),
+            ("KEY_VAULT_URL", "https://kv.vault.azure.net"),
+            ("IDENTITY_ENDPOINT", endpoint),
+            ("IDENTITY_HEADER", "h"),
+        ])
+        .unwrap_err();
+        assert_eq!(problems.len(), 1, "{endpoint}: {problems:?}");
+        assert!(problems[0].starts_with("IDENTITY_ENDPOINT: "), "{problems:?}");
+    }
+}
+
+/// Settings that would fail open if read as unset are refused (issue 11 point 10).
+#[test]
+fn a_blank_tenant_id_is_refused_rather_than_read_as_local_mode() {
+    for blank in ["", "   "] {
+        let problems = settings(&[("TENANT_ID", blank), ("AD_SERVER_APP_ID", APP)]).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("TENANT_ID: set but blank"), "{problems:?}");
+    }
+}
+
+#[test]
+fn a_blank_exposed_secrets_is_refused_rather_than_exposing_every_secret() {
+    for blank in ["", " ", ",", " , ,"] {
+        let problems = settings(&[("EXPOSED_SECRETS", blank)]).unwrap_err();
+        assert_eq!(problems.len(), 1, "{blank:?}: {problems:?}");
+        assert!(problems[0].starts_with("EXPOSED_SECRETS: set but lists no pattern"), "{problems:?}");
+    }
+}
+
+#[test]
+fn the_health_probe_interval_is_at_least_one_second() {
+    assert_eq!(settings(&[("HEALTH_PROBE_INTERVAL_SECS", "1")]).unwrap().health_probe_interval, Duration::from_secs(1));
+    let problems = settings(&[("HEALTH_PROBE_INTERVAL_SECS", "0")]).unwrap_err();
+    assert_eq!(problems, ["HEALTH_PROBE_INTERVAL_SECS: must be whole seconds from 1 to 3600, got \"0\""]);
 }

@@ -98,7 +98,7 @@ pub fn local_validator() -> actix_web::web::Data<vaultgate::auth::Validator> {
     let validator = vaultgate::auth::dev_key::local_validator(
         shared_key().dev_key(),
         std::time::Duration::from_secs(60),
-        vaultgate_config::settings::DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+        vaultgate_config::defaults::DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
     );
     actix_web::web::Data::new(validator)
 }

@@ -109,6 +109,8 @@ async fn managed_identity_endpoints_are_retried_as_msal_documents() {
         ("KEY_VAULT_URL", azure.vault.url.as_str()),
         ("IDENTITY_ENDPOINT", endpoint.as_str()),
         ("IDENTITY_HEADER", IDENTITY_HEADER),
+        // The identity endpoint is a hosting environment: local mode only when asked for.
+        ("VAULTGATE_MODE", "local"),
         ("UPSTREAM_TIMEOUT_SECS", "5"),
     ])
     .await;

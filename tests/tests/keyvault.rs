@@ -39,6 +39,7 @@ async fn app(azure: &Azure, extra: &[(&str, &str)]) -> TestApp {
         ("KEY_VAULT_URL", azure.vault.url.as_str()),
         ("IDENTITY_ENDPOINT", endpoint.as_str()),
         ("IDENTITY_HEADER", IDENTITY_HEADER),
+        ("VAULTGATE_MODE", "local"), // IDENTITY_ENDPOINT alone would refuse local mode
         ("KEY_VAULT_RETRY_BUDGET_SECS", "2"),
         ("UPSTREAM_TIMEOUT_SECS", "2"),
     ];

@@ -21,9 +21,12 @@ async fn main() {
     for (name, value) in &secrets {
         vault.put(name, FakeSecret::new(VERSION, value));
     }
-    println!("KEY_VAULT_URL={}", vault.url);
-    println!("IDENTITY_ENDPOINT={}/msi/token", identity.base_url);
-    println!("IDENTITY_HEADER={IDENTITY_HEADER}");
+    // One write, so a reader waiting for the lines sees them all at once. VAULTGATE_MODE:
+    // a local-mode vaultgate would otherwise refuse to start beside IDENTITY_ENDPOINT.
+    print!(
+        "KEY_VAULT_URL={}\nIDENTITY_ENDPOINT={}/msi/token\nIDENTITY_HEADER={IDENTITY_HEADER}\nVAULTGATE_MODE=local\n",
+        vault.url, identity.base_url
+    );
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = actix_web::rt::signal::ctrl_c().await;

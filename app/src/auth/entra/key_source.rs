@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use futures_util::future::LocalBoxFuture;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use vaultgate_config::settings::{AzureSettings, check_upstream_url};
+use vaultgate_config::AzureSettings;
+use vaultgate_config::url::check_upstream_url;
 
 use super::discovery::{OpenIdConfiguration, discovery_url};
 use super::jwks::parse_jwks;

@@ -1,0 +1,39 @@
+//! Every default and every fixed bound of the settings, in one place, so that the README's
+//! configuration table can be checked against one file.
+
+/// The Functions host's local port.
+pub const DEFAULT_PORT: u16 = 7071;
+/// Local mode listens on loopback only.
+pub const DEFAULT_LOCAL_BIND: &str = "127.0.0.1";
+/// Azure mode listens on every interface (containers, App Service).
+pub const DEFAULT_AZURE_BIND: &str = "0.0.0.0";
+pub const DEFAULT_DEV_KEY_DIR: &str = ".vaultgate";
+/// Local mode's secrets when neither `KEY_VAULT_URL` nor `SECRETS_DIR` is set.
+pub const DEFAULT_SECRETS_DIR: &str = "demo-secrets";
+
+pub const DEFAULT_LEEWAY_SECS: u64 = 60;
+/// More clock skew than this would keep expired tokens alive too long.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_JWKS_REFRESH_SECS: u64 = 3600;
+pub const DEFAULT_JWKS_MIN_REFRESH_SECS: u64 = 300;
+pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// The VM's instance metadata service (managed identity of last resort).
+pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
+pub const DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS: u64 = 10;
+
+pub const DEFAULT_SECRET_CACHE_TTL_SECS: u64 = 300;
+pub const DEFAULT_SECRET_MAX_STALE_SECS: u64 = 3600;
+pub const DEFAULT_SECRET_NEGATIVE_TTL_SECS: u64 = 30;
+pub const DEFAULT_SECRET_CACHE_MAX_ENTRIES: usize = 10_000;
+
+pub const DEFAULT_HEALTH_PROBE_INTERVAL_SECS: u64 = 30;
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 5;
+pub const DEFAULT_KEEP_ALIVE_SECS: u64 = 5;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;

@@ -1,0 +1,131 @@
+//! The environment reader: every variable goes through here once, trimmed (blank counts as
+//! unset), parsed and range-checked; each problem becomes one line that names the variable,
+//! and all of them are reported together.
+
+use std::ops::RangeInclusive;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::url::{UrlRule, check_url};
+
+pub(crate) struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl<'a> Env<'a> {
+    pub(crate) fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Env { lookup, problems: Vec::new() }
+    }
+
+    /// The trimmed value; blank counts as unset.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// Set, but to nothing but blanks: for variables whose absence means something else
+    /// (a blank `TENANT_ID` is not "no tenant").
+    pub(crate) fn is_blank(&self, name: &str) -> bool {
+        (self.lookup)(name).is_some_and(|v| v.trim().is_empty())
+    }
+
+    /// Notes a problem (one line, starting with the variable's name).
+    pub(crate) fn problem(&mut self, line: impl Into<String>) {
+        self.problems.push(line.into());
+    }
+
+    pub(crate) fn into_problems(self) -> Vec<String> {
+        self.problems
+    }
+
+    /// A whole number of seconds within `range`, or `default` when unset.
+    pub(crate) fn seconds(&mut self, name: &str, default: u64, range: RangeInclusive<u64>) -> Duration {
+        Duration::from_secs(self.whole(name, default, range, "whole seconds"))
+    }
+
+    /// A whole number within `range`, or `default` when unset.
+    pub(crate) fn count(&mut self, name: &str, default: usize, range: RangeInclusive<usize>) -> usize {
+        self.whole(name, default, range, "a whole number")
+    }
+
+    fn whole<T: FromStr + PartialOrd + std::fmt::Display>(
+        &mut self,
+        name: &str,
+        default: T,
+        range: RangeInclusive<T>,
+        what: &str,
+    ) -> T {
+        let Some(value) = self.text(name) else { return default };
+        match value.parse::<T>() {
+            Ok(number) if range.contains(&number) => number,
+            _ => {
+                self.problem(format!(
+                    "{name}: must be {what} from {} to {}, got {value:?}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        }
+    }
+
+    /// One of `choices` (matched case-insensitively), or `default` when unset.
+    pub(crate) fn one_of<T: Copy>(&mut self, name: &str, choices: &[(&str, T)], default: T) -> T {
+        let Some(value) = self.text(name) else { return default };
+        if let Some((_, choice)) = choices.iter().find(|(word, _)| word.eq_ignore_ascii_case(&value)) {
+            return *choice;
+        }
+        let words: Vec<&str> = choices.iter().map(|(word, _)| *word).collect();
+        let expected = match words.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        self.problem(format!("{name}: must be {expected}, got {value:?}"));
+        default
+    }
+
+    /// `on` or `off`.
+    pub(crate) fn switch(&mut self, name: &str, default: bool) -> bool {
+        self.one_of(name, &[("on", true), ("off", false)], default)
+    }
+
+    /// A comma list without blank entries; `None` when unset.
+    pub(crate) fn list(&self, name: &str) -> Option<Vec<String>> {
+        self.text(name).map(|value| split_list(&value))
+    }
+
+    /// A comma list of tenant GUIDs, lowercased; empty when unset.
+    pub(crate) fn guids(&mut self, name: &str) -> Vec<String> {
+        let guids = self.list(name).unwrap_or_default();
+        for guid in guids.iter().filter(|g| !is_guid(g)) {
+            self.problems.push(format!("{name}: each entry must be a tenant GUID, got {guid:?}"));
+        }
+        guids.into_iter().map(|g| g.to_ascii_lowercase()).collect()
+    }
+
+    /// A checked URL without a trailing slash; `None` when unset. A bad URL is a problem
+    /// and is returned as given, so that reading can go on and report everything.
+    pub(crate) fn url(&mut self, name: &str, rule: UrlRule) -> Option<String> {
+        let value = self.text(name)?;
+        Some(check_url(name, &value, rule).unwrap_or_else(|problem| {
+            self.problem(problem);
+            value
+        }))
+    }
+}
+
+/// `a, b,,c` → `["a", "b", "c"]`.
+pub(crate) fn split_list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+pub(crate) fn is_guid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}

@@ -16,6 +16,10 @@ use crate::secrets::{SecretName, SecretStore};
 pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::io::Write) -> bool {
     crate::crypto::install_providers();
     let mut report = Report { out, failed: false };
+    let network = crate::upstream::network();
+    if network.is_configured() {
+        report.line(true, "network", &network.describe());
+    }
     match &settings.mode {
         Mode::Local { dev_key_dir } => {
             report.line(true, "configuration", "local mode (TENANT_ID unset)");

@@ -14,6 +14,10 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     crate::crypto::install_providers();
     let mut report = Report { out, failed: false };
     let mut registry = Registry::default();
+    let network = crate::upstream::network();
+    if network.is_configured() {
+        report.line(true, "network", &network.describe());
+    }
     match &settings.mode {
         Mode::Local { .. } => report.line(true, "configuration", &format!("local mode ({})", settings.mode_reason)),
         Mode::Azure(azure) => report.line(

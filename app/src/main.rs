@@ -29,18 +29,26 @@ fn main() -> ExitCode {
         // Before anything is logged, so that in JSON mode every line the server writes is JSON.
         telemetry::init_logging(log_format);
     }
+    let report = |problems: &[String]| {
+        for problem in problems {
+            match log_format {
+                LogFormat::Json if command == Command::Serve => log::error!(target: "configuration", "{problem}"),
+                _ => eprintln!("vaultgate: configuration: {problem}"),
+            }
+        }
+    };
     let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
-            for problem in &error.problems {
-                match log_format {
-                    LogFormat::Json if command == Command::Serve => log::error!(target: "configuration", "{problem}"),
-                    _ => eprintln!("vaultgate: configuration: {problem}"),
-                }
-            }
+            report(&error.problems);
             return ExitCode::FAILURE;
         }
     };
+    // Proxies and trusted roots for every upstream call, read once like the settings.
+    if let Err(problems) = vaultgate::upstream::configure_from_env() {
+        report(&problems);
+        return ExitCode::FAILURE;
+    }
     match command {
         Command::Help => {
             println!("{}", cli::USAGE);

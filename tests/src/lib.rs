@@ -6,6 +6,8 @@ pub mod expected;
 pub mod fake_entra;
 pub mod fake_identity;
 pub mod fake_keyvault;
+pub mod fake_proxy;
+pub mod fake_tls;
 pub mod http;
 pub mod logs;
 pub mod recorder;

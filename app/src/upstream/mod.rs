@@ -1,17 +1,97 @@
 //! HTTP calls to Entra ID, the identity endpoints and Key Vault: one awc client per worker
-//! thread (awc's `Client` is not `Send`), with connect and total timeouts on every call.
+//! thread (awc's `Client` is not `Send`), with connect and total timeouts on every call,
+//! through the proxy and with the trusted roots the process was started with (`Network`).
+
+mod proxy;
+mod tls;
+mod tunnel;
 
 use std::cell::RefCell;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::web::Bytes;
 use serde::de::DeserializeOwned;
 
-/// Connection set-up may take at most this long (a part of the total timeout).
+pub use proxy::{Proxy, ProxySettings};
+pub use tls::TrustedRoots;
+
+/// Connection set-up may take at most this long (a part of the total timeout); through a
+/// proxy, that is the proxy's connection and its answer to CONNECT.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Upstream JSON documents (discovery, JWKS, secrets, tokens) are far smaller than this.
 const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How upstream calls reach the network: which go through a proxy, which roots TLS trusts.
+pub struct Network {
+    proxies: Arc<ProxySettings>,
+    roots: TrustedRoots,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl Network {
+    /// Reads `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and their lowercase forms),
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` through `lookup`; every problem is one line.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Network, Vec<String>> {
+        let proxies = ProxySettings::from_lookup(&lookup);
+        let roots = TrustedRoots::load(&lookup);
+        match (proxies, roots) {
+            (Ok(proxies), Ok(roots)) => {
+                let tls = roots.client_config();
+                Ok(Network { proxies: Arc::new(proxies), roots, tls })
+            }
+            (proxies, roots) => Err([proxies.err(), roots.err()].into_iter().flatten().flatten().collect()),
+        }
+    }
+
+    /// Direct calls, trusting the system store and the built-in roots.
+    fn direct() -> Network {
+        Network::from_lookup(|_| None).expect("without variables there is nothing to refuse")
+    }
+
+    pub fn proxies(&self) -> &ProxySettings {
+        &self.proxies
+    }
+
+    /// True when a variable changed anything: a proxy, or roots chosen by `SSL_CERT_*`.
+    pub fn is_configured(&self) -> bool {
+        !self.proxies.is_direct() || self.roots.from_variables
+    }
+
+    /// One line for logs and `vaultgate check`, without credentials.
+    pub fn describe(&self) -> String {
+        format!("{}; TLS trusts {}", self.proxies.describe(), self.roots.summary())
+    }
+
+    /// Warnings worth a log line at start-up (unusable `NO_PROXY` entries, unreadable files).
+    pub fn warnings(&self) -> Vec<String> {
+        let ignored = self.proxies.ignored().iter().map(|e| format!("NO_PROXY: {e:?} matches no host; ignored"));
+        ignored.chain(self.roots.warnings.iter().cloned()).collect()
+    }
+}
+
+static NETWORK: OnceLock<Network> = OnceLock::new();
+
+/// Reads the network variables from the process environment, once, for every upstream call
+/// after it: the binary calls this at start-up, beside `Settings::from_env`. Without it (the
+/// in-process tests), calls go direct and trust the system store plus the built-in roots.
+pub fn configure_from_env() -> Result<&'static Network, Vec<String>> {
+    let network = Network::from_lookup(|name| std::env::var(name).ok())?;
+    let network = NETWORK.get_or_init(|| network);
+    if network.is_configured() {
+        log::info!("upstream calls: {}", network.describe());
+    }
+    for warning in network.warnings() {
+        log::warn!("{warning}");
+    }
+    Ok(network)
+}
+
+/// The network every upstream call uses.
+pub fn network() -> &'static Network {
+    NETWORK.get_or_init(Network::direct)
+}
 
 thread_local! {
     /// The client and the actix system it was built in: its connection pool lives on that
@@ -27,8 +107,13 @@ pub fn client() -> awc::Client {
         match cell.as_ref() {
             Some((built_in, client)) if *built_in == system => client.clone(),
             _ => {
+                let network = network();
+                let connector = awc::Connector::new()
+                    .connector(tunnel::TunnelingConnector::new(network.proxies.clone()))
+                    .rustls_0_23(network.tls.clone())
+                    .timeout(CONNECT_TIMEOUT);
                 let client = awc::Client::builder()
-                    .connector(awc::Connector::new().timeout(CONNECT_TIMEOUT))
+                    .connector(connector)
                     .disable_redirects()
                     .add_default_header(("User-Agent", concat!("vaultgate/", env!("CARGO_PKG_VERSION"))))
                     .finish();

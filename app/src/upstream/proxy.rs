@@ -1,0 +1,514 @@
+//! Which upstream calls go through an HTTP proxy, from `HTTPS_PROXY`, `HTTP_PROXY` and
+//! `NO_PROXY` (each lowercase form first, as curl reads them). Parsed once, at start-up,
+//! through a lookup, so tests pass a map; a proxy URL vaultgate cannot use is an error then.
+//!
+//! `NO_PROXY` follows curl: a list separated by commas or blanks; `*` sends everything
+//! direct; a name matches itself and its subdomains (a leading `.` changes nothing); IP
+//! addresses match exactly or by CIDR range (`10.0.0.0/8`), never by name. Beyond curl, an
+//! entry may name a port (`host:8443`, `[::1]:8443`) as Go and .NET allow, `*.corp.example`
+//! reads as `.corp.example`, and `*` counts among other entries too. Link-local addresses
+//! (IMDS, 169.254.169.254) are never proxied: a proxy would reach its own, and Microsoft
+//! documents that IMDS must not be called through one.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
+
+use base64::Engine;
+
+/// An HTTP proxy: where to connect, and the `Proxy-Authorization` to send, if any.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Proxy {
+    /// A name, an IPv4 address, or an IPv6 address in brackets.
+    host: String,
+    port: u16,
+    /// `Basic …` from the URL's `user:password@`; a secret.
+    authorization: Option<String>,
+}
+
+impl Proxy {
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The `Proxy-Authorization` header value. Never log it.
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+}
+
+/// `http://host:port`: never the credentials.
+impl fmt::Display for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}:{}", self.host, self.port)
+    }
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credentials = if self.authorization.is_some() { " (with credentials)" } else { "" };
+        write!(f, "Proxy({self}{credentials})")
+    }
+}
+
+/// The proxies for `https://` and `http://` calls, and the hosts that skip them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxySettings {
+    https: Option<Proxy>,
+    http: Option<Proxy>,
+    no_proxy: Vec<Exemption>,
+    /// `NO_PROXY` entries that match nothing, for a start-up warning.
+    ignored: Vec<String>,
+}
+
+impl ProxySettings {
+    /// Reads the variables through `lookup`; every problem is one line naming its variable
+    /// (a URL's credentials are never repeated).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ProxySettings, Vec<String>> {
+        let var = |names: [&'static str; 2]| {
+            names
+                .into_iter()
+                .find_map(|name| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).map(|v| (name, v)))
+        };
+        let mut problems = Vec::new();
+        let mut proxy = |names| {
+            let (name, value) = var(names)?;
+            parse_proxy(&value).map_err(|problem| problems.push(format!("{name}: {problem}"))).ok()
+        };
+        let https = proxy(["https_proxy", "HTTPS_PROXY"]);
+        let http = proxy(["http_proxy", "HTTP_PROXY"]);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let (no_proxy, ignored) = match var(["no_proxy", "NO_PROXY"]) {
+            Some((_, value)) => parse_no_proxy(&value),
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(ProxySettings { https, http, no_proxy, ignored })
+    }
+
+    /// True when no proxy is set: every call goes direct.
+    pub fn is_direct(&self) -> bool {
+        self.https.is_none() && self.http.is_none()
+    }
+
+    /// The proxy for a call to `scheme://host:port`, or `None` to connect directly. `host`
+    /// is as a URL writes it (IPv6 in brackets or not).
+    pub fn proxy_for(&self, scheme: &str, host: &str, port: u16) -> Option<&Proxy> {
+        let proxy = match scheme {
+            "https" => self.https.as_ref(),
+            "http" => self.http.as_ref(),
+            _ => None,
+        }?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
+        let ip = host.parse::<IpAddr>().ok();
+        if ip.is_some_and(is_link_local) || self.no_proxy.iter().any(|e| e.matches(&host, ip, port)) {
+            return None;
+        }
+        Some(proxy)
+    }
+
+    /// `NO_PROXY` entries that can match nothing (`<local>`, a bad range, ...).
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
+    }
+
+    /// One line for logs and `vaultgate check`, without credentials.
+    pub fn describe(&self) -> String {
+        let route = |proxy: &Option<Proxy>| proxy.as_ref().map_or("direct".to_owned(), |p| format!("via {p}"));
+        let mut line = format!("https:// {}, http:// {}", route(&self.https), route(&self.http));
+        if !self.is_direct() && !self.no_proxy.is_empty() {
+            let entries: Vec<String> = self.no_proxy.iter().map(ToString::to_string).collect();
+            line.push_str(&format!(", direct for NO_PROXY {}", entries.join(",")));
+        }
+        line
+    }
+}
+
+/// 169.254.0.0/16 and fe80::/10: reachable on this link only, so never through a proxy.
+fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+/// `[http://][user[:password]@]host[:port][/]`. Only plain-HTTP proxies: the tunnel they
+/// open carries TLS end to end. The port defaults to 80, as for any `http://` URL.
+fn parse_proxy(value: &str) -> Result<Proxy, String> {
+    let shown = redacted(value);
+    let rest = match value.split_once("://") {
+        None => value,
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
+            return Err(format!(
+                "{shown}: a TLS connection to the proxy itself is not supported; give it as http://host:port (calls through it stay TLS end to end)"
+            ));
+        }
+        Some((scheme, _)) => return Err(format!("{shown}: only http:// proxies are supported, not {scheme}://")),
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#']) {
+        return Err(format!("{shown}: a proxy URL is http://[user:password@]host:port, without a path"));
+    }
+    let (userinfo, host_port) = match rest.rsplit_once('@') {
+        Some((userinfo, host_port)) => (Some(userinfo), host_port),
+        None => (None, rest),
+    };
+    let (host, port) = split_host_port(host_port).ok_or_else(|| format!("{shown}: the port is not a number"))?;
+    let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        v6.parse::<Ipv6Addr>().is_ok()
+    } else {
+        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    };
+    if !host_ok {
+        return Err(format!("{shown}: no usable proxy host"));
+    }
+    let authorization = match userinfo {
+        None => None,
+        Some(userinfo) => {
+            let decoded = percent_decode(userinfo)
+                .ok_or_else(|| format!("{shown}: the credentials are not valid percent-encoded UTF-8"))?;
+            Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(decoded)))
+        }
+    };
+    Ok(Proxy { host: host.to_ascii_lowercase(), port: port.unwrap_or(80), authorization })
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`; `None` when a port is there but not a number.
+fn split_host_port(value: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if value.starts_with('[') {
+        let end = value.find(']')?;
+        let (host, rest) = value.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match value.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        }
+    };
+    match port {
+        None => Some((host, None)),
+        Some(port) => port.parse::<u16>().ok().filter(|p| *p != 0).map(|p| (host, Some(p))),
+    }
+}
+
+/// The URL with any `user:password@` shown as `***@`, for error messages.
+fn redacted(value: &str) -> String {
+    let (scheme, rest) = value.split_once("://").map_or(("", value), |(s, r)| (s, r));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("***{}", &rest[at..]),
+        None => rest.to_owned(),
+    };
+    if scheme.is_empty() { format!("{shown:?}") } else { format!("\"{scheme}://{shown}\"") }
+}
+
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// One `NO_PROXY` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Exemption {
+    pattern: Pattern,
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pattern {
+    Everything,
+    /// Lowercase, without leading or trailing dots: matches itself and its subdomains.
+    Domain(String),
+    /// An address and how many leading bits must match.
+    Range(IpAddr, u8),
+}
+
+impl Exemption {
+    fn matches(&self, host: &str, ip: Option<IpAddr>, port: u16) -> bool {
+        if self.port.is_some_and(|p| p != port) {
+            return false;
+        }
+        match (&self.pattern, ip) {
+            (Pattern::Everything, _) => true,
+            // As in curl, names match names only, never an address written in the URL.
+            (Pattern::Domain(domain), None) => {
+                host == domain || host.strip_suffix(domain.as_str()).is_some_and(|head| head.ends_with('.'))
+            }
+            (Pattern::Range(network, bits), Some(ip)) => in_range(ip, *network, *bits),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Exemption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pattern = match &self.pattern {
+            Pattern::Everything => "*".to_owned(),
+            Pattern::Domain(domain) => domain.clone(),
+            Pattern::Range(ip, bits) if *bits == full_bits(*ip) => ip.to_string(),
+            Pattern::Range(ip, bits) => format!("{ip}/{bits}"),
+        };
+        match (self.port, &self.pattern) {
+            (Some(port), Pattern::Range(IpAddr::V6(_), _)) => write!(f, "[{pattern}]:{port}"),
+            (Some(port), _) => write!(f, "{pattern}:{port}"),
+            (None, _) => f.write_str(&pattern),
+        }
+    }
+}
+
+fn full_bits(ip: IpAddr) -> u8 {
+    if ip.is_ipv4() { 32 } else { 128 }
+}
+
+fn in_range(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
+    let (ip, network, width) = match (ip, network) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return false,
+    };
+    let bits = u32::from(bits);
+    bits == 0 || (ip ^ network) >> (width - bits) == 0
+}
+
+/// The entries, and those that can match nothing.
+fn parse_no_proxy(value: &str) -> (Vec<Exemption>, Vec<String>) {
+    if value == "*" {
+        return (vec![Exemption { pattern: Pattern::Everything, port: None }], Vec::new());
+    }
+    let mut entries = Vec::new();
+    let mut ignored = Vec::new();
+    for token in value.split(|c: char| c == ',' || c.is_ascii_whitespace()).filter(|t| !t.is_empty()) {
+        match parse_exemption(token) {
+            Some(entry) => entries.push(entry),
+            None => ignored.push(token.to_owned()),
+        }
+    }
+    (entries, ignored)
+}
+
+fn parse_exemption(token: &str) -> Option<Exemption> {
+    // An IPv6 address or range without brackets has no port.
+    if token.matches(':').count() > 1 && !token.starts_with('[') {
+        return Some(Exemption { pattern: range(token)?, port: None });
+    }
+    let (host, port) = split_host_port(token)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host == "*" {
+        return Some(Exemption { pattern: Pattern::Everything, port });
+    }
+    if host.starts_with(|c: char| c.is_ascii_digit())
+        && let Some(pattern) = range(host)
+    {
+        return Some(Exemption { pattern, port });
+    }
+    if host.contains(':') {
+        return Some(Exemption { pattern: range(host)?, port });
+    }
+    let domain = host.strip_prefix("*.").unwrap_or(host).trim_start_matches('.').trim_end_matches('.');
+    let valid = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    valid.then(|| Exemption { pattern: Pattern::Domain(domain.to_ascii_lowercase()), port })
+}
+
+/// `ip` or `ip/bits`.
+fn range(value: &str) -> Option<Pattern> {
+    let (ip, bits) = match value.split_once('/') {
+        Some((ip, bits)) => (ip.parse::<IpAddr>().ok()?, Some(bits.parse::<u8>().ok()?)),
+        None => (value.parse::<IpAddr>().ok()?, None),
+    };
+    let bits = bits.unwrap_or(full_bits(ip));
+    (bits <= full_bits(ip)).then_some(Pattern::Range(ip, bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<ProxySettings, Vec<String>> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ProxySettings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn routed(vars: &[(&str, &str)], url: &str) -> Option<String> {
+        let settings = settings(vars).unwrap();
+        let uri: actix_web::http::Uri = url.parse().unwrap();
+        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        settings.proxy_for(uri.scheme_str().unwrap(), uri.host().unwrap(), port).map(ToString::to_string)
+    }
+
+    const PROXY: &str = "http://proxy.corp:3128";
+
+    #[test]
+    fn no_variables_means_direct() {
+        let settings = settings(&[]).unwrap();
+        assert!(settings.is_direct());
+        assert_eq!(settings.proxy_for("https", "myvault.vault.azure.net", 443), None);
+        assert_eq!(settings.describe(), "https:// direct, http:// direct");
+    }
+
+    #[test]
+    fn each_scheme_uses_its_own_variable() {
+        let vars = [("HTTPS_PROXY", PROXY)];
+        assert_eq!(routed(&vars, "https://myvault.vault.azure.net/secrets/a").as_deref(), Some(PROXY));
+        assert_eq!(routed(&vars, "http://127.0.0.1:8081/msi/token"), None);
+        let vars = [("HTTP_PROXY", "http://10.0.0.1:8080")];
+        assert_eq!(routed(&vars, "http://127.0.0.1:8081/msi/token").as_deref(), Some("http://10.0.0.1:8080"));
+        assert_eq!(routed(&vars, "https://login.microsoftonline.com/"), None);
+    }
+
+    #[test]
+    fn lowercase_wins_as_in_curl_and_empty_counts_as_unset() {
+        let vars = [("https_proxy", "http://lower:1"), ("HTTPS_PROXY", "http://upper:2")];
+        assert_eq!(routed(&vars, "https://a.example/").as_deref(), Some("http://lower:1"));
+        let vars = [("https_proxy", "  "), ("HTTPS_PROXY", "http://upper:2")];
+        assert_eq!(routed(&vars, "https://a.example/").as_deref(), Some("http://upper:2"));
+        let vars = [("HTTPS_PROXY", PROXY), ("no_proxy", "a.example"), ("NO_PROXY", "b.example")];
+        assert_eq!(routed(&vars, "https://a.example/"), None);
+        assert!(routed(&vars, "https://b.example/").is_some());
+    }
+
+    #[test]
+    fn proxy_urls_in_the_forms_people_write_them() {
+        let proxy = |value: &str| parse_proxy(value).map(|p| (p.to_string(), p.authorization));
+        assert_eq!(proxy("http://proxy.corp:3128/"), Ok(("http://proxy.corp:3128".into(), None)));
+        assert_eq!(proxy("proxy.corp:3128"), Ok(("http://proxy.corp:3128".into(), None)));
+        assert_eq!(proxy("HTTP://Proxy.Corp"), Ok(("http://proxy.corp:80".into(), None)));
+        assert_eq!(proxy("http://[fd00::1]:3128"), Ok(("http://[fd00::1]:3128".into(), None)));
+        assert_eq!(proxy("http://10.1.2.3:8080"), Ok(("http://10.1.2.3:8080".into(), None)));
+        // Percent-encoded credentials, decoded, then Basic (RFC 7617).
+        assert_eq!(
+            proxy("http://svc%40corp:p%3Ass@proxy.corp:3128"),
+            Ok(("http://proxy.corp:3128".into(), Some("Basic c3ZjQGNvcnA6cDpzcw==".into())))
+        );
+        assert_eq!(proxy("http://user@proxy:1").unwrap().1, Some("Basic dXNlcg==".into()));
+    }
+
+    #[test]
+    fn proxy_urls_vaultgate_cannot_use_are_start_up_errors_that_hide_credentials() {
+        for (value, expected) in [
+            ("socks5://127.0.0.1:1080", "only http:// proxies are supported, not socks5://"),
+            ("https://proxy.corp:443", "a TLS connection to the proxy itself is not supported"),
+            ("http://proxy.corp:notaport", "the port is not a number"),
+            ("http://proxy.corp:0", "the port is not a number"),
+            ("http://proxy.corp:3128/path", "without a path"),
+            ("http://:3128", "no usable proxy host"),
+            ("http://[not-v6]:3128", "no usable proxy host"),
+            ("http://user:p%zzss@proxy.corp:3128", "percent-encoded"),
+        ] {
+            let problems = settings(&[("HTTPS_PROXY", value)]).unwrap_err();
+            assert_eq!(problems.len(), 1, "{value}: {problems:?}");
+            assert!(problems[0].starts_with("HTTPS_PROXY: "), "{problems:?}");
+            assert!(problems[0].contains(expected), "{value}: {problems:?}");
+        }
+        let problems = settings(&[("http_proxy", "http://admin:hunter2@proxy.corp:x")]).unwrap_err();
+        assert_eq!(problems, ["http_proxy: \"http://***@proxy.corp:x\": the port is not a number"]);
+        // Both variables are checked before giving up.
+        assert_eq!(settings(&[("HTTPS_PROXY", "socks5://a:1"), ("HTTP_PROXY", "ftp://b:2")]).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn the_proxy_never_shows_its_credentials() {
+        let settings = settings(&[("HTTPS_PROXY", "http://admin:hunter2@proxy.corp:3128")]).unwrap();
+        let shown = format!("{settings:?} {}", settings.describe());
+        assert!(!shown.contains("hunter2") && !shown.contains("admin") && !shown.contains("YWRtaW4"), "{shown}");
+        assert!(shown.contains("with credentials"), "{shown}");
+    }
+
+    #[test]
+    fn no_proxy_names_match_themselves_and_their_subdomains() {
+        for entry in ["corp.example", ".corp.example", "*.corp.example", "CORP.example.", " x.test , corp.example"] {
+            let vars = [("HTTPS_PROXY", PROXY), ("NO_PROXY", entry)];
+            assert_eq!(routed(&vars, "https://corp.example/"), None, "{entry}");
+            assert_eq!(routed(&vars, "https://vault.corp.example./"), None, "{entry}");
+            assert_eq!(routed(&vars, "https://a.b.Corp.Example/"), None, "{entry}");
+            assert!(routed(&vars, "https://notcorp.example/").is_some(), "{entry}");
+            assert!(routed(&vars, "https://corp.example.org/").is_some(), "{entry}");
+        }
+    }
+
+    #[test]
+    fn no_proxy_star_sends_everything_direct() {
+        for value in ["*", " * ", "localhost,*"] {
+            let vars = [("HTTPS_PROXY", PROXY), ("HTTP_PROXY", PROXY), ("NO_PROXY", value)];
+            assert_eq!(routed(&vars, "https://myvault.vault.azure.net/"), None, "{value}");
+            assert_eq!(routed(&vars, "http://10.0.0.5:8080/"), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn no_proxy_addresses_match_exactly_or_by_range_and_never_by_name() {
+        let vars = [("HTTP_PROXY", PROXY), ("NO_PROXY", "127.0.0.1 10.0.0.0/8, ::1, fd00::/8, localhost")];
+        assert_eq!(routed(&vars, "http://127.0.0.1:8081/"), None);
+        assert!(routed(&vars, "http://127.0.0.2:8081/").is_some());
+        assert_eq!(routed(&vars, "http://10.200.3.4/"), None);
+        assert!(routed(&vars, "http://11.0.0.1/").is_some());
+        assert_eq!(routed(&vars, "http://[::1]:8080/"), None);
+        assert_eq!(routed(&vars, "http://[fd12:3456::1]/"), None);
+        assert!(routed(&vars, "http://[fe00::1]:8080/").is_some());
+        assert_eq!(routed(&vars, "http://localhost:8081/"), None);
+        // "localhost" is a name: it does not cover an address, as in curl.
+        let vars = [("HTTP_PROXY", PROXY), ("NO_PROXY", "localhost")];
+        assert!(routed(&vars, "http://127.0.0.1:8081/").is_some());
+    }
+
+    #[test]
+    fn a_no_proxy_entry_with_a_port_matches_that_port_only() {
+        let vars =
+            [("HTTPS_PROXY", PROXY), ("HTTP_PROXY", PROXY), ("NO_PROXY", "corp.example:8443,127.0.0.1:8081,[::1]:9")];
+        assert_eq!(routed(&vars, "https://api.corp.example:8443/"), None);
+        assert!(routed(&vars, "https://api.corp.example/").is_some());
+        assert_eq!(routed(&vars, "http://127.0.0.1:8081/"), None);
+        assert!(routed(&vars, "http://127.0.0.1:8082/").is_some());
+        assert_eq!(routed(&vars, "http://[::1]:9/"), None);
+        assert!(routed(&vars, "http://[::1]:10/").is_some());
+    }
+
+    #[test]
+    fn link_local_addresses_are_never_proxied() {
+        let vars = [("HTTP_PROXY", PROXY)];
+        assert_eq!(routed(&vars, "http://169.254.169.254/metadata/identity/oauth2/token"), None);
+        assert_eq!(routed(&vars, "http://[fe80::1]/"), None);
+        assert!(routed(&vars, "http://169.255.0.1/").is_some());
+    }
+
+    #[test]
+    fn unusable_no_proxy_entries_are_kept_aside_for_a_warning() {
+        let settings =
+            settings(&[("HTTPS_PROXY", PROXY), ("NO_PROXY", "<local>,10.0.0.0/33,host:port,ok.example")]).unwrap();
+        assert_eq!(settings.ignored(), ["<local>", "10.0.0.0/33", "host:port"]);
+        assert_eq!(
+            settings.describe(),
+            "https:// via http://proxy.corp:3128, http:// direct, direct for NO_PROXY ok.example"
+        );
+    }
+
+    #[test]
+    fn describe_lists_the_exemptions_as_understood() {
+        let vars = [("HTTPS_PROXY", PROXY), ("NO_PROXY", ".Corp.example,10.0.0.0/8,127.0.0.1:8081,[::1]:9,fd00::/8")];
+        assert_eq!(
+            settings(&vars).unwrap().describe(),
+            "https:// via http://proxy.corp:3128, http:// direct, direct for NO_PROXY corp.example,10.0.0.0/8,127.0.0.1:8081,[::1]:9,fd00::/8"
+        );
+    }
+}

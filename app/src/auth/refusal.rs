@@ -32,6 +32,10 @@ pub enum TokenRefusal {
     InvalidAudience,
     /// A `nonce` claim: an id token, not an access token for this API.
     Nonce,
+    /// A `ver` 1.0 token without `appid`: an id token (access tokens always name the client).
+    MissingAppId,
+    /// A `ver` 2.0 token without `azp`: an id token, for the same reason.
+    MissingAzp,
 }
 
 impl TokenRefusal {
@@ -67,6 +71,8 @@ impl TokenRefusal {
             TokenRefusal::MissingAudience => "Token is missing the \"aud\" claim",
             TokenRefusal::InvalidAudience => "Invalid audience",
             TokenRefusal::Nonce => "Token has a nonce: not an access token for this API",
+            TokenRefusal::MissingAppId => "Token is missing the \"appid\" claim: not an access token",
+            TokenRefusal::MissingAzp => "Token is missing the \"azp\" claim: not an access token",
         })
     }
 

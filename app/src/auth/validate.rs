@@ -122,7 +122,21 @@ impl Validator {
         if raw.nonce.is_some() {
             return Err(TokenRefusal::Nonce);
         }
+        check_access_token_claims(&raw)?;
         Ok(raw.into_claims(issuer, exp))
+    }
+}
+
+/// Only access tokens carry the calling client: `appid` in `ver` 1.0, `azp` in `ver` 2.0 (local
+/// tokens are v2-shaped). An id token of the same app registration has the right `aud`, `iss`,
+/// `tid` and even `roles`, and not always a `nonce`, but never these.
+fn check_access_token_claims(raw: &RawClaims) -> Result<(), TokenRefusal> {
+    let present = |claim: &Option<String>| claim.as_deref().is_some_and(|value| !value.is_empty());
+    match raw.ver.as_deref() {
+        Some("1.0") if !present(&raw.appid) => Err(TokenRefusal::MissingAppId),
+        Some("1.0") => Ok(()),
+        _ if !present(&raw.azp) => Err(TokenRefusal::MissingAzp),
+        _ => Ok(()),
     }
 }
 
@@ -152,7 +166,7 @@ mod tests {
     fn token(key: &DevKey, exp: i64) -> String {
         let claims = serde_json::json!({
             "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,
-            "exp": exp, "roles": ["GetSecret"]
+            "exp": exp, "roles": ["GetSecret"], "azp": "client"
         });
         key.sign(&claims)
     }
@@ -182,7 +196,7 @@ mod tests {
 
         let early = key.sign(&serde_json::json!({
             "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,
-            "exp": 2_000_000, "nbf": 1_500_000
+            "exp": 2_000_000, "nbf": 1_500_000, "azp": "client"
         }));
         assert!(validator.verify_at(&early, 1_000_000).await.is_err());
         assert_eq!(validator.verdict_cache().len(), 1, "a not-yet-valid token is not remembered");

@@ -1,6 +1,7 @@
 //! A fake Microsoft Entra ID on loopback: the discovery document and the JWKS in the
 //! shapes of `wire/`, fetch counters, key rotation, and outages (503 or stalls) on demand.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub enum Behaviour {
 struct State {
     base_url: String,
     keys: Mutex<Vec<&'static TestKey>>,
+    /// kid → the `issuer` its JWK carries instead of the wire sample's (`None`: no `issuer`).
+    key_issuers: Mutex<HashMap<String, Option<String>>>,
     behaviour: Mutex<Behaviour>,
     discovery_hits: AtomicUsize,
     jwks_hits: AtomicUsize,
@@ -52,6 +55,7 @@ impl FakeEntra {
         let state = Arc::new(State {
             base_url: base_url.clone(),
             keys: Mutex::new(keys.to_vec()),
+            key_issuers: Mutex::new(HashMap::new()),
             behaviour: Mutex::new(Behaviour::Up),
             discovery_hits: AtomicUsize::new(0),
             jwks_hits: AtomicUsize::new(0),
@@ -76,6 +80,12 @@ impl FakeEntra {
     /// Serves `keys` from now on (a key rotation).
     pub fn rotate_to(&self, keys: &[&'static TestKey]) {
         *self.state.keys.lock().unwrap() = keys.to_vec();
+    }
+
+    /// Publishes `key` with this `issuer` from now on (`None`: without one) instead of the
+    /// wire sample's `https://login.microsoftonline.com/{tenantid}/v2.0`.
+    pub fn bind_key_issuer(&self, key: &TestKey, issuer: Option<&str>) {
+        self.state.key_issuers.lock().unwrap().insert(key.kid().to_owned(), issuer.map(str::to_owned));
     }
 
     pub fn behave(&self, behaviour: Behaviour) {
@@ -143,7 +153,22 @@ async fn jwks(state: web::Data<State>) -> HttpResponse {
         return answer;
     }
     let template: Value = serde_json::from_str(WIRE_JWKS).unwrap();
-    let keys: Vec<Value> = state.keys.lock().unwrap().iter().map(|key| jwk(&template["keys"][0], key)).collect();
+    let issuers = state.key_issuers.lock().unwrap().clone();
+    let keys: Vec<Value> = state
+        .keys
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|key| {
+            let mut entry = jwk(&template["keys"][0], key);
+            match issuers.get(key.kid()) {
+                None => {}
+                Some(Some(issuer)) => entry["issuer"] = issuer.as_str().into(),
+                Some(None) => drop(entry.as_object_mut().unwrap().remove("issuer")),
+            }
+            entry
+        })
+        .collect();
     state.served.send_modify(|n| *n += 1);
     HttpResponse::Ok().json(serde_json::json!({ "keys": keys }))
 }

@@ -101,3 +101,79 @@ async fn local_mode_wants_access_tokens_too() {
     });
     assert_eq!(app.get_as("/vault/demo", &minted).await.status, 200);
 }
+
+// Point 4: signing keys bound to their issuer.
+
+const OTHER_TENANT: &str = "0b1c2d3e-aaaa-4bbb-8ccc-0f1a2b3c4d5e";
+
+fn key_b() -> &'static TestKey {
+    extra_key(1)
+}
+
+fn key_issuer_mismatch() -> Value {
+    invalid_claims("The signing key is not bound to the token's issuer")
+}
+
+/// A v2 token of `tenant` (its `tid` and issuer), signed by `key`.
+fn v2_token_of(tenant: &str, key: &TestKey) -> String {
+    let iss = format!("https://login.microsoftonline.com/{tenant}/v2.0");
+    entra_token_with(key, 2, &[("tid", json!(tenant)), ("iss", json!(iss))])
+}
+
+fn v1_token_of(tenant: &str, key: &TestKey) -> String {
+    let iss = format!("https://sts.windows.net/{tenant}/");
+    entra_token_with(key, 1, &[("tid", json!(tenant)), ("iss", json!(iss))])
+}
+
+#[actix_web::test]
+async fn a_key_bound_to_one_tenant_signs_for_that_tenant_only() {
+    let fake = FakeEntra::start(&[key_a(), key_b()]);
+    // Key B is published for the other tenant alone, as Entra does for app-specific keys.
+    fake.bind_key_issuer(key_b(), Some(&format!("https://login.microsoftonline.com/{OTHER_TENANT}/v2.0")));
+    let app = entra_app(&fake, &[("ALLOWED_TENANTS", OTHER_TENANT)]).await;
+
+    let answer = read_demo(&app, &v2_token_of(OTHER_TENANT, key_b())).await;
+    assert_eq!(answer.status, 200, "its own tenant: {:?}", answer.json());
+    for (case, token) in [("v2", v2_token_of(TENANT, key_b())), ("v1", v1_token_of(TENANT, key_b()))] {
+        assert_refused_token(&read_demo(&app, &token).await, key_issuer_mismatch(), case);
+    }
+    // Key A carries Entra's `{tenantid}` template: it signs for either tenant, v1 tokens too
+    // (their sts.windows.net issuer is matched through the tenant's v2 issuer).
+    for token in [
+        v2_token_of(TENANT, key_a()),
+        v1_token_of(TENANT, key_a()),
+        v2_token_of(OTHER_TENANT, key_a()),
+        v1_token_of(OTHER_TENANT, key_a()),
+    ] {
+        let answer = read_demo(&app, &token).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.json());
+    }
+}
+
+#[actix_web::test]
+async fn a_key_of_another_authority_is_refused_and_a_key_without_an_issuer_is_unaffected() {
+    let fake = FakeEntra::start(&[key_a(), key_b()]);
+    fake.bind_key_issuer(key_a(), Some("https://login.microsoftonline.us/{tenantid}/v2.0"));
+    fake.bind_key_issuer(key_b(), None);
+    let app = entra_app(&fake, &[]).await;
+    for (case, token) in [("v2", v2_token_of(TENANT, key_a())), ("v1", v1_token_of(TENANT, key_a()))] {
+        assert_refused_token(&read_demo(&app, &token).await, key_issuer_mismatch(), case);
+    }
+    for token in [v2_token_of(TENANT, key_b()), v1_token_of(TENANT, key_b())] {
+        let answer = read_demo(&app, &token).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.json());
+    }
+}
+
+#[actix_web::test]
+async fn an_issuer_that_does_not_name_the_tokens_tenant_cannot_use_a_tenant_bound_key() {
+    // With ISSUER set, `iss` is whatever the operator named; a key bound to Entra's tenant
+    // issuers still wants `iss` to name the token's tenant.
+    let fake = FakeEntra::start(&[key_a(), key_b()]);
+    fake.bind_key_issuer(key_b(), None);
+    let custom = "https://issuer.example/custom";
+    let app = entra_app(&fake, &[("ISSUER", custom)]).await;
+    let custom_token = |key| entra_token_with(key, 2, &[("iss", json!(custom))]);
+    assert_refused_token(&read_demo(&app, &custom_token(key_a())).await, key_issuer_mismatch(), "bound key");
+    assert_eq!(read_demo(&app, &custom_token(key_b())).await.status, 200, "key without an issuer");
+}

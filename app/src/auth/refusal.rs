@@ -28,6 +28,8 @@ pub enum TokenRefusal {
     InvalidTenant,
     InvalidIssuer,
     InvalidVersion,
+    /// The signing key is published for another issuer than the token's.
+    KeyIssuerMismatch,
     MissingAudience,
     InvalidAudience,
     /// A `nonce` claim: an id token, not an access token for this API.
@@ -68,6 +70,7 @@ impl TokenRefusal {
             TokenRefusal::InvalidTenant => "Invalid tenant",
             TokenRefusal::InvalidIssuer => "Invalid issuer",
             TokenRefusal::InvalidVersion => "Invalid token version",
+            TokenRefusal::KeyIssuerMismatch => "The signing key is not bound to the token's issuer",
             TokenRefusal::MissingAudience => "Token is missing the \"aud\" claim",
             TokenRefusal::InvalidAudience => "Invalid audience",
             TokenRefusal::Nonce => "Token has a nonce: not an access token for this API",

@@ -97,11 +97,11 @@ impl Validator {
             return Err(TokenRefusal::BadSignature);
         }
         let raw: RawClaims = serde_json::from_slice(&token.payload).map_err(|_| TokenRefusal::ClaimType)?;
-        let claims = self.check_claims(raw, now)?;
+        let claims = self.check_claims(raw, now, key.issuer())?;
         Ok((claims, kid.to_owned()))
     }
 
-    fn check_claims(&self, raw: RawClaims, now: i64) -> Result<Claims, TokenRefusal> {
+    fn check_claims(&self, raw: RawClaims, now: i64, key_issuer: Option<&str>) -> Result<Claims, TokenRefusal> {
         let leeway = self.rules.leeway.as_secs() as i64;
         let exp = raw.exp.ok_or(TokenRefusal::MissingExpiry)?;
         if exp.saturating_add(leeway) < now {
@@ -115,6 +115,7 @@ impl Validator {
         }
         let issuer = raw.iss.clone().ok_or(TokenRefusal::MissingIssuer)?;
         self.rules.issuers.check(&raw, &issuer)?;
+        self.rules.issuers.check_key_issuer(key_issuer, &raw, &issuer)?;
         let audiences = raw.aud.as_deref().ok_or(TokenRefusal::MissingAudience)?;
         if !audiences.iter().any(|aud| self.rules.audiences.contains(aud)) {
             return Err(TokenRefusal::InvalidAudience);

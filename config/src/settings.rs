@@ -25,6 +25,7 @@ pub const DEFAULT_SECRETS_DIR: &str = "demo-secrets";
 pub const DEFAULT_DEV_KEY_DIR: &str = ".vaultgate";
 pub const DEFAULT_JWKS_REFRESH_SECS: u64 = 3600;
 pub const DEFAULT_JWKS_MIN_REFRESH_SECS: u64 = 300;
+pub const DEFAULT_JWKS_KEY_GRACE_SECS: u64 = 900;
 pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
 
@@ -112,6 +113,8 @@ pub struct AzureSettings {
     pub jwks_refresh: Duration,
     /// `JWKS_MIN_REFRESH_SECS`: at most one refresh per this interval for unknown `kid`s.
     pub jwks_min_refresh: Duration,
+    /// `JWKS_KEY_GRACE_SECS`: a key missing from a newer set stays trusted this long (0: not at all).
+    pub jwks_key_grace: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,9 +311,11 @@ fn azure_settings(
     }
     let jwks_refresh = seconds(var, "JWKS_REFRESH_SECS", DEFAULT_JWKS_REFRESH_SECS, 60..=86_400, problems);
     let jwks_min_refresh = seconds(var, "JWKS_MIN_REFRESH_SECS", DEFAULT_JWKS_MIN_REFRESH_SECS, 1..=3_600, problems);
+    let jwks_key_grace = seconds(var, "JWKS_KEY_GRACE_SECS", DEFAULT_JWKS_KEY_GRACE_SECS, 0..=86_400, problems);
     AzureSettings {
         jwks_refresh,
         jwks_min_refresh,
+        jwks_key_grace,
         tenant_id: tenant_id.to_ascii_lowercase(),
         app_id,
         authority_host,

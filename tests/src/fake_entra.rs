@@ -26,6 +26,8 @@ pub enum Behaviour {
     Unavailable,
     /// Never answers (the caller's timeout must fire).
     Stall,
+    /// The JWKS answers 200 with a body that is not JSON (discovery still answers).
+    Garbage,
 }
 
 struct State {
@@ -129,6 +131,7 @@ async fn misbehave(state: &State) -> Option<HttpResponse> {
     match behaviour {
         Behaviour::Up => None,
         Behaviour::Unavailable => Some(HttpResponse::ServiceUnavailable().finish()),
+        Behaviour::Garbage => None,
         Behaviour::Stall => {
             state.stalled.send_modify(|n| *n += 1);
             std::future::pending::<()>().await;
@@ -151,6 +154,9 @@ async fn jwks(state: web::Data<State>) -> HttpResponse {
     state.jwks_hits.fetch_add(1, Ordering::SeqCst);
     if let Some(answer) = misbehave(&state).await {
         return answer;
+    }
+    if *state.behaviour.lock().unwrap() == Behaviour::Garbage {
+        return HttpResponse::Ok().content_type("application/json").body("<html>not JSON");
     }
     let template: Value = serde_json::from_str(WIRE_JWKS).unwrap();
     let issuers = state.key_issuers.lock().unwrap().clone();

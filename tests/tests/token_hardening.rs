@@ -5,9 +5,9 @@
 use actix_web::http::header::AUTHORIZATION;
 use serde_json::{Value, json};
 use vaultgate_tests::app::{extra_key, shared_key};
-use vaultgate_tests::expected::{assert_refused_token, invalid_claims};
-use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
-use vaultgate_tests::http::client;
+use vaultgate_tests::expected::{assert_refused_token, invalid_claims, no_key};
+use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT};
+use vaultgate_tests::http::{client, metric};
 use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::tokens::{self, entra, entra_header};
 use vaultgate_tests::{Reply, TestApp, send};
@@ -176,4 +176,59 @@ async fn an_issuer_that_does_not_name_the_tokens_tenant_cannot_use_a_tenant_boun
     let custom_token = |key| entra_token_with(key, 2, &[("iss", json!(custom))]);
     assert_refused_token(&read_demo(&app, &custom_token(key_a())).await, key_issuer_mismatch(), "bound key");
     assert_eq!(read_demo(&app, &custom_token(key_b())).await.status, 200, "key without an issuer");
+}
+
+// Point 5: key rollovers that flicker.
+
+fn key_c() -> &'static TestKey {
+    extra_key(2)
+}
+
+#[actix_web::test]
+async fn a_key_missing_from_a_newer_set_stays_trusted_for_the_grace_period() {
+    let fake = FakeEntra::start(&[key_a(), key_b()]);
+    let app = entra_app(&fake, &[]).await;
+    assert_eq!(read_demo(&app, &tokens::entra_token(key_a(), 2)).await.status, 200);
+    // Mid-rollover, a front end answers a set that lacks key A but has the new key C.
+    fake.rotate_to(&[key_b(), key_c()]);
+    let answer = read_demo(&app, &tokens::entra_token(key_c(), 2)).await;
+    assert_eq!(answer.status, 200, "the new key, after one refresh: {:?}", answer.json());
+    assert_eq!(fake.jwks_fetches(), 2);
+    // Key A is still in use elsewhere: a fresh token of it passes, within JWKS_KEY_GRACE_SECS.
+    let answer = read_demo(&app, &tokens::entra_token(key_a(), 1)).await;
+    assert_eq!(answer.status, 200, "key A in its grace period: {:?}", answer.json());
+    let health = app.get("/health").await;
+    assert_eq!(health.json()["components"]["signing_keys"]["loaded"], 3, "A, B and C");
+}
+
+#[actix_web::test]
+async fn with_no_grace_a_key_missing_from_a_newer_set_is_dropped_at_once() {
+    let fake = FakeEntra::start(&[key_a(), key_b()]);
+    let app = entra_app(&fake, &[("JWKS_KEY_GRACE_SECS", "0")]).await;
+    fake.rotate_to(&[key_b(), key_c()]);
+    assert_eq!(read_demo(&app, &tokens::entra_token(key_c(), 2)).await.status, 200);
+    assert_refused_token(&read_demo(&app, &tokens::entra_token(key_a(), 2)).await, no_key(), "key A");
+}
+
+#[actix_web::test]
+async fn an_empty_or_unparsable_key_set_never_replaces_a_good_one() {
+    for (case, served) in [("empty", Served::Keys(&[])), ("unparsable", Served::Garbage)] {
+        let fake = FakeEntra::start(&[key_a()]);
+        let app = entra_app(&fake, &[("JWKS_KEY_GRACE_SECS", "0")]).await;
+        match served {
+            Served::Keys(keys) => fake.rotate_to(keys),
+            Served::Garbage => fake.behave(Behaviour::Garbage),
+        }
+        // An unknown kid makes vaultgate refresh: the answer is refused, the old set stays.
+        assert_refused_token(&read_demo(&app, &tokens::entra_token(key_b(), 2)).await, no_key(), case);
+        assert_eq!(fake.jwks_fetches(), 2, "{case}");
+        let answer = read_demo(&app, &tokens::entra_token(key_a(), 2)).await;
+        assert_eq!(answer.status, 200, "{case}: {:?}", answer.json());
+        assert_eq!(metric(&app.metrics().await, "vaultgate_jwks_fetch_failures_total"), 1.0, "{case}");
+    }
+}
+
+enum Served {
+    Keys(&'static [&'static TestKey]),
+    Garbage,
 }

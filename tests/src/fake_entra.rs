@@ -24,7 +24,7 @@ pub enum Behaviour {
     Up,
     /// 503 to everything.
     Unavailable,
-    /// Never answers (the caller's timeout must fire).
+    /// Answers nothing until `release_stalled` (the caller's timeout must fire first).
     Stall,
     /// The JWKS answers 200 with a body that is not JSON (discovery still answers).
     Garbage,
@@ -42,6 +42,8 @@ struct State {
     served: watch::Sender<usize>,
     /// Counts requests being stalled right now.
     stalled: watch::Sender<usize>,
+    /// Bumped by `release_stalled`.
+    release: watch::Sender<usize>,
 }
 
 pub struct FakeEntra {
@@ -63,6 +65,7 @@ impl FakeEntra {
             jwks_hits: AtomicUsize::new(0),
             served: watch::channel(0).0,
             stalled: watch::channel(0).0,
+            release: watch::channel(0).0,
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -116,6 +119,11 @@ impl FakeEntra {
         *self.state.served.borrow()
     }
 
+    /// Lets every request stalled so far go on, answered as the fake behaves now.
+    pub fn release_stalled(&self) {
+        self.state.release.send_modify(|n| *n += 1);
+    }
+
     /// Waits until a request is being stalled.
     pub async fn stalling(&self, within: Duration) {
         let mut stalled = self.state.stalled.subscribe();
@@ -127,16 +135,34 @@ impl FakeEntra {
 }
 
 async fn misbehave(state: &State) -> Option<HttpResponse> {
-    let behaviour = *state.behaviour.lock().unwrap();
-    match behaviour {
-        Behaviour::Up => None,
-        Behaviour::Unavailable => Some(HttpResponse::ServiceUnavailable().finish()),
-        Behaviour::Garbage => None,
-        Behaviour::Stall => {
-            state.stalled.send_modify(|n| *n += 1);
-            std::future::pending::<()>().await;
-            unreachable!("a stalled answer never comes")
+    loop {
+        let behaviour = *state.behaviour.lock().unwrap();
+        match behaviour {
+            Behaviour::Up | Behaviour::Garbage => return None,
+            Behaviour::Unavailable => return Some(HttpResponse::ServiceUnavailable().finish()),
+            Behaviour::Stall => {
+                let mut release = state.release.subscribe();
+                let _stalled = Stalled::count(state);
+                // Then answer as the fake behaves by then.
+                let _ = release.changed().await;
+            }
         }
+    }
+}
+
+/// One request in `State::stalled` while it lives (a dropped connection counts out too).
+struct Stalled<'a>(&'a State);
+
+impl<'a> Stalled<'a> {
+    fn count(state: &'a State) -> Self {
+        state.stalled.send_modify(|n| *n += 1);
+        Stalled(state)
+    }
+}
+
+impl Drop for Stalled<'_> {
+    fn drop(&mut self) {
+        self.0.stalled.send_modify(|n| *n -= 1);
     }
 }
 

@@ -232,3 +232,39 @@ enum Served {
     Keys(&'static [&'static TestKey]),
     Garbage,
 }
+
+// Point 7: cancelled requests leave nothing behind.
+
+/// Sends `GET path` with `token` on a connection of its own, then resets it (RST, as a client
+/// that crashes or gives up does): the server drops that request's handler.
+async fn send_then_reset(app: &TestApp, path: &str, token: &str, before_reset: impl Future<Output = ()>) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", app.port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n").unwrap();
+    stream.set_nonblocking(true).unwrap();
+    let stream = tokio::net::TcpStream::from_std(stream).unwrap();
+    before_reset.await;
+    stream.set_zero_linger().unwrap();
+    drop(stream);
+    // A round trip behind the reset on the one worker: the reset has been seen by then.
+    assert_eq!(app.get("/health").await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_key_refresh_outlives_the_request_that_started_it() {
+    let fake = FakeEntra::start(&[key_a()]);
+    let app = entra_app(&fake, &[("UPSTREAM_TIMEOUT_SECS", "60")]).await;
+    fake.rotate_to(&[key_a(), key_b()]);
+    fake.behave(Behaviour::Stall);
+    // A token of the new key B starts an on-demand refresh, which hangs on the stalled IdP;
+    // its caller resets the connection meanwhile.
+    let stalled = fake.stalling(std::time::Duration::from_secs(10));
+    send_then_reset(&app, "/vault/demo", &tokens::entra_token(key_b(), 2), stalled).await;
+    fake.behave(Behaviour::Up);
+    fake.release_stalled();
+    // The refresh the reset caller started still completes (this request joins it if it has
+    // not yet): key B is trusted, and the on-demand budget it took was not spent for nothing.
+    let answer = read_demo(&app, &tokens::entra_token(key_b(), 2)).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.json());
+    assert_eq!(fake.jwks_fetches(), 2, "one fetch at start, one on demand");
+}

@@ -72,7 +72,8 @@ pub trait SigningKeys: Send + Sync {
     fn cached(&self, kid: &str) -> KeyLookup;
 
     /// Called for a kid that `cached` did not know: the source may refresh, then answers.
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup>;
+    /// Owns what it needs, so a refresh can outlive the request that asked for it.
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup>;
 
     fn status(&self) -> KeysStatus;
 }
@@ -96,8 +97,8 @@ impl SigningKeys for StaticKeys {
         }
     }
 
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup> {
-        Box::pin(ready(self.cached(kid)))
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup> {
+        Box::pin(ready(self.cached(&kid)))
     }
 
     fn status(&self) -> KeysStatus {

@@ -85,7 +85,7 @@ impl Validator {
         let key = match self.keys.cached(kid) {
             KeyLookup::Found(key) => KeyLookup::Found(key),
             // An unknown kid may be a rotation not seen yet; no keys may be an outage ending.
-            KeyLookup::Unknown | KeyLookup::Unavailable => self.keys.refresh_for(kid).await,
+            KeyLookup::Unknown | KeyLookup::Unavailable => self.keys.clone().refresh_for(kid.to_owned()).await,
         };
         let key = match key {
             KeyLookup::Found(key) => key,

@@ -169,21 +169,26 @@ impl EntraKeys {
     }
 
     /// For a kid not in the set: joins a refresh under way, or starts one when the on-demand
-    /// budget allows; otherwise answers from the set as it is, without waiting.
-    async fn refresh_on_demand(&self, kid: &str) -> KeyLookup {
+    /// budget allows; otherwise answers from the set as it is, without waiting. The refresh
+    /// runs as a task of its own: a caller that goes away (a client reset) must not cancel a
+    /// refresh that took the budget and that later callers may be waiting on.
+    async fn refresh_on_demand(self: Arc<Self>, kid: String) -> KeyLookup {
         let joining = self.refreshes.is_running(&());
         if !joining && !self.take_on_demand_turn() {
-            return self.cached(kid);
+            return self.cached(&kid);
         }
-        let _ = self
-            .refreshes
-            .run(&(), || async move {
-                // A refresh thought to be running may have ended just before: starting a new
-                // one still needs the budget.
-                if !joining || self.take_on_demand_turn() { self.fetch_and_store().await } else { Ok(0) }
-            })
-            .await;
-        self.cached(kid)
+        let keys = self.clone();
+        let refresh = actix_web::rt::spawn(async move {
+            keys.refreshes
+                .run(&(), || async {
+                    // A refresh thought to be running may have ended just before: starting a
+                    // new one still needs the budget.
+                    if !joining || keys.take_on_demand_turn() { keys.fetch_and_store().await } else { Ok(0) }
+                })
+                .await
+        });
+        let _ = refresh.await;
+        self.cached(&kid)
     }
 
     /// Keeps the keys fresh: every `refresh_every` (±10%), and with backoff while none loaded.
@@ -229,7 +234,7 @@ impl SigningKeys for EntraKeys {
         }
     }
 
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup> {
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup> {
         Box::pin(self.refresh_on_demand(kid))
     }
 

@@ -268,3 +268,42 @@ async fn a_key_refresh_outlives_the_request_that_started_it() {
     assert_eq!(answer.status, 200, "{:?}", answer.json());
     assert_eq!(fake.jwks_fetches(), 2, "one fetch at start, one on demand");
 }
+
+// Point 8: bad signatures do not evict good tokens.
+
+async fn token_cache_counts(app: &TestApp) -> (f64, f64) {
+    let text = app.metrics().await;
+    (metric(&text, "vaultgate_token_cache_hits_total"), metric(&text, "vaultgate_token_cache_misses_total"))
+}
+
+#[actix_web::test]
+async fn a_flood_of_bad_signatures_under_a_trusted_kid_keeps_good_tokens_cached() {
+    let app = TestApp::spawn_with(&[("TOKEN_CACHE_MAX_ENTRIES", "16")]).await;
+    let good = tokens::valid(shared_key(), &["GetSecret"]);
+    assert_eq!(app.get_as("/vault/demo", &good).await.status, 200);
+    assert_eq!(app.get_as("/vault/demo", &good).await.status, 200);
+    let (hits, misses) = token_cache_counts(&app).await;
+    assert_eq!((hits, misses), (1.0, 1.0), "verified once, then from the cache");
+
+    // Distinct tokens under the trusted kid, each with a signature that does not verify: each
+    // costs a full check, and is many times the cache's size.
+    for i in 0..100 {
+        let mut claims = tokens::claims(&["GetSecret"]);
+        claims["jti"] = json!(format!("flood-{i}"));
+        let header = json!({"typ": "JWT", "alg": "RS256", "kid": shared_key().kid()});
+        let forged = tokens::forge(&header, &claims, &[i as u8; 256]);
+        let answer = app.get_as("/vault/demo", &forged).await;
+        assert_refused_token(&answer, invalid_claims("Signature verification failed"), "forged");
+    }
+    let (hits_after_flood, misses_after_flood) = token_cache_counts(&app).await;
+    assert_eq!((hits_after_flood, misses_after_flood), (hits, misses + 100.0));
+
+    assert_eq!(app.get_as("/vault/demo", &good).await.status, 200);
+    assert_eq!(
+        token_cache_counts(&app).await,
+        (hits + 1.0, misses + 100.0),
+        "the good token is still answered from the cache"
+    );
+    let turnovers = metric(&app.metrics().await, "vaultgate_token_cache_turnovers_total");
+    assert_eq!(turnovers, 0.0, "and the verified tokens' generations never turned over");
+}

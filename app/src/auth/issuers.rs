@@ -91,7 +91,7 @@ impl IssuerRule {
 
 impl EntraIssuers {
     fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), TokenRefusal> {
-        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or_else(|| TokenRefusal::InvalidTenant)?;
+        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or(TokenRefusal::InvalidTenant)?;
         // The consumer tenant passes only when named, like any other tenant.
         let allowed = tid == self.tenant_id || self.allowed_tenants.contains(&tid);
         if !allowed {

@@ -56,9 +56,7 @@ impl IssuerRule {
             IssuerRule::Entra(entra) => entra.check(raw, iss),
         }
     }
-}
 
-impl IssuerRule {
     /// Binds signing keys to their issuer, as Microsoft.IdentityModel's AAD signing-key issuer
     /// validation does: a key published with an `issuer` signs only tokens whose `iss` names
     /// the token's tenant and equals that issuer (its `{tenantid}` filled with the token's

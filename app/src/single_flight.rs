@@ -21,20 +21,17 @@ impl<K: Eq + Hash + Clone, V: Clone> Default for SingleFlight<K, V> {
 
 impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
     /// Runs `work` for `key`, or waits for the run already under way and takes its result.
-    /// If the running caller goes away, a waiting one takes the work over.
+    /// If the running caller goes away, a waiting one takes the work over; if the last caller
+    /// goes away (a client reset drops its request), the run is dropped and nothing is left.
     pub async fn run<F, Fut>(&self, key: &K, work: F) -> V
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = V>,
     {
         let flight = self.lock().entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone();
-        let value = flight.get_or_init(work).await.clone();
-        // The first caller back clears the flight, so the next call starts a fresh run.
-        let mut flights = self.lock();
-        if flights.get(key).is_some_and(|current| Arc::ptr_eq(current, &flight)) {
-            flights.remove(key);
-        }
-        value
+        let seat = Seat { flights: self, key, flight: Some(flight) };
+        let flight = seat.flight.as_ref().expect("a seat holds its flight until dropped");
+        flight.get_or_init(work).await.clone()
     }
 
     /// Whether a run for `key` is under way now.
@@ -47,9 +44,33 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
     }
 }
 
+/// One caller's place on a flight; leaving it, however the call ends, clears the flight when
+/// it is done (the first caller back, so the next call runs afresh) or when nobody else waits.
+struct Seat<'a, K: Eq + Hash, V> {
+    flights: &'a SingleFlight<K, V>,
+    key: &'a K,
+    flight: Option<Arc<OnceCell<V>>>,
+}
+
+impl<K: Eq + Hash, V> Drop for Seat<'_, K, V> {
+    fn drop(&mut self) {
+        let mut flights = crate::sync::lock(&self.flights.flights);
+        let Some(flight) = self.flight.take() else { return };
+        let current = flights.get(self.key).is_some_and(|entry| Arc::ptr_eq(entry, &flight));
+        // Two references: the map's and this seat's. Callers join under this lock, and each
+        // drops its reference under it too, so the count cannot be about to change.
+        let nobody_waits = Arc::strong_count(&flight) == 2;
+        if current && (flight.initialized() || nobody_waits) {
+            flights.remove(self.key);
+        }
+        drop(flight);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[actix_web::test]
@@ -75,5 +96,33 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         // Afterwards a new call runs afresh.
         assert_eq!(flights.run(&"k", || async { 7 }).await, 7);
+    }
+
+    #[actix_web::test]
+    async fn a_run_whose_only_caller_goes_away_leaves_nothing_behind() {
+        let flights: SingleFlight<&str, usize> = SingleFlight::default();
+        {
+            let run = flights.run(&"k", std::future::pending::<usize>);
+            futures_util::pin_mut!(run);
+            assert!(run.as_mut().now_or_never().is_none());
+            assert!(flights.is_running(&"k"));
+        } // The caller goes away (a client reset drops its request's future).
+        assert!(!flights.is_running(&"k"), "no flight left without a waiter");
+        assert_eq!(flights.lock().len(), 0);
+        assert_eq!(flights.run(&"k", || async { 7 }).await, 7);
+    }
+
+    #[actix_web::test]
+    async fn a_waiter_takes_over_when_the_first_caller_goes_away() {
+        let flights: SingleFlight<&str, usize> = SingleFlight::default();
+        // Boxed, so that dropping one drops the future itself.
+        let mut first = Box::pin(flights.run(&"k", std::future::pending::<usize>));
+        let mut second = Box::pin(flights.run(&"k", || async { 2 }));
+        assert!(first.as_mut().now_or_never().is_none());
+        assert!(second.as_mut().now_or_never().is_none(), "the second waits for the first's run");
+        drop(first);
+        assert!(flights.is_running(&"k"), "the second still waits: the flight stays");
+        assert_eq!(second.await, 2, "and runs the work itself");
+        assert!(!flights.is_running(&"k"));
     }
 }

@@ -41,14 +41,14 @@ async fn drive_every_path(log_format: &str) {
 
     vaultgate::crypto::install_providers();
     let key = TestKey::load_or_create(key_dir.path());
-    let claims = |roles: &[&str], exp: i64, aud: &str| json!({"iss": LOCAL_ISSUER, "aud": aud, "exp": exp, "roles": roles, "oid": "o", "tid": "t"});
+    let claims = |roles: &[&str], exp: i64, aud: &str| json!({"iss": LOCAL_ISSUER, "aud": aud, "exp": exp, "roles": roles, "oid": "o", "tid": "t", "azp": "c"});
     let good = key.sign(&claims(&["GetSecret"], now() + 600, LOCAL_AUDIENCE));
     let tokens = [
         good.clone(),
         key.sign(&claims(&["GetSecret"], now() - 600, LOCAL_AUDIENCE)),
         key.sign(&claims(&["GetSecret"], now() + 600, "api://other")),
         key.sign(&claims(&["Reader"], now() + 600, LOCAL_AUDIENCE)),
-        key.sign(&json!({"iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "exp": now() + 600})),
+        key.sign(&json!({"iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "exp": now() + 600, "azp": "c"})),
         format!("{}tampered", &good[..good.len() - 8]),
     ];
     let paths = [

@@ -18,6 +18,8 @@ pub const MAX_LEEWAY_SECS: u64 = 300;
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_JWKS_REFRESH_SECS: u64 = 3600;
 pub const DEFAULT_JWKS_MIN_REFRESH_SECS: u64 = 300;
+/// How long a key missing from a newer JWKS stays trusted (Entra's rollovers flicker).
+pub const DEFAULT_JWKS_KEY_GRACE_SECS: u64 = 900;
 pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
 

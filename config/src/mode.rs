@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::defaults::{
-    DEFAULT_AUTHORITY_HOST, DEFAULT_DEV_KEY_DIR, DEFAULT_JWKS_MIN_REFRESH_SECS, DEFAULT_JWKS_REFRESH_SECS,
+    DEFAULT_AUTHORITY_HOST, DEFAULT_DEV_KEY_DIR, DEFAULT_JWKS_KEY_GRACE_SECS, DEFAULT_JWKS_MIN_REFRESH_SECS,
+    DEFAULT_JWKS_REFRESH_SECS,
 };
 use crate::env::{Env, is_guid};
 use crate::url::UrlRule;
@@ -36,6 +37,8 @@ pub struct AzureSettings {
     pub jwks_refresh: Duration,
     /// `JWKS_MIN_REFRESH_SECS`: at most one refresh per this interval for unknown `kid`s.
     pub jwks_min_refresh: Duration,
+    /// `JWKS_KEY_GRACE_SECS`: a key missing from a newer set stays trusted this long (0: off).
+    pub jwks_key_grace: Duration,
 }
 
 /// Variables a hosting platform sets. With any of them in sight, local mode is refused
@@ -167,6 +170,7 @@ fn azure_settings(env: &mut Env, tenant_id: String, authority_host: &str) -> Azu
     AzureSettings {
         jwks_refresh: env.seconds("JWKS_REFRESH_SECS", DEFAULT_JWKS_REFRESH_SECS, 60..=86_400),
         jwks_min_refresh: env.seconds("JWKS_MIN_REFRESH_SECS", DEFAULT_JWKS_MIN_REFRESH_SECS, 1..=3_600),
+        jwks_key_grace: env.seconds("JWKS_KEY_GRACE_SECS", DEFAULT_JWKS_KEY_GRACE_SECS, 0..=86_400),
         tenant_id: tenant_id.to_ascii_lowercase(),
         app_id,
         authority_host: authority_host.to_owned(),

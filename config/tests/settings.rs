@@ -67,6 +67,7 @@ fn azure_mode_reads_the_seeds_names() {
             allowed_tenants: vec![],
             jwks_refresh: Duration::from_secs(3600),
             jwks_min_refresh: Duration::from_secs(300),
+            jwks_key_grace: Duration::from_secs(900),
         })
     );
     assert_eq!(s.bind.to_string(), "0.0.0.0");

@@ -1,6 +1,7 @@
 //! A fake Microsoft Entra ID on loopback: the discovery document and the JWKS in the
 //! shapes of `wire/`, fetch counters, key rotation, and outages (503 or stalls) on demand.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,13 +24,17 @@ pub enum Behaviour {
     Up,
     /// 503 to everything.
     Unavailable,
-    /// Never answers (the caller's timeout must fire).
+    /// Answers nothing until `release_stalled` (the caller's timeout must fire first).
     Stall,
+    /// The JWKS answers 200 with a body that is not JSON (discovery still answers).
+    Garbage,
 }
 
 struct State {
     base_url: String,
     keys: Mutex<Vec<&'static TestKey>>,
+    /// kid → the `issuer` its JWK carries instead of the wire sample's (`None`: no `issuer`).
+    key_issuers: Mutex<HashMap<String, Option<String>>>,
     behaviour: Mutex<Behaviour>,
     discovery_hits: AtomicUsize,
     jwks_hits: AtomicUsize,
@@ -37,6 +42,8 @@ struct State {
     served: watch::Sender<usize>,
     /// Counts requests being stalled right now.
     stalled: watch::Sender<usize>,
+    /// Bumped by `release_stalled`.
+    release: watch::Sender<usize>,
 }
 
 pub struct FakeEntra {
@@ -52,11 +59,13 @@ impl FakeEntra {
         let state = Arc::new(State {
             base_url: base_url.clone(),
             keys: Mutex::new(keys.to_vec()),
+            key_issuers: Mutex::new(HashMap::new()),
             behaviour: Mutex::new(Behaviour::Up),
             discovery_hits: AtomicUsize::new(0),
             jwks_hits: AtomicUsize::new(0),
             served: watch::channel(0).0,
             stalled: watch::channel(0).0,
+            release: watch::channel(0).0,
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -76,6 +85,12 @@ impl FakeEntra {
     /// Serves `keys` from now on (a key rotation).
     pub fn rotate_to(&self, keys: &[&'static TestKey]) {
         *self.state.keys.lock().unwrap() = keys.to_vec();
+    }
+
+    /// Publishes `key` with this `issuer` from now on (`None`: without one) instead of the
+    /// wire sample's `https://login.microsoftonline.com/{tenantid}/v2.0`.
+    pub fn bind_key_issuer(&self, key: &TestKey, issuer: Option<&str>) {
+        self.state.key_issuers.lock().unwrap().insert(key.kid().to_owned(), issuer.map(str::to_owned));
     }
 
     pub fn behave(&self, behaviour: Behaviour) {
@@ -104,6 +119,11 @@ impl FakeEntra {
         *self.state.served.borrow()
     }
 
+    /// Lets every request stalled so far go on, answered as the fake behaves now.
+    pub fn release_stalled(&self) {
+        self.state.release.send_modify(|n| *n += 1);
+    }
+
     /// Waits until a request is being stalled.
     pub async fn stalling(&self, within: Duration) {
         let mut stalled = self.state.stalled.subscribe();
@@ -115,15 +135,34 @@ impl FakeEntra {
 }
 
 async fn misbehave(state: &State) -> Option<HttpResponse> {
-    let behaviour = *state.behaviour.lock().unwrap();
-    match behaviour {
-        Behaviour::Up => None,
-        Behaviour::Unavailable => Some(HttpResponse::ServiceUnavailable().finish()),
-        Behaviour::Stall => {
-            state.stalled.send_modify(|n| *n += 1);
-            std::future::pending::<()>().await;
-            unreachable!("a stalled answer never comes")
+    loop {
+        let behaviour = *state.behaviour.lock().unwrap();
+        match behaviour {
+            Behaviour::Up | Behaviour::Garbage => return None,
+            Behaviour::Unavailable => return Some(HttpResponse::ServiceUnavailable().finish()),
+            Behaviour::Stall => {
+                let mut release = state.release.subscribe();
+                let _stalled = Stalled::count(state);
+                // Then answer as the fake behaves by then.
+                let _ = release.changed().await;
+            }
         }
+    }
+}
+
+/// One request in `State::stalled` while it lives (a dropped connection counts out too).
+struct Stalled<'a>(&'a State);
+
+impl<'a> Stalled<'a> {
+    fn count(state: &'a State) -> Self {
+        state.stalled.send_modify(|n| *n += 1);
+        Stalled(state)
+    }
+}
+
+impl Drop for Stalled<'_> {
+    fn drop(&mut self) {
+        self.0.stalled.send_modify(|n| *n -= 1);
     }
 }
 
@@ -142,8 +181,26 @@ async fn jwks(state: web::Data<State>) -> HttpResponse {
     if let Some(answer) = misbehave(&state).await {
         return answer;
     }
+    if *state.behaviour.lock().unwrap() == Behaviour::Garbage {
+        return HttpResponse::Ok().content_type("application/json").body("<html>not JSON");
+    }
     let template: Value = serde_json::from_str(WIRE_JWKS).unwrap();
-    let keys: Vec<Value> = state.keys.lock().unwrap().iter().map(|key| jwk(&template["keys"][0], key)).collect();
+    let issuers = state.key_issuers.lock().unwrap().clone();
+    let keys: Vec<Value> = state
+        .keys
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|key| {
+            let mut entry = jwk(&template["keys"][0], key);
+            match issuers.get(key.kid()) {
+                None => {}
+                Some(Some(issuer)) => entry["issuer"] = issuer.as_str().into(),
+                Some(None) => drop(entry.as_object_mut().unwrap().remove("issuer")),
+            }
+            entry
+        })
+        .collect();
     state.served.send_modify(|n| *n += 1);
     HttpResponse::Ok().json(serde_json::json!({ "keys": keys }))
 }

@@ -48,12 +48,12 @@ impl SigningKeys for GatedKeys {
         self.known.cached(kid)
     }
 
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup> {
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup> {
         let mut open = self.open.clone();
         self.waiting.notify_one();
         Box::pin(async move {
             let _ = open.wait_for(|open| *open).await;
-            self.known.cached(kid)
+            self.known.cached(&kid)
         })
     }
 

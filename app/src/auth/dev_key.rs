@@ -2,8 +2,8 @@
 //! git-ignored folder, then reused by the server and by `vaultgate token`.
 
 use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::issuers::IssuerRule;
+use super::key_file;
 use super::signing_keys::{StaticKeys, VerifyingKey};
 use super::{ClaimRules, Validator};
 
@@ -32,20 +33,22 @@ pub struct DevKey {
 
 impl DevKey {
     /// Loads the key from `dir`, generating it first if it is not there yet. Safe when the
-    /// server and the token command start at once: the first key written wins.
+    /// server and the token command start at once: the first key written wins. A key file
+    /// that is a link, of another user, or open to group or others is refused.
     pub fn load_or_create(dir: &Path) -> io::Result<DevKey> {
         let path = dir.join(KEY_FILE);
-        match fs::read(&path) {
+        match key_file::read_private(&path) {
             Ok(der) => return DevKey::from_pkcs8(&der, &path),
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             Err(_) => {}
         }
-        fs::create_dir_all(dir)?;
+        key_file::create_private_dir(dir)?;
         let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| io::Error::other("RSA key generation failed"))?;
         let der = pair.as_der().map_err(|_| io::Error::other("RSA key encoding failed"))?;
-        let temporary = dir.join(format!("{KEY_FILE}.{}.tmp", std::process::id()));
-        write_private(&temporary, der.as_ref())?;
-        // A hard link never replaces an existing file: whoever links first wins.
+        let temporary = dir.join(format!("{KEY_FILE}.{}.tmp", unique_id()));
+        key_file::write_new_private(&temporary, der.as_ref())?;
+        // A hard link never replaces an existing file, nor follows a link in its place:
+        // whoever links first wins, and readers never see a half-written key.
         let linked = fs::hard_link(&temporary, &path);
         let _ = fs::remove_file(&temporary);
         match linked {
@@ -53,7 +56,9 @@ impl DevKey {
                 log::info!("generated a development signing key in {}", path.display());
                 DevKey::from_pkcs8(der.as_ref(), &path)
             }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => DevKey::from_pkcs8(&fs::read(&path)?, &path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                DevKey::from_pkcs8(&key_file::read_private(&path)?, &path)
+            }
             Err(e) => Err(e),
         }
     }
@@ -166,13 +171,86 @@ fn unique_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Writes a file only its owner can read.
-fn write_private(path: &PathBuf, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::symlink_metadata(path).unwrap().mode() & 0o777
+    }
+
+    fn refusal(dir: &Path) -> String {
+        match DevKey::load_or_create(dir) {
+            Ok(_) => panic!("the key in {} was accepted", dir.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_new_key_is_private_in_a_private_folder() {
+        crate::crypto::install_providers();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("new").join(".vaultgate");
+        DevKey::load_or_create(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700, "the key's folder");
+        assert_eq!(mode(&root.path().join("new")), 0o700, "and the folders created on the way");
+        assert_eq!(mode(&dir.join(KEY_FILE)), 0o600);
+        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, [KEY_FILE], "no temporary file is left");
+        DevKey::load_or_create(&dir).expect("and it loads again");
+    }
+
+    #[test]
+    fn a_key_file_group_or_others_may_read_or_write_is_refused() {
+        crate::crypto::install_providers();
+        let dir = tempfile::tempdir().unwrap();
+        DevKey::load_or_create(dir.path()).unwrap();
+        let path = dir.path().join(KEY_FILE);
+        for loose in [0o640, 0o604, 0o620, 0o602, 0o644] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(loose)).unwrap();
+            let message = refusal(dir.path());
+            assert!(message.contains("group or others"), "{loose:o}: {message}");
+            assert!(message.contains(&format!("chmod 600 {}", path.display())), "{loose:o}: {message}");
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        DevKey::load_or_create(dir.path()).expect("owner-only modes load");
+    }
+
+    #[test]
+    fn a_symbolic_link_in_place_of_the_key_file_is_refused() {
+        crate::crypto::install_providers();
+        let elsewhere = tempfile::tempdir().unwrap();
+        DevKey::load_or_create(elsewhere.path()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join(KEY_FILE), dir.path().join(KEY_FILE)).unwrap();
+        let message = refusal(dir.path());
+        assert!(message.contains("symbolic link"), "{message}");
+        // A dangling link, too: no key is written through it.
+        let dangling = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("planted");
+        std::os::unix::fs::symlink(&target, dangling.path().join(KEY_FILE)).unwrap();
+        let message = refusal(dangling.path());
+        assert!(message.contains("symbolic link"), "{message}");
+        assert!(!target.exists(), "nothing was written through the link");
+    }
+
+    #[test]
+    fn a_key_file_owned_by_another_user_is_refused() {
+        crate::crypto::install_providers();
+        let dir = tempfile::tempdir().unwrap();
+        DevKey::load_or_create(dir.path()).unwrap();
+        let path = dir.path().join(KEY_FILE);
+        let me = fs::metadata(&path).unwrap().uid();
+        // Changing a file's owner needs root; as anyone else the check is exercised by
+        // `key_file`'s unit tests only.
+        if me != 0 {
+            eprintln!("not root: cannot give the key file away; skipped");
+            return;
+        }
+        std::os::unix::fs::chown(&path, Some(4242), None).unwrap();
+        let message = refusal(dir.path());
+        assert!(message.contains("owned by uid 4242"), "{message}");
+    }
 }

@@ -56,11 +56,40 @@ impl IssuerRule {
             IssuerRule::Entra(entra) => entra.check(raw, iss),
         }
     }
+
+    /// Binds signing keys to their issuer, as Microsoft.IdentityModel's AAD signing-key issuer
+    /// validation does: a key published with an `issuer` signs only tokens whose `iss` names
+    /// the token's tenant and equals that issuer (its `{tenantid}` filled with the token's
+    /// `tid`) or the tenant's v2 issuer (a v1 token's `sts.windows.net` issuer never appears on
+    /// a key). Keys without an issuer are unaffected.
+    pub(crate) fn check_key_issuer(
+        &self,
+        key_issuer: Option<&str>,
+        raw: &RawClaims,
+        iss: &str,
+    ) -> Result<(), TokenRefusal> {
+        let Some(template) = key_issuer else { return Ok(()) };
+        let tid = raw.tid.as_deref().unwrap_or_default();
+        if !iss.to_ascii_lowercase().contains(&tid.to_ascii_lowercase()) {
+            return Err(TokenRefusal::KeyIssuerMismatch);
+        }
+        let effective = template.replace(TENANT_PLACEHOLDER, tid);
+        let v2_issuer = match self {
+            IssuerRule::Entra(entra) => Some(entra.v2_template.get().replace(TENANT_PLACEHOLDER, tid)),
+            IssuerRule::Exact(_) => None,
+        };
+        // Case apart: the host and the tenant GUID are case-insensitive, as in `check`.
+        if effective.eq_ignore_ascii_case(iss) || v2_issuer.is_some_and(|v2| effective.eq_ignore_ascii_case(&v2)) {
+            Ok(())
+        } else {
+            Err(TokenRefusal::KeyIssuerMismatch)
+        }
+    }
 }
 
 impl EntraIssuers {
     fn check(&self, raw: &RawClaims, iss: &str) -> Result<(), TokenRefusal> {
-        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or_else(|| TokenRefusal::InvalidTenant)?;
+        let tid = raw.tid.as_deref().map(str::to_ascii_lowercase).ok_or(TokenRefusal::InvalidTenant)?;
         // The consumer tenant passes only when named, like any other tenant.
         let allowed = tid == self.tenant_id || self.allowed_tenants.contains(&tid);
         if !allowed {

@@ -83,11 +83,15 @@ prop_compose! {
         roles in claim_value(json!(["GetSecret"])),
         scp in claim_value(json!("Secrets.Read")),
         oid in claim_value(json!("0b1c2d3e")),
+        azp in claim_value(json!("client")),
+        appid in prop_oneof![3 => Just(None), 1 => claim_value(json!("client"))],
+        ver in prop_oneof![4 => Just(None), 2 => Just(Some(json!("2.0"))), 2 => Just(Some(json!("1.0"))), 1 => Just(Some(json!(1)))],
         nonce in prop_oneof![12 => Just(None), 1 => Just(Some(json!("n")))],
     ) -> serde_json::Map<String, Value> {
         let mut map = serde_json::Map::new();
         for (name, value) in [("iss", iss), ("aud", aud), ("exp", exp), ("nbf", nbf), ("iat", iat),
-                              ("roles", roles), ("scp", scp), ("oid", oid), ("nonce", nonce)] {
+                              ("roles", roles), ("scp", scp), ("oid", oid), ("azp", azp), ("appid", appid),
+                              ("ver", ver), ("nonce", nonce)] {
             if let Some(value) = value {
                 map.insert(name.to_owned(), value);
             }
@@ -120,8 +124,15 @@ fn model_accepts(claims: &serde_json::Map<String, Value>) -> bool {
         Some(Value::Array(items)) => items.iter().all(Value::is_string) && items.iter().any(|a| a == LOCAL_AUDIENCE),
         _ => false,
     };
+    // Access tokens only: `appid` in ver 1.0, `azp` otherwise, each a non-empty string.
+    let client_claim = if get("ver") == Some(&json!("1.0")) { "appid" } else { "azp" };
+    let names_client = matches!(get(client_claim), Some(Value::String(id)) if !id.is_empty());
     string("iss")
         && string("scp")
+        && string("azp")
+        && string("appid")
+        && string("ver")
+        && names_client
         && string("oid")
         && roles_ok
         && exp.is_some_and(|exp| exp + LEEWAY >= NOW)

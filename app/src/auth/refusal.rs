@@ -28,10 +28,16 @@ pub enum TokenRefusal {
     InvalidTenant,
     InvalidIssuer,
     InvalidVersion,
+    /// The signing key is published for another issuer than the token's.
+    KeyIssuerMismatch,
     MissingAudience,
     InvalidAudience,
     /// A `nonce` claim: an id token, not an access token for this API.
     Nonce,
+    /// A `ver` 1.0 token without `appid`: an id token (access tokens always name the client).
+    MissingAppId,
+    /// A `ver` 2.0 token without `azp`: an id token, for the same reason.
+    MissingAzp,
 }
 
 impl TokenRefusal {
@@ -64,9 +70,12 @@ impl TokenRefusal {
             TokenRefusal::InvalidTenant => "Invalid tenant",
             TokenRefusal::InvalidIssuer => "Invalid issuer",
             TokenRefusal::InvalidVersion => "Invalid token version",
+            TokenRefusal::KeyIssuerMismatch => "The signing key is not bound to the token's issuer",
             TokenRefusal::MissingAudience => "Token is missing the \"aud\" claim",
             TokenRefusal::InvalidAudience => "Invalid audience",
             TokenRefusal::Nonce => "Token has a nonce: not an access token for this API",
+            TokenRefusal::MissingAppId => "Token is missing the \"appid\" claim: not an access token",
+            TokenRefusal::MissingAzp => "Token is missing the \"azp\" claim: not an access token",
         })
     }
 

@@ -9,8 +9,12 @@ use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPubli
 use futures_util::future::{LocalBoxFuture, ready};
 
 /// An RSA public key for RS256 (PKCS#1 v1.5 with SHA-256, 2048 to 8192 bits), parsed once
-/// when the key set loads rather than on every verification.
-pub struct VerifyingKey(ParsedPublicKey);
+/// when the key set loads rather than on every verification, with the issuer it is
+/// published for, if any.
+pub struct VerifyingKey {
+    key: ParsedPublicKey,
+    issuer: Option<Box<str>>,
+}
 
 impl VerifyingKey {
     /// From the big-endian modulus and exponent (a JWK's `n` and `e`, decoded).
@@ -21,13 +25,25 @@ impl VerifyingKey {
         }
         let der = RsaPublicKeyComponents { n, e }.as_der().map_err(|_| "not an RSA public key".to_owned())?;
         ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_ref())
-            .map(VerifyingKey)
+            .map(|key| VerifyingKey { key, issuer: None })
             .map_err(|e| format!("RSA key refused: {e}"))
+    }
+
+    /// Binds the key to the issuer its JWK names (Entra's `issuer`, which may hold
+    /// `{tenantid}`); a blank one binds nothing.
+    pub fn with_issuer(mut self, issuer: Option<&str>) -> Self {
+        self.issuer = issuer.map(str::trim).filter(|i| !i.is_empty()).map(Box::from);
+        self
+    }
+
+    /// The issuer the key is published for, if any.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
     }
 
     /// Whether `signature` is an RS256 signature of `message` by this key.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        self.0.verify_sig(message, signature).is_ok()
+        self.key.verify_sig(message, signature).is_ok()
     }
 }
 
@@ -56,7 +72,8 @@ pub trait SigningKeys: Send + Sync {
     fn cached(&self, kid: &str) -> KeyLookup;
 
     /// Called for a kid that `cached` did not know: the source may refresh, then answers.
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup>;
+    /// Owns what it needs, so a refresh can outlive the request that asked for it.
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup>;
 
     fn status(&self) -> KeysStatus;
 }
@@ -80,8 +97,8 @@ impl SigningKeys for StaticKeys {
         }
     }
 
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup> {
-        Box::pin(ready(self.cached(kid)))
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup> {
+        Box::pin(ready(self.cached(&kid)))
     }
 
     fn status(&self) -> KeysStatus {

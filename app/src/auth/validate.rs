@@ -85,7 +85,7 @@ impl Validator {
         let key = match self.keys.cached(kid) {
             KeyLookup::Found(key) => KeyLookup::Found(key),
             // An unknown kid may be a rotation not seen yet; no keys may be an outage ending.
-            KeyLookup::Unknown | KeyLookup::Unavailable => self.keys.refresh_for(kid).await,
+            KeyLookup::Unknown | KeyLookup::Unavailable => self.keys.clone().refresh_for(kid.to_owned()).await,
         };
         let key = match key {
             KeyLookup::Found(key) => key,
@@ -97,11 +97,11 @@ impl Validator {
             return Err(TokenRefusal::BadSignature);
         }
         let raw: RawClaims = serde_json::from_slice(&token.payload).map_err(|_| TokenRefusal::ClaimType)?;
-        let claims = self.check_claims(raw, now)?;
+        let claims = self.check_claims(raw, now, key.issuer())?;
         Ok((claims, kid.to_owned()))
     }
 
-    fn check_claims(&self, raw: RawClaims, now: i64) -> Result<Claims, TokenRefusal> {
+    fn check_claims(&self, raw: RawClaims, now: i64, key_issuer: Option<&str>) -> Result<Claims, TokenRefusal> {
         let leeway = self.rules.leeway.as_secs() as i64;
         let exp = raw.exp.ok_or(TokenRefusal::MissingExpiry)?;
         if exp.saturating_add(leeway) < now {
@@ -115,6 +115,7 @@ impl Validator {
         }
         let issuer = raw.iss.clone().ok_or(TokenRefusal::MissingIssuer)?;
         self.rules.issuers.check(&raw, &issuer)?;
+        self.rules.issuers.check_key_issuer(key_issuer, &raw, &issuer)?;
         let audiences = raw.aud.as_deref().ok_or(TokenRefusal::MissingAudience)?;
         if !audiences.iter().any(|aud| self.rules.audiences.contains(aud)) {
             return Err(TokenRefusal::InvalidAudience);
@@ -122,7 +123,21 @@ impl Validator {
         if raw.nonce.is_some() {
             return Err(TokenRefusal::Nonce);
         }
+        check_access_token_claims(&raw)?;
         Ok(raw.into_claims(issuer, exp))
+    }
+}
+
+/// Only access tokens carry the calling client: `appid` in `ver` 1.0, `azp` in `ver` 2.0 (local
+/// tokens are v2-shaped). An id token of the same app registration has the right `aud`, `iss`,
+/// `tid` and even `roles`, and not always a `nonce`, but never these.
+fn check_access_token_claims(raw: &RawClaims) -> Result<(), TokenRefusal> {
+    let present = |claim: &Option<String>| claim.as_deref().is_some_and(|value| !value.is_empty());
+    match raw.ver.as_deref() {
+        Some("1.0") if !present(&raw.appid) => Err(TokenRefusal::MissingAppId),
+        Some("1.0") => Ok(()),
+        _ if !present(&raw.azp) => Err(TokenRefusal::MissingAzp),
+        _ => Ok(()),
     }
 }
 
@@ -152,7 +167,7 @@ mod tests {
     fn token(key: &DevKey, exp: i64) -> String {
         let claims = serde_json::json!({
             "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,
-            "exp": exp, "roles": ["GetSecret"]
+            "exp": exp, "roles": ["GetSecret"], "azp": "client"
         });
         key.sign(&claims)
     }
@@ -182,7 +197,7 @@ mod tests {
 
         let early = key.sign(&serde_json::json!({
             "aud": crate::auth::dev_key::LOCAL_AUDIENCE, "iss": crate::auth::dev_key::LOCAL_ISSUER,
-            "exp": 2_000_000, "nbf": 1_500_000
+            "exp": 2_000_000, "nbf": 1_500_000, "azp": "client"
         }));
         assert!(validator.verify_at(&early, 1_000_000).await.is_err());
         assert_eq!(validator.verdict_cache().len(), 1, "a not-yet-valid token is not remembered");

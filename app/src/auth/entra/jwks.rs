@@ -19,12 +19,19 @@ struct Jwks {
 /// other algorithms, or malformed, are skipped one by one; `Err` when no usable key is left.
 pub fn parse_jwks(body: &serde_json::Value) -> Result<HashMap<String, VerifyingKey>, String> {
     let jwks = Jwks::deserialize(body).map_err(|e| format!("not a JWKS document: {e}"))?;
-    let keys: HashMap<String, VerifyingKey> =
-        jwks.keys.iter().filter_map(|entry| Jwk::deserialize(entry).ok()).filter_map(|jwk| usable(&jwk)).collect();
+    let keys: HashMap<String, VerifyingKey> = jwks
+        .keys
+        .iter()
+        .filter_map(|entry| {
+            // Entra's per-key `issuer` is not a JWK member jsonwebtoken knows: read it beside.
+            let issuer = entry.get("issuer").and_then(serde_json::Value::as_str);
+            usable(&Jwk::deserialize(entry).ok()?, issuer)
+        })
+        .collect();
     if keys.is_empty() { Err("the JWKS document holds no RSA signing key".into()) } else { Ok(keys) }
 }
 
-fn usable(jwk: &Jwk) -> Option<(String, VerifyingKey)> {
+fn usable(jwk: &Jwk, issuer: Option<&str>) -> Option<(String, VerifyingKey)> {
     let common = &jwk.common;
     let for_signatures = matches!(common.public_key_use, None | Some(PublicKeyUse::Signature));
     let rs256 = matches!(common.key_algorithm, None | Some(KeyAlgorithm::RS256));
@@ -34,7 +41,7 @@ fn usable(jwk: &Jwk) -> Option<(String, VerifyingKey)> {
     }
     let n = URL_SAFE_NO_PAD.decode(&rsa.n).ok()?;
     let e = URL_SAFE_NO_PAD.decode(&rsa.e).ok()?;
-    let key = VerifyingKey::from_rsa_components(&n, &e).ok()?;
+    let key = VerifyingKey::from_rsa_components(&n, &e).ok()?.with_issuer(issuer);
     Some((common.key_id.clone()?, key))
 }
 
@@ -61,6 +68,21 @@ mod tests {
         let mut kids: Vec<String> = parse_jwks(&body).unwrap().into_keys().collect();
         kids.sort();
         assert_eq!(kids, ["a", "b"], "too-small keys and keys without a kid are dropped too");
+    }
+
+    #[test]
+    fn each_key_keeps_the_issuer_it_is_published_for() {
+        let body = json!({"keys": [
+            {"kty": "RSA", "kid": "a", "n": N, "e": "AQAB", "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"},
+            {"kty": "RSA", "kid": "b", "n": N, "e": "AQAB"},
+            {"kty": "RSA", "kid": "c", "n": N, "e": "AQAB", "issuer": "  "},
+            {"kty": "RSA", "kid": "d", "n": N, "e": "AQAB", "issuer": 7},
+        ]});
+        let keys = parse_jwks(&body).unwrap();
+        assert_eq!(keys["a"].issuer(), Some("https://login.microsoftonline.com/{tenantid}/v2.0"));
+        for kid in ["b", "c", "d"] {
+            assert_eq!(keys[kid].issuer(), None, "{kid}: no issuer, a blank one, or not a string");
+        }
     }
 
     #[test]

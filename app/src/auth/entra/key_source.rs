@@ -14,6 +14,7 @@ use vaultgate_config::url::check_upstream_url;
 
 use super::discovery::{OpenIdConfiguration, discovery_url};
 use super::jwks::parse_jwks;
+use super::rollover::{KeySet, Rollover};
 use crate::auth::issuers::{SharedIssuer, TENANT_PLACEHOLDER};
 use crate::auth::signing_keys::{KeyLookup, KeysStatus, SigningKeys, VerifyingKey};
 use crate::clock::jittered;
@@ -34,6 +35,8 @@ pub struct KeySourceSettings {
     pub issuer_configured: bool,
     pub refresh_every: Duration,
     pub min_refresh: Duration,
+    /// How long a key missing from a newer set stays trusted (`JWKS_KEY_GRACE_SECS`).
+    pub key_grace: Duration,
     pub timeout: Duration,
 }
 
@@ -46,6 +49,7 @@ impl KeySourceSettings {
             issuer_configured: azure.issuer.is_some(),
             refresh_every: azure.jwks_refresh,
             min_refresh: azure.jwks_min_refresh,
+            key_grace: azure.jwks_key_grace,
             timeout,
         }
     }
@@ -54,11 +58,6 @@ impl KeySourceSettings {
     pub fn default_v2_issuer(&self) -> SharedIssuer {
         SharedIssuer::new(&format!("{}/{TENANT_PLACEHOLDER}/v2.0", self.authority_host))
     }
-}
-
-struct KeySet {
-    keys: HashMap<String, Arc<VerifyingKey>>,
-    fetched_at: Instant,
 }
 
 pub struct EntraKeys {
@@ -102,12 +101,23 @@ impl EntraKeys {
 
     async fn fetch_and_store(&self) -> Result<usize, String> {
         match self.fetch().await {
-            Ok(keys) => {
-                let count = keys.len();
-                let keys = keys.into_iter().map(|(kid, key)| (kid, Arc::new(key))).collect();
-                *sync::write(&self.current) = Some(Arc::new(KeySet { keys, fetched_at: Instant::now() }));
-                log::info!("loaded {count} Entra ID signing keys");
-                Ok(count)
+            Ok(fresh) => {
+                let now = Instant::now();
+                let grace = self.settings.key_grace;
+                // The merge runs under the write lock so two refreshes cannot lose each other's keys.
+                let mut current = sync::write(&self.current);
+                let (set, rollover) = match current.as_deref() {
+                    None => (KeySet::first(fresh, now), None),
+                    Some(set) => {
+                        let (merged, rollover) = set.merge(fresh, now, grace);
+                        (merged, Some(rollover))
+                    }
+                };
+                let trusted = set.trusted(now, grace);
+                *current = Some(Arc::new(set));
+                drop(current);
+                log_rollover(trusted, rollover.as_ref(), grace);
+                Ok(trusted)
             }
             Err(reason) => {
                 self.failures.inc();
@@ -160,21 +170,26 @@ impl EntraKeys {
     }
 
     /// For a kid not in the set: joins a refresh under way, or starts one when the on-demand
-    /// budget allows; otherwise answers from the set as it is, without waiting.
-    async fn refresh_on_demand(&self, kid: &str) -> KeyLookup {
+    /// budget allows; otherwise answers from the set as it is, without waiting. The refresh
+    /// runs as a task of its own: a caller that goes away (a client reset) must not cancel a
+    /// refresh that took the budget and that later callers may be waiting on.
+    async fn refresh_on_demand(self: Arc<Self>, kid: String) -> KeyLookup {
         let joining = self.refreshes.is_running(&());
         if !joining && !self.take_on_demand_turn() {
-            return self.cached(kid);
+            return self.cached(&kid);
         }
-        let _ = self
-            .refreshes
-            .run(&(), || async move {
-                // A refresh thought to be running may have ended just before: starting a new
-                // one still needs the budget.
-                if !joining || self.take_on_demand_turn() { self.fetch_and_store().await } else { Ok(0) }
-            })
-            .await;
-        self.cached(kid)
+        let keys = self.clone();
+        let refresh = actix_web::rt::spawn(async move {
+            keys.refreshes
+                .run(&(), || async {
+                    // A refresh thought to be running may have ended just before: starting a
+                    // new one still needs the budget.
+                    if !joining || keys.take_on_demand_turn() { keys.fetch_and_store().await } else { Ok(0) }
+                })
+                .await
+        });
+        let _ = refresh.await;
+        self.cached(&kid)
     }
 
     /// Keeps the keys fresh: every `refresh_every` (±10%), and with backoff while none loaded.
@@ -195,22 +210,42 @@ impl EntraKeys {
     }
 }
 
+/// Says which kids came and went (the first load, and every change after it).
+fn log_rollover(trusted: usize, rollover: Option<&Rollover>, grace: Duration) {
+    match rollover {
+        None => log::info!("loaded {trusted} Entra ID signing keys"),
+        Some(rollover) if rollover.is_empty() => log::debug!("signing keys refreshed, unchanged: {trusted} trusted"),
+        Some(rollover) => log::info!(
+            "signing keys refreshed: {trusted} trusted; new kids {:?}; left the set, trusted {}s more: {:?}; dropped: {:?}",
+            rollover.added,
+            grace.as_secs(),
+            rollover.withdrawn,
+            rollover.dropped
+        ),
+    }
+}
+
 impl SigningKeys for EntraKeys {
     fn cached(&self, kid: &str) -> KeyLookup {
         match self.snapshot() {
             None => KeyLookup::Unavailable,
-            Some(set) => set.keys.get(kid).map_or(KeyLookup::Unknown, |key| KeyLookup::Found(key.clone())),
+            Some(set) => {
+                set.get(kid, Instant::now(), self.settings.key_grace).map_or(KeyLookup::Unknown, KeyLookup::Found)
+            }
         }
     }
 
-    fn refresh_for<'a>(&'a self, kid: &'a str) -> LocalBoxFuture<'a, KeyLookup> {
+    fn refresh_for(self: Arc<Self>, kid: String) -> LocalBoxFuture<'static, KeyLookup> {
         Box::pin(self.refresh_on_demand(kid))
     }
 
     fn status(&self) -> KeysStatus {
         match self.snapshot() {
             None => KeysStatus { loaded: 0, age_secs: None },
-            Some(set) => KeysStatus { loaded: set.keys.len(), age_secs: Some(set.fetched_at.elapsed().as_secs()) },
+            Some(set) => KeysStatus {
+                loaded: set.trusted(Instant::now(), self.settings.key_grace),
+                age_secs: Some(set.fetched_at.elapsed().as_secs()),
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 mod discovery;
 mod jwks;
 mod key_source;
+mod rollover;
 
 pub use discovery::{OpenIdConfiguration, discovery_url};
 pub use jwks::parse_jwks;

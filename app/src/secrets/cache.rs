@@ -326,6 +326,55 @@ mod tests {
         assert_eq!(cache.stats().misses.get(), 50);
     }
 
+    /// A store holding one secret, `hot`, counting reads of it.
+    struct OneSecret {
+        hot_reads: AtomicU64,
+    }
+
+    impl SecretStore for OneSecret {
+        fn get<'a>(
+            &'a self,
+            name: &'a SecretName,
+            _: Option<&'a SecretVersion>,
+        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
+            let answer = if name.as_str() == "hot" {
+                self.hot_reads.fetch_add(1, Ordering::SeqCst);
+                Ok(Arc::new(secret("hot-value", None)))
+            } else {
+                Err(StoreError::NotFound)
+            };
+            Box::pin(std::future::ready(answer))
+        }
+        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+            Box::pin(std::future::ready(Ok(())))
+        }
+        fn kind(&self) -> &'static str {
+            "one-secret"
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_flood_of_missing_names_does_not_evict_a_secret_in_use() {
+        let store = Arc::new(OneSecret { hot_reads: AtomicU64::new(0) });
+        let settings = SecretCacheSettings {
+            ttl: Duration::from_secs(300),
+            max_stale: Duration::from_secs(3600),
+            negative_ttl: Duration::from_secs(30),
+            max_entries: 100,
+        };
+        let cache = SecretCache::new(store.clone(), settings);
+        for _ in 0..3 {
+            cache.get(&name("hot"), None).await.unwrap();
+        }
+        for i in 0..1000 {
+            assert_eq!(cache.get(&name(&format!("missing-{i}")), None).await.unwrap_err(), StoreError::NotFound);
+            if i % 10 == 0 {
+                cache.get(&name("hot"), None).await.unwrap();
+            }
+        }
+        assert_eq!(store.hot_reads.load(Ordering::SeqCst), 1, "the secret in use stayed cached");
+    }
+
     #[actix_web::test]
     async fn the_cache_is_bounded() {
         let answers = (0..5).map(|i| Ok(secret(&i.to_string(), None))).collect();

@@ -152,6 +152,49 @@ mod tests {
         assert_eq!(read_secret(store.root(), &name("alias"), None).unwrap().value.expose(), "ok");
     }
 
+    fn read(store: &DirStore, n: &str) -> Result<Secret, StoreError> {
+        read_secret(store.root(), &name(n), None)
+    }
+
+    /// The race the folder store must not lose: `target` flips between a regular file and a
+    /// link to a file outside the folder, while it is read. No read may return the outside file.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_for_an_outside_link_mid_read_never_leaks() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("stolen"), "outside-content").unwrap();
+        let (dir, store) = store_with(&[("target", "inside-content")]);
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (root, outside, stop) = (dir.path().to_owned(), outside.path().join("stolen"), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = fs::remove_file(root.join(".link"));
+                    std::os::unix::fs::symlink(&outside, root.join(".link")).unwrap();
+                    fs::rename(root.join(".link"), root.join("target")).unwrap();
+                    fs::write(root.join(".file"), "inside-content").unwrap();
+                    fs::rename(root.join(".file"), root.join("target")).unwrap();
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        let mut inside = 0;
+        while started.elapsed() < std::time::Duration::from_secs(3) {
+            match read(&store, "target") {
+                Ok(secret) => {
+                    assert_eq!(secret.value.expose(), "inside-content", "a read left the folder");
+                    inside += 1;
+                }
+                Err(StoreError::NotFound) => {}
+                Err(other) => panic!("{other}"),
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(inside > 0, "the regular file was read at least once");
+    }
+
     #[test]
     fn secret_values_never_show_in_debug_output() {
         let (_dir, store) = store_with(&[("demo", "hunter2")]);

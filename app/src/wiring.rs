@@ -51,12 +51,16 @@ pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Res
             let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
             keys.register(registry);
             let first_load = keys.refresh().await;
-            let rules = entra_rules(azure, settings, IssuerRule::Entra(EntraIssuers {
-                tenant_id: azure.tenant_id.clone(),
-                allowed_tenants: azure.allowed_tenants.clone(),
-                issuer_override: azure.issuer.clone(),
-                v2_template,
-            }));
+            let rules = entra_rules(
+                azure,
+                settings,
+                IssuerRule::Entra(EntraIssuers {
+                    tenant_id: azure.tenant_id.clone(),
+                    allowed_tenants: azure.allowed_tenants.clone(),
+                    issuer_override: azure.issuer.clone(),
+                    v2_template,
+                }),
+            );
             Authentication {
                 validator: Validator::new(keys.clone(), rules, capacity),
                 keys: KeySource::Entra { keys, first_load },
@@ -75,7 +79,7 @@ fn entra_rules(azure: &AzureSettings, settings: &Settings, issuers: IssuerRule) 
 
 pub struct SecretStores {
     /// What routes read: the configured store behind the secret cache.
-    pub served: Arc<dyn SecretStore>,
+    pub served: Arc<SecretCache>,
     /// The Key Vault store itself, when that is the configured one (its credential is checked).
     pub key_vault: Option<Arc<KeyVaultStore>>,
     /// For logs: the folder, or the vault and the credential (never a secret).

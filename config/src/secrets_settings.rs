@@ -12,6 +12,9 @@ pub const DEFAULT_SECRET_MAX_STALE_SECS: u64 = 3600;
 pub const DEFAULT_SECRET_NEGATIVE_TTL_SECS: u64 = 30;
 pub const DEFAULT_SECRET_CACHE_MAX_ENTRIES: usize = 10_000;
 pub const DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS: u64 = 10;
+pub const DEFAULT_SECRET_MISS_BUDGET: usize = 30;
+/// Half of Key Vault's own limit on secret GETs (4,000 per 10 s per vault).
+pub const DEFAULT_KEY_VAULT_MAX_GETS_PER_10S: usize = 2_000;
 
 /// A value that must never be printed (a client secret, a header shared secret).
 #[derive(Clone, PartialEq, Eq)]
@@ -30,6 +33,8 @@ pub struct KeyVaultSettings {
     pub credential: CredentialSource,
     /// How long throttled (429/503) reads may be retried before answering 503.
     pub retry_budget: Duration,
+    /// `KEY_VAULT_MAX_GETS_PER_10S`: vaultgate's own ceiling on GETs sent to the vault.
+    pub max_gets_per_10s: usize,
 }
 
 /// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in
@@ -81,6 +86,8 @@ pub struct SecretCacheSettings {
     pub negative_ttl: Duration,
     /// `SECRET_CACHE_MAX_ENTRIES`.
     pub max_entries: usize,
+    /// `SECRET_MISS_BUDGET`: fruitless store reads one caller may cause per 10 s.
+    pub miss_budget: usize,
 }
 
 /// Which secrets are served, and to whom.
@@ -104,7 +111,14 @@ pub(crate) fn key_vault_settings(
     });
     let retry_budget =
         seconds(var, "KEY_VAULT_RETRY_BUDGET_SECS", DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, 0..=60, problems);
-    KeyVaultSettings { url, credential: credential_source(authority_host, var, problems), retry_budget }
+    let max_gets_per_10s =
+        count(var, "KEY_VAULT_MAX_GETS_PER_10S", DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, 1..=4_000, problems);
+    KeyVaultSettings {
+        url,
+        credential: credential_source(authority_host, var, problems),
+        retry_budget,
+        max_gets_per_10s,
+    }
 }
 
 fn credential_source(
@@ -167,6 +181,7 @@ pub(crate) fn secret_cache_settings(
         max_stale: seconds(var, "SECRET_MAX_STALE", DEFAULT_SECRET_MAX_STALE_SECS, 0..=604_800, problems),
         negative_ttl: seconds(var, "SECRET_NEGATIVE_TTL", DEFAULT_SECRET_NEGATIVE_TTL_SECS, 0..=3_600, problems),
         max_entries,
+        miss_budget: count(var, "SECRET_MISS_BUDGET", DEFAULT_SECRET_MISS_BUDGET, 1..=1_000_000, problems),
     }
 }
 

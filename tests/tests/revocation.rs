@@ -49,7 +49,8 @@ async fn a_version_disabled_in_the_vault_is_refused_within_the_ttl() {
 
 /// vaultgate asking the vault on every read (no TTL), after one good read of the current version.
 async fn app_with_a_cached_value(azure: &Azure, extra: &[(&str, &str)]) -> TestApp {
-    let mut vars = vec![("SECRET_CACHE_TTL", "0"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0"), ("UPSTREAM_TIMEOUT_SECS", "1")];
+    let mut vars =
+        vec![("SECRET_CACHE_TTL", "0"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0"), ("UPSTREAM_TIMEOUT_SECS", "1")];
     vars.extend_from_slice(extra);
     let app = azure.app(&vars).await;
     assert_eq!(app.get_secret("/vault/db-password").await.json()["value"], "current-value");

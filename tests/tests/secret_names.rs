@@ -27,8 +27,10 @@ fn azure() -> Azure {
 async fn every_casing_reads_one_cached_secret_under_its_stored_name() {
     let azure = azure();
     let app = azure.app(&[]).await;
-    let expected = json!({"name": "Payroll-Token", "value": "payroll-value-4412", "version": V1, "contentType": "text/plain"});
-    for path in ["/vault/payroll-token", "/vault/PAYROLL-TOKEN", "/vault?secret=PayRoll-Token", "/vault/Payroll-Token"] {
+    let expected =
+        json!({"name": "Payroll-Token", "value": "payroll-value-4412", "version": V1, "contentType": "text/plain"});
+    for path in ["/vault/payroll-token", "/vault/PAYROLL-TOKEN", "/vault?secret=PayRoll-Token", "/vault/Payroll-Token"]
+    {
         let answer = app.get_secret(path).await;
         assert_eq!(answer.status, 200, "{path}");
         assert_eq!(answer.json(), expected, "{path}");
@@ -142,8 +144,5 @@ async fn a_file_differing_only_in_case_added_later_is_refused_not_guessed() {
     assert_eq!(answer.json(), error("AzureKeyVaultFatalError", "Error getting response from Azure Key Vault."));
     // Bad names are still refused before any store, whatever their case.
     let answer = app.get_secret("/vault/DB_PASSWORD").await;
-    assert_eq!(
-        answer.json(),
-        error("InvalidSecretName", "Secret name must be 1 to 127 letters, digits and dashes.")
-    );
+    assert_eq!(answer.json(), error("InvalidSecretName", "Secret name must be 1 to 127 letters, digits and dashes."));
 }

@@ -176,4 +176,3 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
-

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header::AUTHORIZATION;
 use serde_json::{Value, json};
-use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::extra_key;
 use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault};
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::tokens::{entra, entra_header, now};
 
 const SECRET: &str = "soak-secret-value-5523";

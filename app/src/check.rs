@@ -16,9 +16,11 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     let mut registry = Registry::default();
     match &settings.mode {
         Mode::Local { .. } => report.line(true, "configuration", "local mode (TENANT_ID unset)"),
-        Mode::Azure(azure) => {
-            report.line(true, "configuration", &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id))
-        }
+        Mode::Azure(azure) => report.line(
+            true,
+            "configuration",
+            &format!("Azure mode, tenant {}, app {}", azure.tenant_id, azure.app_id),
+        ),
     }
     match wiring::authentication(settings, &mut registry).await {
         Err(e) => report.line(false, "signing key", &e),

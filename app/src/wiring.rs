@@ -51,16 +51,12 @@ pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Res
             let keys = Arc::new(EntraKeys::new(source, v2_template.clone()));
             keys.register(registry);
             let first_load = keys.refresh().await;
-            let rules = entra_rules(
-                azure,
-                settings,
-                IssuerRule::Entra(EntraIssuers {
-                    tenant_id: azure.tenant_id.clone(),
-                    allowed_tenants: azure.allowed_tenants.clone(),
-                    issuer_override: azure.issuer.clone(),
-                    v2_template,
-                }),
-            );
+            let rules = entra_rules(azure, settings, IssuerRule::Entra(EntraIssuers {
+                tenant_id: azure.tenant_id.clone(),
+                allowed_tenants: azure.allowed_tenants.clone(),
+                issuer_override: azure.issuer.clone(),
+                v2_template,
+            }));
             Authentication {
                 validator: Validator::new(keys.clone(), rules, capacity),
                 keys: KeySource::Entra { keys, first_load },

@@ -7,11 +7,11 @@ mod common;
 use common::{Server, vaultgate};
 use serde_json::json;
 use vaultgate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault};
 use vaultgate_tests::http::client;
 use vaultgate_tests::send;
-use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::tokens::now;
 
 const VALUE: &str = "hygiene-secret-value-6601";

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::http::{Reply, client, send};
-use crate::signing::TestKey;
-use crate::tokens;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use tempfile::TempDir;
 use vaultgate::Settings;
+use crate::http::{Reply, client, send};
+use crate::signing::TestKey;
+use crate::tokens;
 use vaultgate::startup::Application;
 
 /// The development key shared by every test of one test binary (RSA generation is slow).

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::signing::TestKey;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::Value;
 use tokio::sync::watch;
+use crate::signing::TestKey;
 
 const WIRE_DISCOVERY: &str = include_str!("../wire/entra-openid-configuration-v2.json");
 const WIRE_JWKS: &str = include_str!("../wire/entra-jwks.json");

@@ -8,11 +8,11 @@ use std::time::Duration;
 use actix_web::http::header::AUTHORIZATION;
 use aws_lc_rs::signature::RSA_PSS_SHA256;
 use serde_json::{Value, json};
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::extra_key;
 use vaultgate_tests::fake_entra::{APP_ID, Behaviour, FakeEntra, TENANT, jwk};
 use vaultgate_tests::http::client;
 use vaultgate_tests::recorder::Recorder;
-use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::tokens::{b64, entra, entra_header, entra_token, forge, hs256, now};
 use vaultgate_tests::{Reply, TestApp, send};
 

@@ -2,9 +2,9 @@
 
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use serde_json::{Value, json};
+use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::http::client;
-use vaultgate_tests::signing::TestKey;
 use vaultgate_tests::tokens::{self, claims, forge, hs256, now};
 use vaultgate_tests::{Reply, TestApp, send};
 

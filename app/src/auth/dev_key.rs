@@ -176,3 +176,4 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
+

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::Claims;
-use super::refusal::TokenRefusal;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
+use super::Claims;
+use super::refusal::TokenRefusal;
 
 pub type TokenDigest = [u8; 32];
 

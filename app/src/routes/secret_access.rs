@@ -42,11 +42,9 @@ impl FromRequest for SecretAccess {
             Either::Left(caller) => {
                 Either::Left(ready(caller.into_inner().map(|caller| SecretAccess { store, policy, caller, request })))
             }
-            Either::Right(caller) => {
-                Either::Right(Box::pin(
-                    async move { Ok(SecretAccess { store, policy, caller: caller.await?, request }) },
-                ))
-            }
+            Either::Right(caller) => Either::Right(Box::pin(async move {
+                Ok(SecretAccess { store, policy, caller: caller.await?, request })
+            })),
         }
     }
 }

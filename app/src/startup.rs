@@ -1,6 +1,7 @@
 //! Builds the server from `Settings`: keys, validator, secret store, routes, listener.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
@@ -10,6 +11,7 @@ use vaultgate_config::Settings;
 use crate::metrics::Metrics;
 use crate::routes::health::StoreProbe;
 use crate::routes::{self, Switches, fallback};
+use crate::secrets::SecretStore;
 use crate::secrets::policy::ExposurePolicy;
 use crate::wiring::{self, KeySource};
 
@@ -52,7 +54,9 @@ impl Application {
         let validator = web::Data::new(authentication.validator);
         let stores = wiring::secret_stores(&settings, &mut metrics.registry).map_err(StartupError::new)?;
         log::info!("secrets are read from {}", stores.description);
-        let store = web::Data::from(stores.served);
+        // Routes read through the cache (miss budgets need it); `/health` probes any store.
+        let cache = web::Data::from(stores.served.clone());
+        let store: web::Data<dyn SecretStore> = web::Data::from(stores.served as Arc<dyn SecretStore>);
         let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
         let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));
         let http_metrics = web::Data::new(metrics.http.clone());
@@ -74,6 +78,7 @@ impl Application {
                 .wrap(Condition::new(access_log_enabled, access_log()))
                 .app_data(validator.clone())
                 .app_data(store.clone())
+                .app_data(cache.clone())
                 .app_data(policy.clone())
                 .app_data(probe.clone())
                 .app_data(http_metrics.clone())

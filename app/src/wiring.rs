@@ -78,7 +78,7 @@ fn entra_rules(azure: &AzureSettings, settings: &Settings, issuers: IssuerRule) 
 
 pub struct SecretStores {
     /// What routes read: the configured store behind the secret cache.
-    pub served: Arc<dyn SecretStore>,
+    pub served: Arc<SecretCache>,
     /// The Key Vault store itself, when that is the configured one (its credential is checked).
     pub key_vault: Option<Arc<KeyVaultStore>>,
     /// For logs: the folder, or the vault and the credential (never a secret).

@@ -186,7 +186,7 @@ async fn a_proxy_that_never_answers_the_connect_is_bounded_by_the_timeout() {
     assert_eq!(answer.status, 502);
     assert_eq!(answer.json(), vault_error());
     assert_eq!(proxy.targets(), [authority(&azure.vault.url)]);
-    server.wait_for_line("secret api-key: Key Vault:");
+    server.wait_for_line("secret api-key: secret store failed");
     assert!(
         server.lines().iter().any(|l| l.contains("no answer within 2s") || l.contains("Timeout while")),
         "{:#?}",

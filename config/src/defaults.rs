@@ -26,11 +26,15 @@ pub const DEFAULT_TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
 /// The VM's instance metadata service (managed identity of last resort).
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
 pub const DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS: u64 = 10;
+/// Half of Key Vault's own limit on secret GETs (4,000 per 10 s per vault).
+pub const DEFAULT_KEY_VAULT_MAX_GETS_PER_10S: usize = 2_000;
 
 pub const DEFAULT_SECRET_CACHE_TTL_SECS: u64 = 300;
 pub const DEFAULT_SECRET_MAX_STALE_SECS: u64 = 3600;
 pub const DEFAULT_SECRET_NEGATIVE_TTL_SECS: u64 = 30;
 pub const DEFAULT_SECRET_CACHE_MAX_ENTRIES: usize = 10_000;
+/// Fruitless store reads one caller may cause in any 10 s.
+pub const DEFAULT_SECRET_MISS_BUDGET: usize = 30;
 
 pub const DEFAULT_HEALTH_PROBE_INTERVAL_SECS: u64 = 30;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;

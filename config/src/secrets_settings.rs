@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::defaults::{
-    DEFAULT_IMDS_ENDPOINT, DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, DEFAULT_SECRET_CACHE_MAX_ENTRIES,
-    DEFAULT_SECRET_CACHE_TTL_SECS, DEFAULT_SECRET_MAX_STALE_SECS, DEFAULT_SECRET_NEGATIVE_TTL_SECS,
-    DEFAULT_SECRETS_DIR,
+    DEFAULT_IMDS_ENDPOINT, DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS,
+    DEFAULT_SECRET_CACHE_MAX_ENTRIES, DEFAULT_SECRET_CACHE_TTL_SECS, DEFAULT_SECRET_MAX_STALE_SECS,
+    DEFAULT_SECRET_MISS_BUDGET, DEFAULT_SECRET_NEGATIVE_TTL_SECS, DEFAULT_SECRETS_DIR,
 };
 use crate::env::Env;
 use crate::url::UrlRule;
@@ -38,6 +38,8 @@ pub struct KeyVaultSettings {
     pub credential: CredentialSource,
     /// How long throttled (429/503) reads may be retried before answering 503.
     pub retry_budget: Duration,
+    /// `KEY_VAULT_MAX_GETS_PER_10S`: vaultgate's own ceiling on GETs sent to the vault.
+    pub max_gets_per_10s: usize,
 }
 
 /// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in
@@ -89,6 +91,8 @@ pub struct SecretCacheSettings {
     pub negative_ttl: Duration,
     /// `SECRET_CACHE_MAX_ENTRIES`.
     pub max_entries: usize,
+    /// `SECRET_MISS_BUDGET`: fruitless store reads one caller may cause per 10 s.
+    pub miss_budget: usize,
 }
 
 /// Which secrets are served, and to whom.
@@ -117,7 +121,8 @@ pub(crate) fn secret_source(env: &mut Env, local: bool, authority_host: &str) ->
 
 fn key_vault_settings(env: &mut Env, url: String, authority_host: &str) -> KeyVaultSettings {
     let retry_budget = env.seconds("KEY_VAULT_RETRY_BUDGET_SECS", DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, 0..=60);
-    KeyVaultSettings { url, credential: credential_source(env, authority_host), retry_budget }
+    let max_gets_per_10s = env.count("KEY_VAULT_MAX_GETS_PER_10S", DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, 1..=4_000);
+    KeyVaultSettings { url, credential: credential_source(env, authority_host), retry_budget, max_gets_per_10s }
 }
 
 fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
@@ -165,6 +170,7 @@ pub(crate) fn secret_cache_settings(env: &mut Env) -> SecretCacheSettings {
         max_stale: env.seconds("SECRET_MAX_STALE", DEFAULT_SECRET_MAX_STALE_SECS, 0..=604_800),
         negative_ttl: env.seconds("SECRET_NEGATIVE_TTL", DEFAULT_SECRET_NEGATIVE_TTL_SECS, 0..=3_600),
         max_entries,
+        miss_budget: env.count("SECRET_MISS_BUDGET", DEFAULT_SECRET_MISS_BUDGET, 1..=1_000_000),
     }
 }
 

@@ -1,6 +1,8 @@
 //! A fake Azure Key Vault on loopback: `GET /secrets/{name}/{version}` in the shapes of
 //! `wire/`, the 401 challenge for tokens not issued for it, request counts, and faults on
-//! demand (429, 503, 500, 403, 401, bad JSON, stalls).
+//! demand (429, 503, 500, 403, 401, bad JSON, stalls). Names are case-insensitive, as in
+//! Key Vault: a secret is found whatever the request's casing, and its `id` carries the
+//! name as it was stored.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,7 +68,8 @@ struct State {
     /// What resource a token must have been issued for; `None` accepts the public cloud's.
     resource: String,
     issued: Arc<Mutex<Issued>>,
-    secrets: Mutex<HashMap<String, Vec<FakeSecret>>>,
+    /// By lower-cased name: the name as stored, and its versions.
+    secrets: Mutex<HashMap<String, (String, Vec<FakeSecret>)>>,
     faults: Mutex<VecDeque<Fault>>,
     gets: AtomicUsize,
     challenged: AtomicUsize,
@@ -116,8 +119,17 @@ impl FakeKeyVault {
         FakeKeyVault { url: origin, state }
     }
 
+    /// Adds a version of `name`; the first `put` of a name fixes its stored casing.
     pub fn put(&self, name: &str, secret: FakeSecret) {
-        self.state.secrets.lock().unwrap().entry(name.to_owned()).or_default().push(secret);
+        let mut secrets = self.state.secrets.lock().unwrap();
+        secrets.entry(name.to_ascii_lowercase()).or_insert_with(|| (name.to_owned(), Vec::new())).1.push(secret);
+    }
+
+    /// Disables one version of `name`, as an administrator would in the portal.
+    pub fn disable(&self, name: &str, version: &str) {
+        let mut secrets = self.state.secrets.lock().unwrap();
+        let (_, versions) = secrets.get_mut(&name.to_ascii_lowercase()).expect("a stored secret");
+        versions.iter_mut().filter(|s| s.version == version).for_each(|s| s.enabled = false);
     }
 
     pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
@@ -129,8 +141,9 @@ impl FakeKeyVault {
         self.state.gets.load(Ordering::SeqCst)
     }
 
+    /// Secret GETs of `name`, in any casing.
     pub fn gets_of(&self, name: &str) -> usize {
-        self.state.gets_by_name.lock().unwrap().get(name).copied().unwrap_or(0)
+        self.state.gets_by_name.lock().unwrap().get(&name.to_ascii_lowercase()).copied().unwrap_or(0)
     }
 
     /// Requests answered with the 401 challenge.
@@ -189,7 +202,7 @@ async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     state.gets.fetch_add(1, Ordering::SeqCst);
     let name = req.match_info().get("name").unwrap_or_default().to_owned();
     let version = req.match_info().get("version").map(str::to_owned);
-    *state.gets_by_name.lock().unwrap().entry(name.clone()).or_default() += 1;
+    *state.gets_by_name.lock().unwrap().entry(name.to_ascii_lowercase()).or_default() += 1;
     if !req.query_string().contains("api-version=2025-07-01") {
         return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
     }
@@ -229,11 +242,14 @@ async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     }
 
     let secrets = state.secrets.lock().unwrap();
-    let found = secrets.get(&name).and_then(|versions| match &version {
-        None => versions.last(),
-        Some(v) => versions.iter().find(|s| &s.version == v),
+    let found = secrets.get(&name.to_ascii_lowercase()).and_then(|(stored, versions)| {
+        let secret = match &version {
+            None => versions.last(),
+            Some(v) => versions.iter().find(|s| &s.version == v),
+        };
+        secret.map(|secret| (stored.as_str(), secret))
     });
-    let Some(secret) = found else {
+    let Some((stored, secret)) = found else {
         return HttpResponse::NotFound()
             .content_type("application/json")
             .body(WIRE_404.trim().replace("db-password", &name));
@@ -243,7 +259,7 @@ async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     }
     let mut bundle: Value = serde_json::from_str(WIRE_200).unwrap();
     bundle["value"] = secret.value.clone().into();
-    bundle["id"] = format!("{}/secrets/{name}/{}", state.origin, secret.version).into();
+    bundle["id"] = format!("{}/secrets/{stored}/{}", state.origin, secret.version).into();
     bundle["contentType"] = secret.content_type.clone().map_or(Value::Null, Value::String);
     bundle["attributes"]["enabled"] = secret.enabled.into();
     bundle["attributes"]["nbf"] = secret.nbf.map_or(Value::Null, Value::from);

@@ -2,6 +2,7 @@
 //! forge tokens, and read answers as status + headers + JSON.
 
 pub mod app;
+pub mod azure;
 pub mod expected;
 pub mod fake_entra;
 pub mod fake_identity;

@@ -55,6 +55,20 @@ pub fn valid(key: &TestKey, roles: &[&str]) -> String {
     key.sign(&claims(roles))
 }
 
+/// A valid token holding `roles` for another caller: this `oid` and `azp` (`None` leaves
+/// the claim out).
+pub fn valid_for(key: &TestKey, roles: &[&str], oid: Option<&str>, azp: Option<&str>) -> String {
+    let mut claims = claims(roles);
+    let object = claims.as_object_mut().expect("claims are an object");
+    for (name, value) in [("oid", oid), ("azp", azp)] {
+        match value {
+            Some(value) => object.insert(name.to_owned(), value.into()),
+            None => object.remove(name),
+        };
+    }
+    key.sign(&claims)
+}
+
 const WIRE_V1: &str = include_str!("../wire/entra-access-token-v1.json");
 const WIRE_V2: &str = include_str!("../wire/entra-access-token-v2.json");
 

@@ -1,6 +1,7 @@
-//! `SecretAccess`: what every secret route needs beside its own parameters (the store, the
-//! exposure policy, the verified caller, the request's path), taken as one extractor, and the
-//! one way a secret is read and answered: name check, policy, store, audit line.
+//! `SecretAccess`: what every secret route needs beside its own parameters (the secret cache,
+//! the exposure policy, the verified caller, the request's path), taken as one extractor, and
+//! the one way a secret is read and answered: name check, policy, the caller's miss budget and
+//! the cache in front of the store, audit line.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,11 +13,13 @@ use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::{AppError, ErrorCode};
 
 use crate::auth::Caller;
+use crate::secrets::cache::SecretCache;
+use crate::secrets::miss_budget::CallerId;
 use crate::secrets::policy::ExposurePolicy;
-use crate::secrets::{Secret, SecretName, SecretStore, SecretVersion, StoreError, audit};
+use crate::secrets::{Secret, SecretName, SecretVersion, StoreError, audit};
 
 pub struct SecretAccess {
-    store: web::Data<dyn SecretStore>,
+    store: web::Data<SecretCache>,
     policy: web::Data<ExposurePolicy>,
     caller: Caller,
     request: HttpRequest,
@@ -28,7 +31,7 @@ impl FromRequest for SecretAccess {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let (Some(store), Some(policy)) =
-            (req.app_data::<web::Data<dyn SecretStore>>(), req.app_data::<web::Data<ExposurePolicy>>())
+            (req.app_data::<web::Data<SecretCache>>(), req.app_data::<web::Data<ExposurePolicy>>())
         else {
             log::error!("no secret store or exposure policy registered as app data: secret routes cannot serve");
             return Either::Left(ready(Err(ErrorCode::VaultError.into())));
@@ -53,11 +56,12 @@ impl SecretAccess {
         &self.caller
     }
 
-    /// Reads and answers one secret, with its audit line.
+    /// Reads and answers one secret, with its audit line (under the stored name once found).
     pub async fn answer(&self, name: &str, version: Option<&str>) -> Result<HttpResponse, AppError> {
         let started = Instant::now();
         let outcome = self.read(name, version).await;
-        audit::record(&self.caller, name, version, &outcome, started.elapsed());
+        let audited = outcome.as_ref().map_or(name, |secret| secret.name.as_str());
+        audit::record(&self.caller, audited, version, &outcome, started.elapsed());
         let secret = outcome?;
         Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(&*secret))
     }
@@ -66,15 +70,16 @@ impl SecretAccess {
         let name = SecretName::parse(name)?;
         let version = version.map(SecretVersion::parse).transpose()?;
         self.policy.check(&name, &self.caller, self.request.path())?;
-        self.store.get(&name, version.as_ref()).await.map_err(|error| store_error(&name, error))
+        let caller = CallerId::of(&self.caller);
+        self.store.read_for(Some(&caller), &name, version.as_ref()).await.map_err(|error| store_error(&name, error))
     }
 }
 
 /// The caller's answer for a store failure; the cause goes to the log only.
 fn store_error(name: &SecretName, error: StoreError) -> AppError {
     match &error {
-        StoreError::Failed(cause) => log::warn!("secret {name}: {cause}"),
-        StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
+        StoreError::Failed { .. } | StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
+        StoreError::MissBudgetSpent { .. } => log::info!("secret {name}: {error}"),
         StoreError::NotFound | StoreError::Disabled(_) => {}
     }
     error.into()

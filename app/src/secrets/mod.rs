@@ -4,8 +4,10 @@ pub mod audit;
 pub mod cache;
 pub mod dir;
 pub mod keyvault;
+pub mod miss_budget;
 mod name;
 pub mod policy;
+mod sliding_window;
 
 use std::fmt;
 use std::sync::Arc;
@@ -57,11 +59,63 @@ pub enum StoreError {
     /// Disabled, expired or not yet valid; the text says which (and goes to the caller).
     #[display("secret not served: {_0}")]
     Disabled(&'static str),
-    /// Key Vault kept throttling past the retry budget.
+    /// Key Vault kept throttling past the retry budget, or vaultgate's own ceiling on vault
+    /// GETs was reached.
     #[display("secret store throttled; retry after {retry_after_secs}s")]
     Throttled { retry_after_secs: u64 },
-    #[display("secret store failed: {_0}")]
-    Failed(String),
+    /// The caller spent its budget of fruitless reads; its cache misses wait.
+    #[display("miss budget spent; retry after {retry_after_secs}s")]
+    MissBudgetSpent { retry_after_secs: u64 },
+    #[display("secret store failed ({reason}): {detail}")]
+    Failed { reason: FailureReason, detail: String },
+}
+
+/// Why a store failed, which decides whether a cached value may cover the failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, derive_more::Display)]
+pub enum FailureReason {
+    /// The store refused vaultgate (401 after a fresh token, 403, a file it may not read):
+    /// access revoked, a firewall, a removed role. Never covered by a stale value.
+    #[display("refused")]
+    Refused,
+    /// 5xx, timeouts, connection errors: the store is unwell for now. Stale values may cover it.
+    #[display("unavailable")]
+    Unavailable,
+    /// An answer vaultgate cannot use (bad JSON, an unexpected status, a file too large).
+    #[display("unusable answer")]
+    Unusable,
+    /// vaultgate's own credential got no token; its endpoint's answers are not typed, so a
+    /// revoked credential cannot be told from a down one, and no stale value covers it.
+    #[display("credential")]
+    Credential,
+}
+
+impl StoreError {
+    pub fn refused(detail: impl Into<String>) -> Self {
+        StoreError::Failed { reason: FailureReason::Refused, detail: detail.into() }
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        StoreError::Failed { reason: FailureReason::Unavailable, detail: detail.into() }
+    }
+
+    pub fn unusable(detail: impl Into<String>) -> Self {
+        StoreError::Failed { reason: FailureReason::Unusable, detail: detail.into() }
+    }
+
+    /// Whether a cached value may be served instead (stale-if-error): for a store that is
+    /// briefly unwell (5xx, 429, timeouts, connection errors), never for one that refuses.
+    pub fn may_serve_stale(&self) -> bool {
+        matches!(self, StoreError::Throttled { .. } | StoreError::Failed { reason: FailureReason::Unavailable, .. })
+    }
+
+    /// Whether the read found nothing for the caller (not found, refused): these count
+    /// against the caller's miss budget. Outages and throttling are not the caller's doing.
+    pub fn is_fruitless(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotFound | StoreError::Disabled(_) | StoreError::Failed { reason: FailureReason::Refused, .. }
+        )
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -72,7 +126,10 @@ impl From<StoreError> for AppError {
             StoreError::Throttled { retry_after_secs } => {
                 AppError::new(ErrorCode::VaultThrottled).with_retry_after(retry_after_secs)
             }
-            StoreError::Failed(_) => ErrorCode::VaultError.into(),
+            StoreError::MissBudgetSpent { retry_after_secs } => {
+                AppError::new(ErrorCode::SecretMissBudgetExceeded).with_retry_after(retry_after_secs)
+            }
+            StoreError::Failed { .. } => ErrorCode::VaultError.into(),
         }
     }
 }

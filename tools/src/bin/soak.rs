@@ -33,7 +33,9 @@ const WRONG_ROLE: Allowed = &[(403, "MissingRequiredRole")];
 const EXPIRED: Allowed = &[(401, "AuthorizationTokenExpired")];
 const GARBAGE: Allowed = &[(401, "InvalidAuthorizationHeader")];
 const MISSING: Allowed = &[(401, "AuthorizationHeaderMissing")];
-const RANDOM_NAME: Allowed = &[(404, "SecretNotFound"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
+/// Random names come from a caller of their own: past its miss budget it gets 429s, the others never.
+const RANDOM_NAME: Allowed =
+    &[(404, "SecretNotFound"), (429, "SecretMissBudgetExceeded"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
 const NEW_KEY: Allowed = &[(200, ""), (401, "InvalidAuthorizationHeader"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
 
 struct Options {
@@ -64,6 +66,15 @@ fn token(key: &TestKey, roles: &[&str], exp_offset: i64) -> String {
     let (header, mut claims) = entra(2);
     claims["roles"] = json!(roles);
     claims["exp"] = json!(now() + exp_offset);
+    key.sign_with_header(&entra_header(&header, key), &claims)
+}
+
+/// A token for the caller that sends random names (another `oid` than `token`'s).
+fn prober_token(key: &TestKey) -> String {
+    let (header, mut claims) = entra(2);
+    claims["roles"] = json!(["GetSecret"]);
+    claims["oid"] = json!("5ca1ab1e-0000-4000-8000-000000000001");
+    claims["exp"] = json!(now() + 3600);
     key.sign_with_header(&entra_header(&header, key), &claims)
 }
 
@@ -134,6 +145,7 @@ async fn main() {
     let wrong_role = Rc::new(token(key_a, &["Reader"], 3600));
     let expired = Rc::new(token(key_a, &["GetSecret"], -3600));
     let new_key = Rc::new(token(key_c, &["GetSecret"], 3600));
+    let prober = Rc::new(prober_token(key_a));
     let tally = Rc::new(std::cell::RefCell::new(Tally::default()));
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let warm_up = Instant::now() + Duration::from_secs(options.seconds.div_ceil(5));
@@ -142,8 +154,8 @@ async fn main() {
     let mut workers = Vec::new();
     for worker in 0..options.connections {
         let (client, url, base, tally) = (client.clone(), url.clone(), base.clone(), tally.clone());
-        let (valid, wrong_role, expired, new_key) =
-            (valid.clone(), wrong_role.clone(), expired.clone(), new_key.clone());
+        let (valid, wrong_role, expired, new_key, prober) =
+            (valid.clone(), wrong_role.clone(), expired.clone(), new_key.clone(), prober.clone());
         workers.push(actix_web::rt::spawn(async move {
             let mut n = worker;
             while Instant::now() < deadline {
@@ -154,7 +166,7 @@ async fn main() {
                     3 => (url.clone(), Some((*expired).clone()), EXPIRED),
                     4 => (url.clone(), Some(format!("garbage.{n}.token")), GARBAGE),
                     5 if n % 2 == 0 => (url.clone(), None, MISSING),
-                    5 => (format!("{base}/vault/random-{}", n % 500), Some(valid[0].clone()), RANDOM_NAME),
+                    5 => (format!("{base}/vault/random-{}", n % 500), Some((*prober).clone()), RANDOM_NAME),
                     _ => (url.clone(), Some((*new_key).clone()), NEW_KEY),
                 };
                 let mut request = client.get(&path);

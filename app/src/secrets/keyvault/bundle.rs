@@ -1,6 +1,7 @@
 //! Key Vault's secret bundle (`GET /secrets/{name}/{version}`), read into a `Secret`.
 //! Key Vault still answers 200 for secrets outside their `nbf`..`exp` window: they are
-//! refused here.
+//! refused here. The answer's name is the one in the bundle's `id`: the name as stored,
+//! whatever casing the request used (Key Vault names are case-insensitive).
 
 use serde::Deserialize;
 
@@ -26,7 +27,7 @@ struct Attributes {
 /// Parses a 200 body. Errors never quote the body (it holds the secret).
 pub fn read(body: &[u8], name: &SecretName, now: i64) -> Result<Secret, StoreError> {
     let bundle: Bundle = serde_json::from_slice(body).map_err(|e| {
-        StoreError::Failed(format!("Key Vault answered an unexpected secret shape ({:?})", e.classify()))
+        StoreError::unusable(format!("Key Vault answered an unexpected secret shape ({:?})", e.classify()))
     })?;
     let attributes = &bundle.attributes;
     if attributes.enabled == Some(false) {
@@ -38,15 +39,23 @@ pub fn read(body: &[u8], name: &SecretName, now: i64) -> Result<Secret, StoreErr
     if attributes.nbf.is_some_and(|nbf| nbf > now) {
         return Err(StoreError::Disabled("Secret is not yet valid"));
     }
-    // `https://{vault}/secrets/{name}/{version}`
-    let version = bundle.id.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+    let (stored_name, version) = id_parts(&bundle.id)
+        .filter(|(stored, _)| name.names(stored))
+        .ok_or_else(|| StoreError::unusable("Key Vault answered a bundle whose id names another secret"))?;
     Ok(Secret {
-        name: name.to_string(),
+        name: stored_name.to_owned(),
         value: SecretValue::new(bundle.value),
-        version,
+        version: version.to_owned(),
         content_type: bundle.content_type,
         expires_at: attributes.exp,
     })
+}
+
+/// The name and version in `https://{vault}/secrets/{name}/{version}`.
+fn id_parts(id: &str) -> Option<(&str, &str)> {
+    let mut segments = id.trim_end_matches('/').rsplit('/');
+    let (version, name, collection) = (segments.next()?, segments.next()?, segments.next()?);
+    (collection == "secrets").then_some((name, version))
 }
 
 #[cfg(test)]
@@ -74,6 +83,18 @@ mod tests {
         assert_eq!(secret.version, "41cce6796d81438f9dad0d96bf85d50d");
         assert_eq!(secret.content_type.as_deref(), Some("text/plain"));
         assert_eq!(secret.expires_at, Some(1_899_660_800));
+    }
+
+    #[test]
+    fn the_answer_carries_the_stored_name_whatever_casing_was_asked() {
+        let asked = SecretName::parse("DB-PASSWORD").unwrap();
+        let stored = WIRE.replace("/secrets/db-password/", "/secrets/Db-Password/");
+        assert_eq!(read(stored.as_bytes(), &asked, NOW).unwrap().name, "Db-Password");
+        let other = WIRE.replace("/secrets/db-password/", "/secrets/api-key/");
+        assert!(matches!(
+            read(other.as_bytes(), &asked, NOW),
+            Err(StoreError::Failed { reason: crate::secrets::FailureReason::Unusable, .. })
+        ));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! vaultgate's credential, the challenge flow on 401, and retries with backoff on 429/503.
 
 mod bundle;
+mod ceiling;
 mod challenge;
 mod retry;
 
@@ -12,7 +13,8 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use vaultgate_config::secrets_settings::KeyVaultSettings;
 
-use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
+use self::ceiling::GetCeiling;
+use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError};
 use crate::credential::{AccessTokenCache, TokenRequest};
 use crate::metrics::{OutcomeLabels, VaultMetrics};
 use crate::upstream::{self, Body};
@@ -31,6 +33,7 @@ pub struct KeyVaultStore {
     token_request: RwLock<TokenRequest>,
     timeout: Duration,
     retry_budget: Duration,
+    ceiling: GetCeiling,
     metrics: VaultMetrics,
 }
 
@@ -44,6 +47,7 @@ impl KeyVaultStore {
             token_request: RwLock::new(TokenRequest::key_vault()),
             timeout,
             retry_budget: settings.retry_budget,
+            ceiling: GetCeiling::new(settings.max_gets_per_10s),
             metrics: VaultMetrics::default(),
         }
     }
@@ -52,6 +56,11 @@ impl KeyVaultStore {
     pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
         registry.register("keyvault_calls", "Key Vault calls by outcome", self.metrics.calls.clone());
         registry.register("keyvault_call_duration_seconds", "Key Vault call latency", self.metrics.latency.clone());
+        registry.register(
+            "keyvault_ceiling_refusals",
+            "Key Vault GETs not sent because KEY_VAULT_MAX_GETS_PER_10S was reached (answered 503)",
+            self.ceiling.refusals.clone(),
+        );
     }
 
     fn count(&self, outcome: &'static str, started: Instant) {
@@ -84,8 +93,13 @@ impl KeyVaultStore {
         let mut challenged = false;
         loop {
             let request = self.current_request();
-            let token =
-                self.tokens.token(&request).await.map_err(|e| StoreError::Failed(format!("credential: {e}")))?;
+            let token = self.tokens.token(&request).await.map_err(|e| StoreError::Failed {
+                reason: FailureReason::Credential,
+                detail: format!("credential: {e}"),
+            })?;
+            // Every GET counts towards the ceiling, retries and challenged ones included, as
+            // they do towards Key Vault's own limit.
+            self.ceiling.take()?;
             let call = upstream::client()
                 .get(&url)
                 .insert_header(("Authorization", format!("Bearer {}", token.secret())))
@@ -98,7 +112,7 @@ impl KeyVaultStore {
                         if matches!(e, upstream::UpstreamError::Timeout { .. }) { "timeout" } else { "unreachable" },
                         call_started,
                     );
-                    return Err(StoreError::Failed(format!("Key Vault: {e}")));
+                    return Err(StoreError::unavailable(format!("Key Vault: {e}")));
                 }
             };
             self.count(outcome_label(answer.status), call_started);
@@ -110,7 +124,7 @@ impl KeyVaultStore {
                     self.tokens.forget(&request);
                     self.answer_challenge(&answer.headers)?;
                 }
-                401 => return Err(StoreError::Failed("Key Vault refused a fresh token (401)".into())),
+                401 => return Err(StoreError::refused("Key Vault refused a fresh token (401)")),
                 403 => return Err(forbidden(&answer.body)),
                 429 | 503 => {
                     let wait = retry::delay(&answer.headers, throttled);
@@ -124,7 +138,12 @@ impl KeyVaultStore {
                     actix_web::rt::time::sleep(wait).await;
                 }
                 status => {
-                    return Err(StoreError::Failed(format!("Key Vault answered {status}{}", error_code(&answer.body))));
+                    let detail = format!("Key Vault answered {status}{}", error_code(&answer.body));
+                    return Err(if status >= 500 {
+                        StoreError::unavailable(detail)
+                    } else {
+                        StoreError::unusable(detail)
+                    });
                 }
             }
         }
@@ -134,7 +153,7 @@ impl KeyVaultStore {
     fn answer_challenge(&self, headers: &actix_web::http::header::HeaderMap) -> Result<(), StoreError> {
         let header = headers.get("WWW-Authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
         let request = challenge::token_request(header, &self.host)
-            .ok_or_else(|| StoreError::Failed("Key Vault answered 401 without a usable challenge".into()))?;
+            .ok_or_else(|| StoreError::refused("Key Vault answered 401 without a usable challenge"))?;
         *crate::sync::write(&self.token_request) = request;
         Ok(())
     }
@@ -155,8 +174,14 @@ impl SecretStore for KeyVaultStore {
         Box::pin(async move {
             let name = SecretName::parse(PROBE_SECRET).expect("the probe name is valid");
             match self.read(&name, None).await {
-                Ok(_) | Err(StoreError::NotFound | StoreError::Disabled(_) | StoreError::Throttled { .. }) => Ok(()),
-                Err(StoreError::Failed(cause)) => Err(cause),
+                Ok(_)
+                | Err(
+                    StoreError::NotFound
+                    | StoreError::Disabled(_)
+                    | StoreError::Throttled { .. }
+                    | StoreError::MissBudgetSpent { .. },
+                ) => Ok(()),
+                Err(failure @ StoreError::Failed { .. }) => Err(failure.to_string()),
             }
         })
     }
@@ -196,7 +221,7 @@ fn forbidden(body: &[u8]) -> StoreError {
     if codes.iter().any(|c| c == "SecretDisabled") {
         return StoreError::Disabled("Secret is disabled");
     }
-    StoreError::Failed(format!("Key Vault refused access (403 {})", codes.join("/")))
+    StoreError::refused(format!("Key Vault refused access (403 {})", codes.join("/")))
 }
 
 fn error_codes(body: &[u8]) -> Vec<String> {

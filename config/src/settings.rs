@@ -47,6 +47,8 @@ pub struct Settings {
     pub health_probe_interval: Duration,
     /// `METRICS=off` removes `/metrics`.
     pub metrics_enabled: bool,
+    /// `DOCS=off` removes `/openapi.json` and `/docs`.
+    pub docs_enabled: bool,
     /// `SHUTDOWN_TIMEOUT`: how long in-flight requests may finish after SIGTERM/SIGINT.
     pub shutdown_timeout: Duration,
     /// `LOG_FORMAT=json`: one JSON object per log line.
@@ -217,6 +219,14 @@ impl Settings {
                 true
             }
         };
+        let docs_enabled = match var("DOCS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                problems.push(format!("DOCS: must be on or off, got {other:?}"));
+                true
+            }
+        };
         let log_format = match var("LOG_FORMAT").map(|v| v.to_ascii_lowercase()).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -251,6 +261,7 @@ impl Settings {
                 exposure,
                 health_probe_interval,
                 metrics_enabled,
+                docs_enabled,
                 shutdown_timeout,
                 log_format,
             })

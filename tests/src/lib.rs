@@ -8,6 +8,7 @@ pub mod fake_identity;
 pub mod fake_keyvault;
 pub mod http;
 pub mod logs;
+pub mod openapi;
 pub mod recorder;
 pub mod signing;
 pub mod tokens;

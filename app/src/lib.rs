@@ -12,6 +12,7 @@ pub mod clock;
 pub mod credential;
 pub mod crypto;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod single_flight;

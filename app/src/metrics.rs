@@ -82,8 +82,21 @@ impl Default for Metrics {
 
 /// `GET /metrics`.
 pub async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.encode())
+    HttpResponse::Ok().content_type(OPENMETRICS).body(metrics.encode())
 }
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+pub const SCRAPE: crate::openapi::OperationDoc = crate::openapi::OperationDoc {
+    summary: "Prometheus metrics",
+    description: "OpenMetrics text: requests by route and status, refused authentications by code, \
+                  signing-key fetches, Key Vault calls and latency, secret cache hits, misses and stale \
+                  answers. `METRICS=off` removes it.",
+    tag: crate::openapi::Tag::Operations,
+    params: &[],
+    answer: crate::openapi::Answer::Body { description: "The metrics", media_types: &[OPENMETRICS] },
+    errors: &[],
+};
 
 /// Counts every answer by route and status, and refused authentications by catalog code.
 pub async fn count_requests(

@@ -61,7 +61,13 @@ impl Application {
         let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));
         let http_metrics = web::Data::new(metrics.http.clone());
         let metrics = web::Data::new(metrics);
-        let switches = Switches { metrics: settings.metrics_enabled };
+        let switches = Switches { metrics: settings.metrics_enabled, docs: settings.docs_enabled };
+        let document = web::Data::new(crate::openapi::serve::DocumentJson(
+            serde_json::to_vec(&crate::openapi::document(&settings, switches))
+                .map_err(|e| StartupError::new(format!("the OpenAPI document: {e}")))?
+                .into(),
+        ));
+        let docs_page = web::Data::new(crate::openapi::docs_page::DocsPage::new(&settings).map_err(StartupError::new)?);
         let metrics_enabled = settings.metrics_enabled;
         let header_limit = web::Data::new(crate::routes::limits::HeaderLimit(settings.limits.max_header_bytes));
         let access_log_enabled = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
@@ -84,6 +90,8 @@ impl Application {
                 .app_data(http_metrics.clone())
                 .app_data(metrics.clone())
                 .app_data(header_limit.clone())
+                .app_data(document.clone())
+                .app_data(docs_page.clone())
                 .app_data(web::PathConfig::default().error_handler(fallback::path_error))
                 .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
                 .configure(|cfg| routes::configure(cfg, switches))

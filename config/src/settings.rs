@@ -40,6 +40,8 @@ pub struct Settings {
     pub health_probe_interval: Duration,
     /// `METRICS=off` removes `/metrics`.
     pub metrics_enabled: bool,
+    /// `DOCS=off` removes `/openapi.json` and `/docs`.
+    pub docs_enabled: bool,
     /// `SHUTDOWN_TIMEOUT`: how long in-flight requests may finish after SIGTERM/SIGINT.
     pub shutdown_timeout: Duration,
     /// `LOG_FORMAT=json`: one JSON object per log line.
@@ -108,6 +110,7 @@ impl Settings {
             env.seconds("HEALTH_PROBE_INTERVAL_SECS", DEFAULT_HEALTH_PROBE_INTERVAL_SECS, 1..=3_600);
         let shutdown_timeout = env.seconds("SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT_SECS, 0..=300);
         let metrics_enabled = env.switch("METRICS", true);
+        let docs_enabled = env.switch("DOCS", true);
         let log_format =
             env.one_of("LOG_FORMAT", &[("text", LogFormat::Text), ("json", LogFormat::Json)], LogFormat::Text);
         let token_cache_max_entries =
@@ -138,6 +141,7 @@ impl Settings {
             exposure,
             health_probe_interval,
             metrics_enabled,
+            docs_enabled,
             shutdown_timeout,
             log_format,
         })

@@ -27,6 +27,8 @@ impl Azure {
             ("KEY_VAULT_URL", self.vault.url.as_str()),
             ("IDENTITY_ENDPOINT", endpoint.as_str()),
             ("IDENTITY_HEADER", IDENTITY_HEADER),
+            // The identity endpoint is a hosting environment: local mode only when asked for.
+            ("VAULTGATE_MODE", "local"),
             ("KEY_VAULT_RETRY_BUDGET_SECS", "2"),
             ("UPSTREAM_TIMEOUT_SECS", "2"),
         ];

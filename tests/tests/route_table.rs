@@ -10,7 +10,11 @@ use vaultgate_tests::{TestApp, send, tokens};
 
 /// The route's path with sample values for its parameters (a secret that exists).
 fn sample_path(route: &Route) -> String {
-    route.path.replace("{name}", "demo").replace("{version}", "0123456789abcdef0123456789abcdef")
+    route
+        .path
+        .replace("{name}", "demo")
+        .replace("{version}", "0123456789abcdef0123456789abcdef")
+        .replace("{file:.*}", "index.html")
 }
 
 fn request(app: &TestApp, method: &Method, path: &str) -> awc::ClientRequest {

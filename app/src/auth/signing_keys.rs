@@ -58,11 +58,12 @@ pub enum KeyLookup {
 }
 
 /// What `/health` reports about the keys.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct KeysStatus {
     pub loaded: usize,
     /// Seconds since the set was last fetched; `None` for fixed keys.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub age_secs: Option<u64>,
 }
 

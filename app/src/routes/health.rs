@@ -9,6 +9,7 @@ use vaultgate_config::{AppError, ErrorCode};
 
 use crate::auth::Validator;
 use crate::auth::signing_keys::KeysStatus;
+use crate::openapi::{Answer, OperationDoc, SchemaOf, Tag};
 use crate::secrets::SecretStore;
 use crate::single_flight::SingleFlight;
 
@@ -46,30 +47,44 @@ impl StoreProbe {
     }
 }
 
-#[derive(Serialize)]
-struct Health {
+/// vaultgate is healthy: every component is up.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `healthy`
     status: &'static str,
     components: Components,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = HealthComponents)]
 struct Components {
     signing_keys: KeysComponent,
     secret_store: StoreComponent,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct KeysComponent {
+    /// `up`
     status: &'static str,
     #[serde(flatten)]
     keys: KeysStatus,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct StoreComponent {
+    /// `up`
     status: &'static str,
+    /// `directory` or `key-vault`
     kind: &'static str,
+    /// Seconds since the store was last probed (probes are `HEALTH_PROBE_INTERVAL_SECS` apart).
     checked_secs_ago: u64,
+}
+
+/// The process serves.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Live {
+    /// `live`
+    status: &'static str,
 }
 
 pub async fn health(
@@ -96,5 +111,24 @@ pub async fn health(
 }
 
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "live"}))
+    HttpResponse::Ok().json(Live { status: "live" })
 }
+
+pub const HEALTH: OperationDoc = OperationDoc {
+    summary: "Health of every component",
+    description: "Healthy when signing keys are loaded and the secret store answers its probe; \
+                  otherwise 500 with `debug` naming the component that is down. For readiness probes.",
+    tag: Tag::Operations,
+    params: &[],
+    answer: Answer::Json { description: "Every component is up", schema: SchemaOf::of::<Health>(), headers: &[] },
+    errors: &[&[ErrorCode::HealthCheckFailed]],
+};
+
+pub const LIVE: OperationDoc = OperationDoc {
+    summary: "Liveness",
+    description: "200 while the process serves, whatever its components say. For liveness probes.",
+    tag: Tag::Operations,
+    params: &[],
+    answer: Answer::Json { description: "The process serves", schema: SchemaOf::of::<Live>(), headers: &[] },
+    errors: &[],
+};

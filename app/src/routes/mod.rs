@@ -1,6 +1,7 @@
 //! The HTTP routes, one file each, and `ROUTES`: the one table of what vaultgate serves. The
 //! actix configuration and the metrics labels are derived from it, and tests check the Azure
-//! Functions routing and each route's protection against it. A new handler is one line here.
+//! Functions routing and each route's protection against it, and the OpenAPI document is built
+//! from it (with the `OperationDoc` each line names). A new handler is one line here.
 
 pub mod fallback;
 pub mod health;
@@ -12,6 +13,8 @@ use actix_web::http::Method;
 use actix_web::{Resource, web};
 
 use crate::auth::{Rule, rule_of};
+use crate::openapi::OperationDoc;
+use crate::openapi::serve as docs;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,51 +30,71 @@ pub enum Switch {
     Always,
     /// `METRICS=on` (the default).
     Metrics,
+    /// `DOCS=on` (the default): the OpenAPI document and the docs page.
+    Docs,
 }
 
-/// One served route: a path, the methods one handler answers there, and who may call it.
+/// One served route: a path, the methods one handler answers there, who may call it, and
+/// what the OpenAPI document says of it.
 pub struct Route {
     pub path: &'static str,
     pub methods: &'static [Method],
     pub access: Access,
     pub switch: Switch,
+    /// The handler's path as written in the table (its last segment is the operation id).
+    pub handler: &'static str,
+    pub doc: &'static OperationDoc,
     add: fn(Resource) -> Resource,
 }
 
-/// `route!(path, [METHODS], handler, open | protected, switch)`: the methods are registered
-/// for the handler, and a protected handler's requirement is read from its attribute (a
-/// handler listed as protected that has no `#[protected]` does not compile).
+/// `route!(path, [METHODS], handler, open | protected, switch, doc)`: the methods are
+/// registered for the handler, a protected handler's requirement is read from its attribute
+/// (a handler listed as protected that has no `#[protected]` does not compile), and `doc`
+/// (an `OperationDoc`, beside the handler) describes it in the OpenAPI document.
 macro_rules! route {
-    ($path:literal, [$($method:ident),+], $handler:path, open, $switch:ident) => {
-        route!(@build $path, [$($method),+], $handler, Access::Open, $switch)
+    ($path:literal, [$($method:ident),+], $handler:path, open, $switch:ident, $doc:path) => {
+        route!(@build $path, [$($method),+], $handler, Access::Open, $switch, $doc)
     };
-    ($path:literal, [$($method:ident),+], $handler:path, protected, $switch:ident) => {
-        route!(@build $path, [$($method),+], $handler, Access::Protected(rule_of(&$handler)), $switch)
+    ($path:literal, [$($method:ident),+], $handler:path, protected, $switch:ident, $doc:path) => {
+        route!(@build $path, [$($method),+], $handler, Access::Protected(rule_of(&$handler)), $switch, $doc)
     };
-    (@build $path:literal, [$($method:ident),+], $handler:path, $access:expr, $switch:ident) => {
+    (@build $path:literal, [$($method:ident),+], $handler:path, $access:expr, $switch:ident, $doc:path) => {
         Route {
             path: $path,
             methods: &[$(Method::$method),+],
             access: $access,
             switch: Switch::$switch,
+            handler: stringify!($handler),
+            doc: &$doc,
             add: |resource| resource$(.route(web::method(Method::$method).to($handler)))+,
         }
     };
 }
 
 pub static ROUTES: &[Route] = &[
-    route!("/health", [GET, HEAD], health::health, open, Always),
-    route!("/health/live", [GET, HEAD], health::live, open, Always),
-    route!("/metrics", [GET, HEAD], crate::metrics::scrape, open, Metrics),
-    route!("/vault", [GET, HEAD], vault::secret_by_query, protected, Always),
-    route!("/vault/{name}", [GET, HEAD], vault::secret_by_name, protected, Always),
-    route!("/vault/{name}/{version}", [GET, HEAD], vault::secret_by_version, protected, Always),
+    route!("/health", [GET, HEAD], health::health, open, Always, health::HEALTH),
+    route!("/health/live", [GET, HEAD], health::live, open, Always, health::LIVE),
+    route!("/metrics", [GET, HEAD], crate::metrics::scrape, open, Metrics, crate::metrics::SCRAPE),
+    route!("/vault", [GET, HEAD], vault::secret_by_query, protected, Always, vault::SECRET_BY_QUERY),
+    route!("/vault/{name}", [GET, HEAD], vault::secret_by_name, protected, Always, vault::SECRET_BY_NAME),
+    route!(
+        "/vault/{name}/{version}",
+        [GET, HEAD],
+        vault::secret_by_version,
+        protected,
+        Always,
+        vault::SECRET_BY_VERSION
+    ),
+    route!("/openapi.json", [GET, HEAD], docs::document, open, Docs, docs::DOCUMENT),
+    route!("/docs", [GET, HEAD], docs::docs, open, Docs, docs::DOCS),
+    route!("/docs/{file:.*}", [GET, HEAD], docs::docs_file, open, Docs, docs::DOCS_FILE),
 ];
 
 /// Which switched routes are on.
 #[derive(Debug, Clone, Copy)]
 pub struct Switches {
     pub metrics: bool,
+    pub docs: bool,
 }
 
 impl Switches {
@@ -79,6 +102,7 @@ impl Switches {
         match switch {
             Switch::Always => true,
             Switch::Metrics => self.metrics,
+            Switch::Docs => self.docs,
         }
     }
 }
@@ -106,3 +130,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, switches: Switches) {
 pub fn pattern_of(pattern: &str) -> Option<&'static str> {
     ROUTES.iter().find(|route| route.path == pattern).map(|route| route.path)
 }
+
+/// A route added to a table is documented with its rule, as a new handler would be.
+#[cfg(test)]
+mod documented;

@@ -52,6 +52,19 @@ impl FromRequest for SecretAccess {
 }
 
 impl SecretAccess {
+    /// What reading a secret can answer beyond the route's own protection: a bad name, the
+    /// exposure policy's answers (404 for a hidden name, 403 for a missing per-secret role)
+    /// and the store's.
+    pub const ERRORS: &'static [ErrorCode] = &[
+        ErrorCode::InvalidSecretName,
+        ErrorCode::MissingPathRole,
+        ErrorCode::SecretNotFound,
+        ErrorCode::SecretDisabled,
+        ErrorCode::VaultError,
+        ErrorCode::VaultThrottled,
+        ErrorCode::SecretMissBudgetExceeded,
+    ];
+
     pub fn caller(&self) -> &Caller {
         &self.caller
     }

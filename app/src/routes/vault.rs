@@ -8,7 +8,9 @@ use actix_web::{HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::secret_access::SecretAccess;
+use crate::openapi::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
 use crate::protected;
+use crate::secrets::Secret;
 
 #[protected(role = "GetSecret")]
 pub async fn secret_by_name(name: web::Path<String>, access: SecretAccess) -> Result<HttpResponse, AppError> {
@@ -33,3 +35,61 @@ pub async fn secret_by_query(
     let name = query.get("secret").filter(|name| !name.is_empty()).ok_or(ErrorCode::SecretNameMissing)?;
     access.answer(name, None).await
 }
+
+const NAME: Param = Param {
+    name: "name",
+    location: ParamIn::Path,
+    description: "The secret's name, as in Key Vault (case-insensitive)",
+    pattern: Some("^[0-9A-Za-z-]{1,127}$"),
+    required: true,
+};
+
+const SECRET: Answer = Answer::Json {
+    description: "The secret",
+    schema: SchemaOf::of::<Secret>(),
+    headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
+};
+
+pub const SECRET_BY_NAME: OperationDoc = OperationDoc {
+    summary: "Read a secret's current version",
+    description: "Checks the name, the exposure policy (`EXPOSED_SECRETS`, `SECRET_ROLES`), then reads \
+                  the store through the cache; one audit line per read.",
+    tag: Tag::Secrets,
+    params: &[NAME],
+    answer: SECRET,
+    errors: &[SecretAccess::ERRORS],
+};
+
+pub const SECRET_BY_VERSION: OperationDoc = OperationDoc {
+    summary: "Read one version of a secret",
+    description: "As the current version, for the version named.",
+    tag: Tag::Secrets,
+    params: &[
+        NAME,
+        Param {
+            name: "version",
+            location: ParamIn::Path,
+            description: "The version: 32 hexadecimal characters",
+            pattern: Some("^[0-9a-fA-F]{32}$"),
+            required: true,
+        },
+    ],
+    answer: SECRET,
+    errors: &[SecretAccess::ERRORS, &[ErrorCode::InvalidSecretVersion]],
+};
+
+pub const SECRET_BY_QUERY: OperationDoc = OperationDoc {
+    summary: "Read a secret's current version (the seed's form)",
+    description: "The seed tutorial's form of reading a secret. Without `secret` it answers 400 with \
+                  the seed's `{\"message\"}` body, after the token is checked.",
+    tag: Tag::Secrets,
+    params: &[Param {
+        name: "secret",
+        location: ParamIn::Query,
+        description: "The secret's name (without it: 400 `SecretNameMissing`)",
+        pattern: None,
+        required: false,
+    }],
+    answer: SECRET,
+    errors: &[SecretAccess::ERRORS, &[ErrorCode::SecretNameMissing]],
+};

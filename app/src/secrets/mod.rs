@@ -39,12 +39,15 @@ impl fmt::Debug for SecretValue {
 }
 
 /// A secret as answered to callers.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Secret {
     pub name: String,
+    #[schema(value_type = String)]
     pub value: SecretValue,
     pub version: String,
+    /// The content type set on the secret in Key Vault, when one is.
     #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub content_type: Option<String>,
     /// The secret's own `exp` attribute (seconds since the epoch): caches keep it no longer.
     #[serde(skip)]

@@ -92,7 +92,7 @@ fn template_matches(template: &str, path: &str) -> bool {
 fn every_route_in_the_table_is_reachable_through_a_function_with_its_methods() {
     let functions = functions();
     for route in ROUTES {
-        let path = route.path.replace('{', "").replace('}', "");
+        let path = route.path.replace(['{', '}'], "");
         let function = functions
             .iter()
             .find(|(_, template, _)| template_matches(template, &path))

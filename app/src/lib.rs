@@ -13,6 +13,7 @@ pub mod credential;
 pub mod crypto;
 pub mod metrics;
 pub mod openapi;
+pub mod route_table;
 pub mod routes;
 pub mod secrets;
 pub mod single_flight;

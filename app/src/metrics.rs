@@ -87,41 +87,14 @@ pub async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-pub const SCRAPE: crate::openapi::OperationDoc = crate::openapi::OperationDoc {
+pub const SCRAPE: crate::route_table::OperationDoc = crate::route_table::OperationDoc {
     summary: "Prometheus metrics",
     description: "OpenMetrics text: requests by route and status, refused authentications by code, \
                   signing-key fetches, Key Vault calls and latency, secret cache hits, misses and stale \
                   answers. `METRICS=off` removes it.",
-    tag: crate::openapi::Tag::Operations,
+    tag: crate::route_table::Tag::Operations,
     params: &[],
-    answer: crate::openapi::Answer::Body { description: "The metrics", media_types: &[OPENMETRICS] },
+    answer: crate::route_table::Answer::Body { description: "The metrics", media_types: &[OPENMETRICS] },
     errors: &[],
 };
 
-/// Counts every answer by route and status, and refused authentications by catalog code.
-pub async fn count_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let http = req.app_data::<web::Data<Arc<HttpMetrics>>>().map(|m| Arc::clone(m.get_ref()));
-    let response = next.call(req).await?;
-    if let Some(http) = http {
-        let route = route_label(response.request().match_pattern().as_deref());
-        http.requests.get_or_create(&RequestLabels { route, status: response.status().as_u16() }).inc();
-        if let Some(error) = response.response().error().and_then(|e| e.as_error::<AppError>())
-            && (error.code().challenge() != Challenge::None
-                || error.code().key() == "authorization_service_unavailable")
-        {
-            http.auth_failures.get_or_create(&CodeLabels { code: error.code().key() }).inc();
-        }
-    }
-    Ok(response)
-}
-
-/// A fixed set of route labels (the route table's paths), so callers cannot grow the label space.
-fn route_label(pattern: Option<&str>) -> &'static str {
-    match pattern {
-        Some(pattern) => crate::routes::pattern_of(pattern).unwrap_or("other"),
-        None => "unmatched",
-    }
-}

@@ -63,7 +63,7 @@ impl Application {
         let metrics = web::Data::new(metrics);
         let switches = Switches { metrics: settings.metrics_enabled, docs: settings.docs_enabled };
         let document = web::Data::new(crate::openapi::serve::DocumentJson(
-            serde_json::to_vec(&crate::openapi::document(&settings, switches))
+            serde_json::to_vec(&crate::openapi::document_of(&settings, routes::served(switches)))
                 .map_err(|e| StartupError::new(format!("the OpenAPI document: {e}")))?
                 .into(),
         ));
@@ -79,7 +79,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(crate::routes::limits::limit_headers))
-                .wrap(Condition::new(metrics_enabled, from_fn(crate::metrics::count_requests)))
+                .wrap(Condition::new(metrics_enabled, from_fn(crate::routes::request_metrics::count_requests)))
                 // Skipped outright when info lines are filtered out: the access line costs a format.
                 .wrap(Condition::new(access_log_enabled, access_log()))
                 .app_data(validator.clone())

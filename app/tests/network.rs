@@ -14,7 +14,7 @@ use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret};
-use vaultgate_tests::fake_proxy::{Behaviour, FakeProxy};
+use vaultgate_tests::fake_proxy::{ProxyBehaviour, FakeProxy};
 use vaultgate_tests::fake_tls::{TestCa, TlsFront, addr_of};
 use vaultgate_tests::http::client;
 use vaultgate_tests::{Reply, send};
@@ -159,7 +159,7 @@ async fn a_proxy_refusing_the_tunnel_is_a_502_at_once() {
     let server = Server::start(command);
 
     for (status, name) in [(407, "api-key"), (403, "db-password")] {
-        proxy.behave(Behaviour::Refuse(status));
+        proxy.behave(ProxyBehaviour::Refuse(status));
         let answer = read(&server, key_dir.path(), name).await;
         assert_eq!(answer.status, 502, "{:#?}", server.lines());
         assert_eq!(answer.json(), vault_error());
@@ -176,7 +176,7 @@ async fn a_proxy_refusing_the_tunnel_is_a_502_at_once() {
 async fn a_proxy_that_never_answers_the_connect_is_bounded_by_the_timeout() {
     let azure = azure(false);
     let proxy = FakeProxy::start();
-    proxy.behave(Behaviour::Stall);
+    proxy.behave(ProxyBehaviour::Stall);
     let key_dir = tempfile::tempdir().unwrap();
     let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
     command.env("HTTP_PROXY", &proxy.url).env("NO_PROXY", authority(&azure.identity.base_url));

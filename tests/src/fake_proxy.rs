@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How the proxy answers a CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Behaviour {
+pub enum ProxyBehaviour {
     /// 200, then a tunnel.
     Tunnel,
     /// This status (407, 403, ...), and the connection kept open as a real proxy may keep it.
@@ -31,7 +31,7 @@ pub struct ConnectRequest {
 }
 
 struct State {
-    behaviour: Mutex<Behaviour>,
+    behaviour: Mutex<ProxyBehaviour>,
     routes: Mutex<HashMap<String, SocketAddr>>,
     requests: Mutex<Vec<ConnectRequest>>,
     tunnels: AtomicUsize,
@@ -52,7 +52,7 @@ impl FakeProxy {
         std_listener.set_nonblocking(true).expect("a non-blocking listener");
         let addr = std_listener.local_addr().unwrap();
         let state = Arc::new(State {
-            behaviour: Mutex::new(Behaviour::Tunnel),
+            behaviour: Mutex::new(ProxyBehaviour::Tunnel),
             routes: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             tunnels: AtomicUsize::new(0),
@@ -69,7 +69,7 @@ impl FakeProxy {
         FakeProxy { url: format!("http://{addr}"), addr, state }
     }
 
-    pub fn behave(&self, behaviour: Behaviour) {
+    pub fn behave(&self, behaviour: ProxyBehaviour) {
         *self.state.behaviour.lock().unwrap() = behaviour;
     }
 
@@ -120,15 +120,15 @@ async fn serve(mut client: TcpStream, state: Arc<State>) {
 
     let behaviour = *state.behaviour.lock().unwrap();
     match behaviour {
-        Behaviour::Tunnel => {}
-        Behaviour::Refuse(status) => {
+        ProxyBehaviour::Tunnel => {}
+        ProxyBehaviour::Refuse(status) => {
             let answer = format!(
                 "HTTP/1.1 {status} Refused\r\nProxy-Authenticate: Basic realm=\"fake\"\r\nContent-Length: 0\r\n\r\n"
             );
             let _ = client.write_all(answer.as_bytes()).await;
             return hold_until_closed(client).await;
         }
-        Behaviour::Stall => return hold_until_closed(client).await,
+        ProxyBehaviour::Stall => return hold_until_closed(client).await,
     }
 
     let Some(far_end) = far_end(&state, target) else {

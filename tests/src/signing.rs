@@ -6,10 +6,11 @@ use std::path::Path;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaEncoding};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use vaultgate::auth::dev_key::{DevKey, KEY_FILE, MintRequest};
 
-use crate::tokens::b64;
 
 pub struct TestKey {
     dev: DevKey,
@@ -54,9 +55,9 @@ impl TestKey {
 
     /// `claims` signed with RS256 under any header.
     pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
-        let signed_part = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+        let signed_part = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = self.sign_raw(&RSA_PKCS1_SHA256, signed_part.as_bytes());
-        format!("{signed_part}.{}", b64(signature))
+        format!("{signed_part}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
     /// A raw RSA signature over `message` with any padding (PS256 forgeries).

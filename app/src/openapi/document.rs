@@ -16,17 +16,12 @@ use utoipa::openapi::{
 use vaultgate_config::{ErrorCode, Settings};
 
 use super::errors;
-use super::operation::{Answer, Param, ParamIn, Tag};
+
 use super::security::{self, Security};
 use crate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
-use crate::routes::{Access, Route, Switches, served};
+use crate::route_table::{Access, Answer, Param, ParamIn, Route, Tag};
 
-/// The document for these settings and switches.
-pub fn document(settings: &Settings, switches: Switches) -> OpenApi {
-    document_of(settings, served(switches))
-}
-
-/// The document of `routes`.
+/// The document of `routes` (the served ones, or a test's own table) for these settings.
 pub fn document_of<'a>(settings: &Settings, routes: impl Iterator<Item = &'a Route>) -> OpenApi {
     let security = Security::new(settings);
     let routes: Vec<&Route> = routes.collect();

@@ -5,9 +5,7 @@
 pub mod docs_page;
 pub mod document;
 pub mod errors;
-pub mod operation;
 pub mod security;
 pub mod serve;
 
-pub use document::document;
-pub use operation::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
+pub use document::document_of;

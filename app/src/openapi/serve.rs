@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::docs_page::DocsPage;
-use super::operation::{Answer, OperationDoc, Param, ParamIn, Tag};
+use crate::route_table::{Answer, OperationDoc, Param, ParamIn, Tag};
 
 /// The document, serialised once at start.
 pub struct DocumentJson(pub web::Bytes);

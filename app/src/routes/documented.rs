@@ -7,7 +7,7 @@ use vaultgate_config::Settings;
 
 use super::*;
 use crate::openapi::document::document_of;
-use crate::openapi::{Answer, OperationDoc, Param, ParamIn, Tag};
+use crate::route_table::{Answer, OperationDoc, Param, ParamIn, Tag};
 use crate::protected;
 
 #[protected(roles = ["Reports.Read", "Reports.Admin"], scopes = ["reports.read"])]

@@ -9,7 +9,7 @@ use vaultgate_config::{AppError, ErrorCode};
 
 use crate::auth::Validator;
 use crate::auth::signing_keys::KeysStatus;
-use crate::openapi::{Answer, OperationDoc, SchemaOf, Tag};
+use crate::route_table::{Answer, OperationDoc, SchemaOf, Tag};
 use crate::secrets::SecretStore;
 use crate::single_flight::SingleFlight;
 

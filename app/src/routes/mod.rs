@@ -6,46 +6,16 @@
 pub mod fallback;
 pub mod health;
 pub mod limits;
+pub mod request_metrics;
 pub mod secret_access;
 pub mod vault;
 
 use actix_web::http::Method;
-use actix_web::{Resource, web};
+use actix_web::web;
 
-use crate::auth::{Rule, rule_of};
-use crate::openapi::OperationDoc;
+use crate::auth::rule_of;
 use crate::openapi::serve as docs;
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Open,
-    /// `#[protected(...)]`, with the requirement its attribute wrote.
-    Protected(Rule),
-}
-
-/// Routes served only when a setting turns them on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Switch {
-    Always,
-    /// `METRICS=on` (the default).
-    Metrics,
-    /// `DOCS=on` (the default): the OpenAPI document and the docs page.
-    Docs,
-}
-
-/// One served route: a path, the methods one handler answers there, who may call it, and
-/// what the OpenAPI document says of it.
-pub struct Route {
-    pub path: &'static str,
-    pub methods: &'static [Method],
-    pub access: Access,
-    pub switch: Switch,
-    /// The handler's path as written in the table (its last segment is the operation id).
-    pub handler: &'static str,
-    pub doc: &'static OperationDoc,
-    add: fn(Resource) -> Resource,
-}
+pub use crate::route_table::{Access, Route, Switch, Switches};
 
 /// `route!(path, [METHODS], handler, open | protected, switch, doc)`: the methods are
 /// registered for the handler, a protected handler's requirement is read from its attribute
@@ -89,23 +59,6 @@ pub static ROUTES: &[Route] = &[
     route!("/docs", [GET, HEAD], docs::docs, open, Docs, docs::DOCS),
     route!("/docs/{file:.*}", [GET, HEAD], docs::docs_file, open, Docs, docs::DOCS_FILE),
 ];
-
-/// Which switched routes are on.
-#[derive(Debug, Clone, Copy)]
-pub struct Switches {
-    pub metrics: bool,
-    pub docs: bool,
-}
-
-impl Switches {
-    fn allow(self, switch: Switch) -> bool {
-        match switch {
-            Switch::Always => true,
-            Switch::Metrics => self.metrics,
-            Switch::Docs => self.docs,
-        }
-    }
-}
 
 /// The routes served with these switches.
 pub fn served(switches: Switches) -> impl Iterator<Item = &'static Route> {

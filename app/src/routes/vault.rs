@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::secret_access::SecretAccess;
-use crate::openapi::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
+use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
 use crate::protected;
 use crate::secrets::Secret;
 

@@ -103,4 +103,14 @@ mod tests {
             assert_eq!(SecretVersion::parse(bad).unwrap_err().code(), ErrorCode::InvalidSecretVersion, "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn secret_names_follow_key_vaults_rule(name in "\\PC{0,130}") {
+        let model = (1..=127).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        proptest::prop_assert_eq!(SecretName::parse(&name).is_ok(), model);
+    }
+    }
 }

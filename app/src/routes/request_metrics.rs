@@ -1,0 +1,40 @@
+//! Counts every answer by route label and status, and refused authentications by catalog
+//! code. The labels are the route table's paths, so callers cannot grow the label space.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use vaultgate_config::{AppError, Challenge};
+
+use crate::metrics::{CodeLabels, HttpMetrics, RequestLabels};
+
+/// Counts every answer by route and status, and refused authentications by catalog code.
+pub async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let http = req.app_data::<web::Data<Arc<HttpMetrics>>>().map(|m| Arc::clone(m.get_ref()));
+    let response = next.call(req).await?;
+    if let Some(http) = http {
+        let route = route_label(response.request().match_pattern().as_deref());
+        http.requests.get_or_create(&RequestLabels { route, status: response.status().as_u16() }).inc();
+        if let Some(error) = response.response().error().and_then(|e| e.as_error::<AppError>())
+            && (error.code().challenge() != Challenge::None
+                || error.code().key() == "authorization_service_unavailable")
+        {
+            http.auth_failures.get_or_create(&CodeLabels { code: error.code().key() }).inc();
+        }
+    }
+    Ok(response)
+}
+
+/// A fixed set of route labels (the route table's paths), so callers cannot grow the label space.
+fn route_label(pattern: Option<&str>) -> &'static str {
+    match pattern {
+        Some(pattern) => super::pattern_of(pattern).unwrap_or("other"),
+        None => "unmatched",
+    }
+}

@@ -3,16 +3,12 @@
 
 use std::sync::Arc;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use vaultgate_config::{AppError, Challenge};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -97,4 +93,3 @@ pub const SCRAPE: crate::route_table::OperationDoc = crate::route_table::Operati
     answer: crate::route_table::Answer::Body { description: "The metrics", media_types: &[OPENMETRICS] },
     errors: &[],
 };
-

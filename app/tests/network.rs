@@ -14,7 +14,7 @@ use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret};
-use vaultgate_tests::fake_proxy::{ProxyBehaviour, FakeProxy};
+use vaultgate_tests::fake_proxy::{FakeProxy, ProxyBehaviour};
 use vaultgate_tests::fake_tls::{TestCa, TlsFront, addr_of};
 use vaultgate_tests::http::client;
 use vaultgate_tests::{Reply, send};

@@ -11,7 +11,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use vaultgate::auth::dev_key::{DevKey, KEY_FILE, MintRequest};
 
-
 pub struct TestKey {
     dev: DevKey,
     pair: KeyPair,
@@ -55,7 +54,8 @@ impl TestKey {
 
     /// `claims` signed with RS256 under any header.
     pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
-        let signed_part = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let signed_part =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let signature = self.sign_raw(&RSA_PKCS1_SHA256, signed_part.as_bytes());
         format!("{signed_part}.{}", URL_SAFE_NO_PAD.encode(signature))
     }

@@ -408,7 +408,7 @@ async fn every_parameter_is_described_and_every_described_parameter_exists() {
     }
     for route in ROUTES {
         let in_path = vaultgate::openapi::document::path_parameters(route.path);
-        for param in route.doc.params.iter().filter(|p| p.location == vaultgate::openapi::ParamIn::Path) {
+        for param in route.doc.params.iter().filter(|p| p.location == vaultgate::route_table::ParamIn::Path) {
             assert!(in_path.iter().any(|name| name == param.name), "{}: no {{{}}} in the path", route.path, param.name);
         }
     }

@@ -7,8 +7,8 @@ use vaultgate_config::Settings;
 
 use super::*;
 use crate::openapi::document::document_of;
-use crate::route_table::{Answer, OperationDoc, Param, ParamIn, Tag};
 use crate::protected;
+use crate::route_table::{Answer, OperationDoc, Param, ParamIn, Tag};
 
 #[protected(roles = ["Reports.Read", "Reports.Admin"], scopes = ["reports.read"])]
 async fn report() -> HttpResponse {

@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::secret_access::SecretAccess;
-use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
 use crate::protected;
+use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
 use crate::secrets::Secret;
 
 #[protected(role = "GetSecret")]

@@ -229,22 +229,23 @@ fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
     let tenant_id = env.text("AZURE_TENANT_ID");
     let authority_host = authority_host.to_owned();
     let wants = |kind: Narrowed| narrowed == kind || (narrowed == Narrowed::All || narrowed == Narrowed::Prod);
-    let developer = |tools: Vec<DeveloperTool>, tenant_id: Option<String>| CredentialSource::DeveloperCli { tools, tenant_id };
+    let developer =
+        |tools: Vec<DeveloperTool>, tenant_id: Option<String>| CredentialSource::DeveloperCli { tools, tenant_id };
     match narrowed {
         Narrowed::Dev => return developer(vec![DeveloperTool::AzureCli, DeveloperTool::AzureDeveloperCli], tenant_id),
         Narrowed::Tool(tool) => return developer(vec![tool], tenant_id),
         _ => {}
     }
     let secret = env.text("AZURE_CLIENT_SECRET");
-    if wants(Narrowed::Environment) {
-        if let (Some(client_id), Some(tenant_id), Some(secret)) = (&client_id, &tenant_id, secret) {
-            return CredentialSource::ClientSecret {
-                authority_host,
-                tenant_id: tenant_id.clone(),
-                client_id: client_id.clone(),
-                secret: Redacted(secret),
-            };
-        }
+    if wants(Narrowed::Environment)
+        && let (Some(client_id), Some(tenant_id), Some(secret)) = (&client_id, &tenant_id, secret)
+    {
+        return CredentialSource::ClientSecret {
+            authority_host,
+            tenant_id: tenant_id.clone(),
+            client_id: client_id.clone(),
+            secret: Redacted(secret),
+        };
     }
     if narrowed == Narrowed::Environment {
         env.problem(

@@ -114,8 +114,7 @@ fn prod_never_picks_a_developer_tool() {
 #[test]
 fn a_named_credential_that_cannot_work_or_an_unknown_name_is_refused_at_start() {
     let problems = |value: &str| {
-        settings(&[("KEY_VAULT_URL", VAULT), ("AZURE_TOKEN_CREDENTIALS", value), ("PATH", "/nonexistent")])
-            .unwrap_err()
+        settings(&[("KEY_VAULT_URL", VAULT), ("AZURE_TOKEN_CREDENTIALS", value), ("PATH", "/nonexistent")]).unwrap_err()
     };
     let unknown = problems("VisualStudioCodeCredential");
     assert_eq!(unknown.len(), 1, "{unknown:?}");
@@ -123,11 +122,15 @@ fn a_named_credential_that_cannot_work_or_an_unknown_name_is_refused_at_start() 
     let environment = problems("EnvironmentCredential");
     assert_eq!(
         environment,
-        ["AZURE_TOKEN_CREDENTIALS: EnvironmentCredential needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"]
+        [
+            "AZURE_TOKEN_CREDENTIALS: EnvironmentCredential needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
+        ]
     );
     let workload = problems("WorkloadIdentityCredential");
     assert_eq!(
         workload,
-        ["AZURE_TOKEN_CREDENTIALS: WorkloadIdentityCredential needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID"]
+        [
+            "AZURE_TOKEN_CREDENTIALS: WorkloadIdentityCredential needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID"
+        ]
     );
 }

@@ -49,7 +49,9 @@ fn check_argument(what: &str, value: &str, allowed: impl Fn(char) -> bool) -> Re
 fn arguments(tool: DeveloperTool, tenant: Option<&str>, scope: &str) -> Vec<String> {
     let (base, tenant_flag): (&[&str], &str) = match tool {
         DeveloperTool::AzureCli => (&["account", "get-access-token", "--output", "json", "--scope"], "--tenant"),
-        DeveloperTool::AzureDeveloperCli => (&["auth", "token", "--output", "json", "--no-prompt", "--scope"], "--tenant-id"),
+        DeveloperTool::AzureDeveloperCli => {
+            (&["auth", "token", "--output", "json", "--no-prompt", "--scope"], "--tenant-id")
+        }
     };
     let mut args: Vec<String> = base.iter().map(|a| (*a).to_owned()).collect();
     args.push(scope.to_owned());
@@ -199,7 +201,10 @@ mod tests {
     fn the_wire_samples_parse_and_their_past_expiry_is_refused() {
         // The samples' expiries (2023) are in the past: parsed, then refused as expired.
         assert_eq!(read(DeveloperTool::AzureCli, AZ.as_bytes()).unwrap_err(), "the token has already expired");
-        assert_eq!(read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err(), "the token has already expired");
+        assert_eq!(
+            read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err(),
+            "the token has already expired"
+        );
         let old_cli = AZ.replace("\"expires_on\": 1698789550,", "");
         assert_eq!(
             read(DeveloperTool::AzureCli, old_cli.as_bytes()).unwrap_err(),
@@ -211,7 +216,16 @@ mod tests {
     fn arguments_are_the_documented_ones() {
         assert_eq!(
             arguments(DeveloperTool::AzureCli, Some("t1"), "https://vault.azure.net/.default"),
-            ["account", "get-access-token", "--output", "json", "--scope", "https://vault.azure.net/.default", "--tenant", "t1"]
+            [
+                "account",
+                "get-access-token",
+                "--output",
+                "json",
+                "--scope",
+                "https://vault.azure.net/.default",
+                "--tenant",
+                "t1"
+            ]
         );
         assert_eq!(
             arguments(DeveloperTool::AzureDeveloperCli, None, "s"),

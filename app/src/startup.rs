@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
-use vaultgate_config::Settings;
+use vaultgate_config::{SecretSource, Settings};
 
 use crate::metrics::Metrics;
 use crate::routes::health::StoreProbe;
@@ -54,6 +54,17 @@ impl Application {
         let validator = web::Data::new(authentication.validator);
         let stores = wiring::secret_stores(&settings, &mut metrics.registry).map_err(StartupError::new)?;
         log::info!("secrets are read from {}", stores.description);
+        if let (true, SecretSource::KeyVault(key_vault)) = (settings.is_local(), &settings.secrets)
+            && key_vault.credential.is_developer()
+        {
+            // Said loudly: development tokens now unlock what the developer's account can read.
+            log::warn!(
+                "local mode reads the real Key Vault {} with your own sign-in ({}): any caller holding a \
+                 development token reads what your account may read",
+                key_vault.url,
+                key_vault.credential.describe()
+            );
+        }
         // Routes read through the cache (miss budgets need it); `/health` probes any store.
         let cache = web::Data::from(stores.served.clone());
         let store: web::Data<dyn SecretStore> = web::Data::from(stores.served as Arc<dyn SecretStore>);

@@ -3,6 +3,7 @@
 
 mod answer;
 mod cache;
+mod developer_cli;
 mod managed_identity;
 mod retry;
 mod token_endpoint;
@@ -113,6 +114,10 @@ pub async fn fetch(
         }
         CredentialSource::Imds { endpoint, client_id } => {
             managed_identity::imds(endpoint, client_id.as_deref(), request.resource(), timeout).await
+        }
+        CredentialSource::DeveloperCli { tools, tenant_id } => {
+            let tenant = request.tenant.as_deref().or(tenant_id.as_deref());
+            developer_cli::fetch(tools, tenant, &request.scope, timeout).await
         }
     }
 }

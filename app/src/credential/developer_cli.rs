@@ -1,0 +1,245 @@
+//! A developer's own sign-in, through the Azure CLI (`az account get-access-token`) or the
+//! Azure Developer CLI (`azd auth token`), as the Azure SDKs' `AzureCliCredential` and
+//! `AzureDeveloperCliCredential` do. The program is run directly (never through a shell),
+//! with arguments checked first, from `/` (so no project file in the working directory
+//! steers it), and killed when it outlives the timeout.
+
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use vaultgate_config::secrets_settings::DeveloperTool;
+
+use super::AccessToken;
+
+/// The longest stretch of a tool's error output put in a log line.
+const MAX_STDERR_CHARS: usize = 400;
+
+/// Tries each tool in order (the SDKs' chain order) and returns the first token; when all
+/// fail, every tool's reason, each telling what to run.
+pub async fn fetch(
+    tools: &[DeveloperTool],
+    tenant: Option<&str>,
+    scope: &str,
+    timeout: Duration,
+) -> Result<AccessToken, String> {
+    check_argument("scope", scope, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))?;
+    if let Some(tenant) = tenant {
+        check_argument("tenant", tenant, |c| c.is_ascii_alphanumeric() || "-.".contains(c))?;
+    }
+    let mut reasons = Vec::new();
+    for tool in tools {
+        match run(*tool, tenant, scope, timeout).await {
+            Ok(token) => return Ok(token),
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    Err(reasons.join("; "))
+}
+
+/// Values that reach a command line: only the characters the SDKs allow, and never one that
+/// reads as an option.
+fn check_argument(what: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), String> {
+    if value.is_empty() || value.starts_with('-') || !value.chars().all(allowed) {
+        return Err(format!("developer sign-in: the {what} {value:?} has characters a command line must not get"));
+    }
+    Ok(())
+}
+
+fn arguments(tool: DeveloperTool, tenant: Option<&str>, scope: &str) -> Vec<String> {
+    let (base, tenant_flag): (&[&str], &str) = match tool {
+        DeveloperTool::AzureCli => (&["account", "get-access-token", "--output", "json", "--scope"], "--tenant"),
+        DeveloperTool::AzureDeveloperCli => {
+            (&["auth", "token", "--output", "json", "--no-prompt", "--scope"], "--tenant-id")
+        }
+    };
+    let mut args: Vec<String> = base.iter().map(|a| (*a).to_owned()).collect();
+    args.push(scope.to_owned());
+    if let Some(tenant) = tenant {
+        args.extend([tenant_flag.to_owned(), tenant.to_owned()]);
+    }
+    args
+}
+
+async fn run(tool: DeveloperTool, tenant: Option<&str>, scope: &str, timeout: Duration) -> Result<AccessToken, String> {
+    let program = tool.program();
+    let login = tool.login_command();
+    let child = tokio::process::Command::new(program)
+        .args(arguments(tool, tenant, scope))
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("`{program}` is not on PATH: install it, then run `{login}`"),
+            _ => format!("`{program}` could not be started: {e}"),
+        })?;
+    // On timeout the future is dropped, and with it the child, which `kill_on_drop` kills.
+    let output = match actix_web::rt::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(output) => output.map_err(|e| format!("`{program}`: {e}"))?,
+        Err(_) => {
+            return Err(format!(
+                "`{program}` gave no token within {}s and was stopped; check that `{login}` works in a terminal",
+                timeout.as_secs()
+            ));
+        }
+    };
+    if !output.status.success() {
+        let stderr = one_line(&String::from_utf8_lossy(&output.stderr));
+        let signed_out = match tool {
+            DeveloperTool::AzureCli => stderr.contains("az login") || stderr.contains("az account set"),
+            DeveloperTool::AzureDeveloperCli => stderr.contains("azd auth login"),
+        };
+        return Err(if signed_out {
+            format!("`{program}` is not signed in: run `{login}` ({stderr})")
+        } else {
+            format!("`{program}` failed ({}): {stderr}; run `{login}` if you are not signed in", output.status)
+        });
+    }
+    read(tool, &output.stdout).map_err(|e| format!("`{program}` answered without a usable token: {e}"))
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(MAX_STDERR_CHARS).collect()
+}
+
+/// `az account get-access-token -o json`: `expires_on` in epoch seconds (CLI 2.54 and later);
+/// the older `expiresOn` is local time without a zone, which is not guessed at.
+#[derive(Deserialize)]
+struct AzAnswer {
+    #[serde(rename = "accessToken")]
+    access_token: String,
+    expires_on: Option<u64>,
+}
+
+/// `azd auth token -o json`: `expiresOn` in RFC 3339 UTC (`2023-10-04T21:01:15Z`).
+#[derive(Deserialize)]
+struct AzdAnswer {
+    token: String,
+    #[serde(rename = "expiresOn")]
+    expires_on: String,
+}
+
+fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, String> {
+    let (token, expires_at) = match tool {
+        DeveloperTool::AzureCli => {
+            let answer: AzAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
+            let epoch = answer.expires_on.ok_or("no expires_on (Azure CLI 2.54 or later is needed)")?;
+            (answer.access_token, UNIX_EPOCH + Duration::from_secs(epoch))
+        }
+        DeveloperTool::AzureDeveloperCli => {
+            let answer: AzdAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
+            let expires_at = rfc3339_utc(&answer.expires_on).ok_or("expiresOn is not a UTC time")?;
+            (answer.token, expires_at)
+        }
+    };
+    if token.is_empty() {
+        return Err("an empty token".into());
+    }
+    if expires_at <= SystemTime::now() {
+        return Err("the token has already expired".into());
+    }
+    Ok(AccessToken::new(token, expires_at, None))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the one form both SDKs parse.
+fn rfc3339_utc(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<u64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let days = days_from_civil(year as i64, month as i64, day as i64);
+    let seconds = u64::try_from(days).ok()? * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AZ: &str = include_str!("../../../tests/wire/az-account-get-access-token.json");
+    const AZD: &str = include_str!("../../../tests/wire/azd-auth-token.json");
+
+    fn epoch(time: SystemTime) -> u64 {
+        time.duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    #[test]
+    fn azd_expiry_is_read_as_utc() {
+        assert_eq!(rfc3339_utc("2023-10-04T21:01:15Z").map(epoch), Some(1_696_453_275));
+        assert_eq!(rfc3339_utc("1970-01-01T00:00:00Z").map(epoch), Some(0));
+        assert_eq!(rfc3339_utc("2024-02-29T12:00:00Z").map(epoch), Some(1_709_208_000));
+        assert_eq!(rfc3339_utc("2023-10-04T21:01:15+02:00"), None);
+        assert_eq!(rfc3339_utc("2023-10-04 21:01:15Z"), None);
+        assert_eq!(rfc3339_utc("2023-13-04T21:01:15Z"), None);
+    }
+
+    #[test]
+    fn the_wire_samples_parse_and_their_past_expiry_is_refused() {
+        // The samples' expiries (2023) are in the past: parsed, then refused as expired.
+        assert_eq!(read(DeveloperTool::AzureCli, AZ.as_bytes()).unwrap_err(), "the token has already expired");
+        assert_eq!(
+            read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err(),
+            "the token has already expired"
+        );
+        let old_cli = AZ.replace("\"expires_on\": 1698789550,", "");
+        assert_eq!(
+            read(DeveloperTool::AzureCli, old_cli.as_bytes()).unwrap_err(),
+            "no expires_on (Azure CLI 2.54 or later is needed)"
+        );
+    }
+
+    #[test]
+    fn arguments_are_the_documented_ones() {
+        assert_eq!(
+            arguments(DeveloperTool::AzureCli, Some("t1"), "https://vault.azure.net/.default"),
+            [
+                "account",
+                "get-access-token",
+                "--output",
+                "json",
+                "--scope",
+                "https://vault.azure.net/.default",
+                "--tenant",
+                "t1"
+            ]
+        );
+        assert_eq!(
+            arguments(DeveloperTool::AzureDeveloperCli, None, "s"),
+            ["auth", "token", "--output", "json", "--no-prompt", "--scope", "s"]
+        );
+    }
+
+    #[actix_web::test]
+    async fn values_that_could_read_as_options_never_reach_a_command() {
+        let tools = [DeveloperTool::AzureCli];
+        let second = Duration::from_secs(1);
+        let bad_scope = fetch(&tools, None, "--help", second).await.unwrap_err();
+        assert!(bad_scope.contains("the scope \"--help\""), "{bad_scope}");
+        let bad_tenant = fetch(&tools, Some("a b;c"), "https://vault.azure.net/.default", second).await.unwrap_err();
+        assert!(bad_tenant.contains("the tenant \"a b;c\""), "{bad_tenant}");
+    }
+}

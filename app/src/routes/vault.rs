@@ -47,7 +47,14 @@ const NAME: Param = Param {
 const SECRET: Answer = Answer::Json {
     description: "The secret",
     schema: SchemaOf::of::<Secret>(),
-    headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
+    headers: &[
+        ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" },
+        ResponseHeader {
+            name: "Vaultgate-Secret-Validity",
+            description: "`expired` or `not-yet-valid` when Key Vault returned the secret outside its \
+                          `nbf`..`exp` window (served unless `SECRET_EXPIRY=enforce`); absent otherwise",
+        },
+    ],
 };
 
 pub const SECRET_BY_NAME: OperationDoc = OperationDoc {

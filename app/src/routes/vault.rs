@@ -45,16 +45,10 @@ const NAME: Param = Param {
 };
 
 const SECRET: Answer = Answer::Json {
-    description: "The secret",
+    description: "The secret; with a `Vaultgate-Secret-Validity: expired` or `not-yet-valid` header when Key \
+                  Vault returned it outside its `nbf`..`exp` window (served unless `SECRET_EXPIRY=enforce`)",
     schema: SchemaOf::of::<Secret>(),
-    headers: &[
-        ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" },
-        ResponseHeader {
-            name: "Vaultgate-Secret-Validity",
-            description: "`expired` or `not-yet-valid` when Key Vault returned the secret outside its \
-                          `nbf`..`exp` window (served unless `SECRET_EXPIRY=enforce`); absent otherwise",
-        },
-    ],
+    headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
 };
 
 pub const SECRET_BY_NAME: OperationDoc = OperationDoc {

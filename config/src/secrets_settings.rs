@@ -37,10 +37,49 @@ pub struct KeyVaultSettings {
     /// `https://<name>.vault.azure.net`, without a trailing slash.
     pub url: String,
     pub credential: CredentialSource,
-    /// How long throttled (429/503) reads may be retried before answering 503.
+    /// How long transient failures (408, 429, 500, 502, 503, 504, timeouts, connection
+    /// errors) may be retried before the read fails.
     pub retry_budget: Duration,
     /// `KEY_VAULT_MAX_GETS_PER_10S`: vaultgate's own ceiling on GETs sent to the vault.
     pub max_gets_per_10s: usize,
+    /// `SECRET_EXPIRY`: what to do with a secret Key Vault returns outside its `nbf`..`exp`.
+    pub expiry: ExpiryPolicy,
+    /// `AZURE_ADDITIONALLY_ALLOWED_TENANTS`: tenants besides the credential's own that a
+    /// Key Vault challenge may name (the Azure SDKs' variable).
+    pub additionally_allowed_tenants: AllowedTenants,
+}
+
+/// Key Vault still returns a secret past its `exp` or before its `nbf` (only `enabled: false`
+/// blocks a read): serve it flagged, as Key Vault would, or refuse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryPolicy {
+    /// Served, with a warning, a metric and a `Vaultgate-Secret-Validity` header (the default).
+    Serve,
+    /// Refused with 403 `SecretDisabled`.
+    Enforce,
+}
+
+/// Which tenants a challenge may name besides the credential's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedTenants {
+    /// `*`: any tenant.
+    Any,
+    /// Lower-cased tenant GUIDs (empty: only the credential's own).
+    Listed(Vec<String>),
+}
+
+impl AllowedTenants {
+    pub fn allows(&self, tenant: &str) -> bool {
+        match self {
+            AllowedTenants::Any => true,
+            AllowedTenants::Listed(tenants) => tenants.iter().any(|t| t.eq_ignore_ascii_case(tenant)),
+        }
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal digits, as a tenant id is.
+pub fn is_tenant_guid(value: &str) -> bool {
+    crate::env::is_guid(value)
 }
 
 /// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in
@@ -172,7 +211,28 @@ pub(crate) fn secret_source(env: &mut Env, local: bool, authority_host: &str) ->
 fn key_vault_settings(env: &mut Env, url: String, authority_host: &str) -> KeyVaultSettings {
     let retry_budget = env.seconds("KEY_VAULT_RETRY_BUDGET_SECS", DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, 0..=60);
     let max_gets_per_10s = env.count("KEY_VAULT_MAX_GETS_PER_10S", DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, 1..=4_000);
-    KeyVaultSettings { url, credential: credential_source(env, authority_host), retry_budget, max_gets_per_10s }
+    let expiry = env.one_of(
+        "SECRET_EXPIRY",
+        &[("serve", ExpiryPolicy::Serve), ("enforce", ExpiryPolicy::Enforce)],
+        ExpiryPolicy::Serve,
+    );
+    let additionally_allowed_tenants = allowed_tenants(env);
+    KeyVaultSettings {
+        url,
+        credential: credential_source(env, authority_host),
+        retry_budget,
+        max_gets_per_10s,
+        expiry,
+        additionally_allowed_tenants,
+    }
+}
+
+fn allowed_tenants(env: &mut Env) -> AllowedTenants {
+    const NAME: &str = "AZURE_ADDITIONALLY_ALLOWED_TENANTS";
+    if env.list(NAME).is_some_and(|tenants| tenants.iter().any(|t| t == "*")) {
+        return AllowedTenants::Any;
+    }
+    AllowedTenants::Listed(env.guids(NAME))
 }
 
 /// `AZURE_TOKEN_CREDENTIALS`, as the Azure SDKs read it (case-insensitive): `prod` keeps the

@@ -248,3 +248,40 @@ fn the_health_probe_interval_is_at_least_one_second() {
     let problems = settings(&[("HEALTH_PROBE_INTERVAL_SECS", "0")]).unwrap_err();
     assert_eq!(problems, ["HEALTH_PROBE_INTERVAL_SECS: must be whole seconds from 1 to 3600, got \"0\""]);
 }
+
+#[test]
+fn key_vault_expiry_policy_and_additionally_allowed_tenants() {
+    use vaultgate_config::secrets_settings::{AllowedTenants, ExpiryPolicy};
+    let key_vault = |vars: &[(&str, &str)]| {
+        let mut all =
+            vec![("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("KEY_VAULT_URL", "https://kv.vault.azure.net")];
+        all.extend_from_slice(vars);
+        match settings(&all).map(|s| s.secrets) {
+            Ok(SecretSource::KeyVault(key_vault)) => Ok(key_vault),
+            Ok(other) => panic!("{other:?}"),
+            Err(problems) => Err(problems),
+        }
+    };
+    let defaults = key_vault(&[]).unwrap();
+    assert_eq!(defaults.expiry, ExpiryPolicy::Serve);
+    assert_eq!(defaults.additionally_allowed_tenants, AllowedTenants::Listed(vec![]));
+    assert_eq!(key_vault(&[("SECRET_EXPIRY", "Enforce")]).unwrap().expiry, ExpiryPolicy::Enforce);
+    assert_eq!(
+        key_vault(&[("SECRET_EXPIRY", "lenient")]).unwrap_err(),
+        [r#"SECRET_EXPIRY: must be serve or enforce, got "lenient""#]
+    );
+    assert_eq!(
+        key_vault(&[("AZURE_ADDITIONALLY_ALLOWED_TENANTS", "*")]).unwrap().additionally_allowed_tenants,
+        AllowedTenants::Any
+    );
+    assert_eq!(
+        key_vault(&[("AZURE_ADDITIONALLY_ALLOWED_TENANTS", "0D6F0F0E-1C43-4A4B-9F8C-5B3C2A1D0E9F")])
+            .unwrap()
+            .additionally_allowed_tenants,
+        AllowedTenants::Listed(vec!["0d6f0f0e-1c43-4a4b-9f8c-5b3c2a1d0e9f".into()])
+    );
+    assert_eq!(
+        key_vault(&[("AZURE_ADDITIONALLY_ALLOWED_TENANTS", "contoso.com")]).unwrap_err(),
+        [r#"AZURE_ADDITIONALLY_ALLOWED_TENANTS: each entry must be a tenant GUID, got "contoso.com""#]
+    );
+}

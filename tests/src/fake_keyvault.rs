@@ -55,10 +55,14 @@ pub enum Fault {
     /// 503 with these headers.
     Unavailable(Vec<(&'static str, String)>),
     ServerError,
+    /// This status with a Key Vault error body (408, 502, 504, ...).
+    Status(u16),
     ForbiddenByRbac,
     /// 401 with the challenge, even for a good token.
     Unauthorized,
     BadJson,
+    /// 404 from something that is not Key Vault (a misrouted host): no `SecretNotFound` code.
+    ForeignNotFound,
     /// Never answers.
     Stall,
 }
@@ -71,8 +75,12 @@ struct State {
     /// By lower-cased name: the name as stored, and its versions.
     secrets: Mutex<HashMap<String, (String, Vec<FakeSecret>)>>,
     faults: Mutex<VecDeque<Fault>>,
+    /// The tenant the challenge names (the wire sample's by default).
+    tenant: Mutex<String>,
     gets: AtomicUsize,
     challenged: AtomicUsize,
+    /// Secret GETs that carried no `Authorization` header at all.
+    unauthenticated: AtomicUsize,
     gets_by_name: Mutex<HashMap<String, usize>>,
     /// Secret GETs being answered right now, and a gate that holds them when closed.
     held: watch::Sender<usize>,
@@ -98,8 +106,10 @@ impl FakeKeyVault {
             issued,
             secrets: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
+            tenant: Mutex::new(TENANT.to_owned()),
             gets: AtomicUsize::new(0),
             challenged: AtomicUsize::new(0),
+            unauthenticated: AtomicUsize::new(0),
             gets_by_name: Mutex::new(HashMap::new()),
             held: watch::channel(0).0,
             gate: watch::channel(true).0,
@@ -132,6 +142,11 @@ impl FakeKeyVault {
         versions.iter_mut().filter(|s| s.version == version).for_each(|s| s.enabled = false);
     }
 
+    /// Makes the challenge name another tenant (a vault in another directory, or a forged one).
+    pub fn challenge_tenant(&self, tenant: &str) {
+        *self.state.tenant.lock().unwrap() = tenant.to_owned();
+    }
+
     pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.faults.lock().unwrap().extend(faults);
     }
@@ -149,6 +164,11 @@ impl FakeKeyVault {
     /// Requests answered with the 401 challenge.
     pub fn challenges(&self) -> usize {
         self.state.challenged.load(Ordering::SeqCst)
+    }
+
+    /// Secret GETs that carried no token (the SDKs' first request to a vault).
+    pub fn unauthenticated(&self) -> usize {
+        self.state.unauthenticated.load(Ordering::SeqCst)
     }
 
     /// Holds secret answers until `release` (to make callers overlap).
@@ -195,7 +215,8 @@ fn answer_recorded(sample: &str, extra: &[(&'static str, String)], replace: &[(&
 
 fn challenge(state: &State) -> HttpResponse {
     state.challenged.fetch_add(1, Ordering::SeqCst);
-    answer_recorded(WIRE_401, &[], &[("https://vault.azure.net", &state.resource)])
+    let tenant = state.tenant.lock().unwrap().clone();
+    answer_recorded(WIRE_401, &[], &[("https://vault.azure.net", &state.resource), (TENANT, &tenant)])
 }
 
 async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
@@ -208,6 +229,9 @@ async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     }
     let token =
         req.headers().get("Authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if req.headers().get("Authorization").is_none() {
+        state.unauthenticated.fetch_add(1, Ordering::SeqCst);
+    }
     let token_ok = token.is_some_and(|t| state.issued.lock().unwrap().tokens.get(t) == Some(&state.resource));
     if !token_ok {
         return challenge(&state);
@@ -233,11 +257,18 @@ async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
             return HttpResponse::InternalServerError()
                 .json(json!({"error": {"code": "InternalError", "message": "oops"}}));
         }
+        Some(Fault::Status(status)) => {
+            return HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+                .json(json!({"error": {"code": "ServiceError", "message": "Try again."}}));
+        }
         Some(Fault::ForbiddenByRbac) => {
             return HttpResponse::Forbidden().content_type("application/json").body(WIRE_403_RBAC.trim());
         }
         Some(Fault::Unauthorized) => return challenge(&state),
         Some(Fault::BadJson) => return HttpResponse::Ok().content_type("application/json").body("{\"value\": \"trunc"),
+        Some(Fault::ForeignNotFound) => {
+            return HttpResponse::NotFound().content_type("text/html").body("<h1>404 Not Found</h1>");
+        }
         Some(Fault::Stall) => std::future::pending::<()>().await,
     }
 

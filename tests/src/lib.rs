@@ -5,6 +5,7 @@ pub mod app;
 pub mod azure;
 pub mod expected;
 pub mod fake_entra;
+pub mod fake_flaky;
 pub mod fake_identity;
 pub mod fake_keyvault;
 pub mod fake_proxy;

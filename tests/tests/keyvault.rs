@@ -62,10 +62,14 @@ async fn a_secret_is_read_through_the_challenge_flow() {
         answer.json(),
         json!({"name": "db-password", "value": "db-value-8830-current", "version": V2, "contentType": "text/plain"})
     );
-    // The default-scope token met the challenge; the challenge's scope got a token that worked.
+    // As the SDKs do: the first GET carries no token and meets the wire challenge; only then
+    // is a token asked, for the challenge's scope, and it works.
+    assert_eq!(azure.vault.unauthenticated(), 1);
     assert_eq!(azure.vault.challenges(), 1);
     assert_eq!(azure.vault.gets(), 2);
-    assert_eq!(azure.identity.token_requests(), 2);
+    assert_eq!(azure.identity.token_requests(), 1);
+    let issued = azure.identity.issued();
+    assert_eq!(issued.lock().unwrap().tokens.values().collect::<Vec<_>>(), [&azure.vault.url]);
 
     let answer = app.get_secret(&format!("/vault/db-password/{V1}")).await;
     assert_eq!(answer.json()["value"], "old-db-value-5521");
@@ -85,8 +89,9 @@ async fn one_credential_token_serves_a_hundred_reads() {
         let answer = app.get_secret(&format!("/vault/s{i}")).await;
         assert_eq!(answer.json()["value"], format!("value-{i}"));
     }
-    assert_eq!(azure.identity.token_requests(), 2, "one default-scope token, one for the challenge's scope");
+    assert_eq!(azure.identity.token_requests(), 1, "one token, for the challenge's scope");
     assert_eq!(azure.vault.gets(), 101);
+    assert_eq!(azure.vault.unauthenticated(), 1, "later reads reuse the token");
 }
 
 #[actix_web::test]
@@ -106,7 +111,10 @@ async fn key_vault_answers_map_to_the_catalog() {
     azure.vault.put("off", FakeSecret { enabled: false, ..FakeSecret::new(V1, "off-value") });
     azure.vault.put("expired", FakeSecret { exp: Some(now() - 60), ..FakeSecret::new(V1, "expired-value") });
     azure.vault.put("early", FakeSecret { nbf: Some(now() + 3600), ..FakeSecret::new(V1, "early-value") });
-    let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
+    // Refused as before only when enforced; one attempt each (500 is otherwise retried).
+    let app =
+        app(&azure, &[("SECRET_CACHE_TTL", "0"), ("SECRET_EXPIRY", "enforce"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0")])
+            .await;
 
     let answer = app.get_secret("/vault/missing").await;
     assert_eq!(answer.status, 404);
@@ -133,7 +141,8 @@ async fn key_vault_answers_map_to_the_catalog() {
 #[actix_web::test]
 async fn a_stalled_or_unreachable_vault_is_a_502_within_the_timeout() {
     let azure = azure();
-    let app = app(&azure, &[("UPSTREAM_TIMEOUT_SECS", "1")]).await;
+    // No retry budget: a timeout is otherwise retried, as the SDKs do.
+    let app = app(&azure, &[("UPSTREAM_TIMEOUT_SECS", "1"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0")]).await;
     assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
     azure.vault.fail_next([Fault::Stall]);
     let answer = app.get_secret("/vault/db-password").await;
@@ -143,7 +152,7 @@ async fn a_stalled_or_unreachable_vault_is_a_502_within_the_timeout() {
     // Nothing listens at this address.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let url = format!("http://{closed}");
-    let app = self::app(&azure, &[("KEY_VAULT_URL", url.as_str())]).await;
+    let app = self::app(&azure, &[("KEY_VAULT_URL", url.as_str()), ("KEY_VAULT_RETRY_BUDGET_SECS", "0")]).await;
     let answer = app.get_secret("/vault/db-password").await;
     assert_eq!(answer.status, 502);
 }
@@ -212,7 +221,8 @@ async fn not_found_answers_are_remembered_briefly() {
 #[actix_web::test]
 async fn a_failing_vault_is_covered_by_the_last_good_value() {
     let azure = azure();
-    let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
+    // No retry budget: the 500 would otherwise be retried away.
+    let app = app(&azure, &[("SECRET_CACHE_TTL", "0"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0")]).await;
     assert_eq!(app.get_secret("/vault/api-key").await.json()["value"], "api-key-value-1177");
     azure.vault.fail_next([Fault::ServerError]);
     let answer = app.get_secret("/vault/api-key").await;
@@ -221,7 +231,11 @@ async fn a_failing_vault_is_covered_by_the_last_good_value() {
     assert!(logs::lines().iter().any(|l| l.contains("api-key served from cache")));
 
     // Without any stale allowance the failure shows.
-    let strict = self::app(&azure, &[("SECRET_CACHE_TTL", "0"), ("SECRET_MAX_STALE", "0")]).await;
+    let strict = self::app(
+        &azure,
+        &[("SECRET_CACHE_TTL", "0"), ("SECRET_MAX_STALE", "0"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0")],
+    )
+    .await;
     assert_eq!(strict.get_secret("/vault/api-key").await.status, 200);
     azure.vault.fail_next([Fault::ServerError]);
     assert_eq!(strict.get_secret("/vault/api-key").await.status, 502);
@@ -300,7 +314,7 @@ async fn a_client_secret_credential_reads_secrets() {
     )
     .await;
     assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
-    assert_eq!(azure.identity.token_requests(), 2);
+    assert_eq!(azure.identity.token_requests(), 1);
 }
 
 #[actix_web::test]
@@ -309,13 +323,13 @@ async fn imds_is_the_last_resort() {
     let imds = azure.identity.base_url.clone();
     let app = app(&azure, &[("IDENTITY_ENDPOINT", ""), ("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.as_str())]).await;
     assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
-    assert_eq!(azure.identity.token_requests(), 2);
+    assert_eq!(azure.identity.token_requests(), 1);
 }
 
 #[actix_web::test]
 async fn logs_never_hold_a_secret_value_or_a_token() {
     let azure = azure();
-    let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
+    let app = app(&azure, &[("SECRET_CACHE_TTL", "0"), ("KEY_VAULT_RETRY_BUDGET_SECS", "0")]).await;
     let token = caller(&["GetSecret"]);
     app.get_as("/vault/db-password", &token).await;
     app.get_as(&format!("/vault/db-password/{V1}"), &token).await;
@@ -360,4 +374,20 @@ async fn health_reports_the_key_vault_store() {
     let answer = send(client().get(app.url("/health"))).await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["components"]["secret_store"]["kind"], "key-vault");
+}
+
+#[actix_web::test]
+async fn the_probe_needs_key_vaults_own_not_found() {
+    let azure = azure();
+    let app = app(&azure, &[]).await;
+    azure.vault.fail_next([Fault::ForeignNotFound]);
+    let answer = send(client().get(app.url("/health"))).await;
+    assert_eq!(answer.status, 500, "a 404 without SecretNotFound is not the vault");
+    assert_eq!(answer.json()["debug"], "secret_store: unreachable");
+
+    // A read meeting such a 404 is not a missing secret either.
+    azure.vault.fail_next([Fault::ForeignNotFound]);
+    let answer = app.get_secret("/vault/api-key").await;
+    assert_eq!(answer.status, 502);
+    assert_eq!(answer.json(), vault_error());
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::http::header::{CACHE_CONTROL, HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::{AppError, ErrorCode};
@@ -17,6 +17,9 @@ use crate::secrets::cache::SecretCache;
 use crate::secrets::miss_budget::CallerId;
 use crate::secrets::policy::ExposurePolicy;
 use crate::secrets::{Secret, SecretName, SecretVersion, StoreError, audit};
+
+/// Says a secret was served outside its own `nbf`..`exp` window.
+const SECRET_VALIDITY: HeaderName = HeaderName::from_static("vaultgate-secret-validity");
 
 pub struct SecretAccess {
     store: web::Data<SecretCache>,
@@ -76,7 +79,13 @@ impl SecretAccess {
         let audited = outcome.as_ref().map_or(name, |secret| secret.name.as_str());
         audit::record(&self.caller, audited, version, &outcome, started.elapsed());
         let secret = outcome?;
-        Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(&*secret))
+        let mut answer = HttpResponse::Ok();
+        answer.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        // Key Vault returned it outside its nbf..exp window (served unless SECRET_EXPIRY=enforce).
+        if let Some(validity) = secret.validity {
+            answer.insert_header((SECRET_VALIDITY, HeaderValue::from_static(validity.header_value())));
+        }
+        Ok(answer.json(&*secret))
     }
 
     async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {

@@ -45,7 +45,8 @@ const NAME: Param = Param {
 };
 
 const SECRET: Answer = Answer::Json {
-    description: "The secret",
+    description: "The secret; with a `Vaultgate-Secret-Validity: expired` or `not-yet-valid` header when Key \
+                  Vault returned it outside its `nbf`..`exp` window (served unless `SECRET_EXPIRY=enforce`)",
     schema: SchemaOf::of::<Secret>(),
     headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
 };

@@ -238,6 +238,7 @@ mod tests {
             version: "v".into(),
             content_type: None,
             expires_at,
+            validity: None,
         }
     }
 

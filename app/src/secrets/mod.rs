@@ -49,9 +49,39 @@ pub struct Secret {
     #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub content_type: Option<String>,
-    /// The secret's own `exp` attribute (seconds since the epoch): caches keep it no longer.
+    /// When caches must ask the store again (seconds since the epoch): the secret's `exp`
+    /// when expiry is enforced, else the next moment its validity changes.
     #[serde(skip)]
     pub expires_at: Option<i64>,
+    /// Set when the secret is served outside its own `nbf`..`exp` window.
+    #[serde(skip)]
+    pub validity: Option<Validity>,
+}
+
+/// Where a served secret stands against its `nbf`..`exp` window, when outside it (Key Vault
+/// returns such secrets; vaultgate serves them flagged unless `SECRET_EXPIRY=enforce`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Validity {
+    Expired,
+    NotYetValid,
+}
+
+impl Validity {
+    /// The `Vaultgate-Secret-Validity` header's value.
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Validity::Expired => "expired",
+            Validity::NotYetValid => "not-yet-valid",
+        }
+    }
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Validity::Expired => "expired",
+            Validity::NotYetValid => "not_yet_valid",
+        }
+    }
 }
 
 /// Why a store could not answer. The text is for logs (it never holds a secret value).

@@ -123,6 +123,7 @@ impl Folder {
             version: current,
             content_type: None,
             expires_at: None,
+            validity: None,
         })
     }
 

@@ -1,20 +1,28 @@
-//! Secrets from Azure Key Vault, read the way the Azure SDKs read them: a bearer token from
-//! vaultgate's credential, the challenge flow on 401, and retries with backoff on 429/503.
+//! Secrets from Azure Key Vault, read the way the Azure SDKs read them: a first request
+//! without a token, whose 401 challenge names the scope (checked against the vault's host)
+//! and tenant (checked against the credential's) to ask one for; retries with backoff on
+//! the SDKs' transient statuses and connection errors; secrets outside their validity
+//! window served flagged unless `SECRET_EXPIRY=enforce`.
 
 mod bundle;
 mod ceiling;
 mod challenge;
 mod retry;
+mod tenant;
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use serde::Deserialize;
-use vaultgate_config::secrets_settings::KeyVaultSettings;
+use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, ExpiryPolicy, KeyVaultSettings};
 
 use self::ceiling::GetCeiling;
-use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError};
+use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError, Validity};
 use crate::credential::{AccessTokenCache, TokenRequest};
 use crate::metrics::{OutcomeLabels, VaultMetrics};
 use crate::upstream::{self, Body};
@@ -29,13 +37,28 @@ pub struct KeyVaultStore {
     url: String,
     host: String,
     tokens: Arc<AccessTokenCache>,
-    /// What the last challenge asked for; the default scope until one is seen.
-    token_request: RwLock<TokenRequest>,
+    /// What the last challenge asked for; `None` until one is seen, and requests go without
+    /// a token until then.
+    token_request: RwLock<Option<TokenRequest>>,
     timeout: Duration,
     retry_budget: Duration,
     ceiling: GetCeiling,
     metrics: VaultMetrics,
+    credential: CredentialSource,
+    allowed_tenants: AllowedTenants,
+    expiry: ExpiryPolicy,
+    /// Versions already warned about as served outside their validity window (bounded).
+    warned: Mutex<HashSet<(String, String)>>,
+    outside_validity: Family<ValidityLabels, Counter>,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ValidityLabels {
+    validity: &'static str,
+}
+
+/// How many flagged versions are remembered for the once-per-version warning.
+const WARNED_VERSIONS: usize = 10_000;
 
 impl KeyVaultStore {
     pub fn new(settings: &KeyVaultSettings, timeout: Duration) -> Self {
@@ -44,11 +67,16 @@ impl KeyVaultStore {
             url: settings.url.clone(),
             host: host.to_owned(),
             tokens: Arc::new(AccessTokenCache::new(settings.credential.clone(), timeout)),
-            token_request: RwLock::new(TokenRequest::key_vault()),
+            token_request: RwLock::new(None),
             timeout,
             retry_budget: settings.retry_budget,
             ceiling: GetCeiling::new(settings.max_gets_per_10s),
             metrics: VaultMetrics::default(),
+            credential: settings.credential.clone(),
+            allowed_tenants: settings.additionally_allowed_tenants.clone(),
+            expiry: settings.expiry,
+            warned: Mutex::new(HashSet::new()),
+            outside_validity: Family::default(),
         }
     }
 
@@ -60,6 +88,11 @@ impl KeyVaultStore {
             "keyvault_ceiling_refusals",
             "Key Vault GETs not sent because KEY_VAULT_MAX_GETS_PER_10S was reached (answered 503)",
             self.ceiling.refusals.clone(),
+        );
+        registry.register(
+            "keyvault_secrets_outside_validity",
+            "Secrets Key Vault returned past their exp or before their nbf, served (SECRET_EXPIRY=serve)",
+            self.outside_validity.clone(),
         );
     }
 
@@ -77,7 +110,7 @@ impl KeyVaultStore {
         &self.tokens
     }
 
-    fn current_request(&self) -> TokenRequest {
+    fn current_request(&self) -> Option<TokenRequest> {
         crate::sync::read(&self.token_request).clone()
     }
 
@@ -89,53 +122,66 @@ impl KeyVaultStore {
             version.map_or("", SecretVersion::as_str)
         );
         let started = Instant::now();
-        let mut throttled = 0u32;
+        let mut attempt = 0u32;
         let mut challenged = false;
         loop {
+            // As the SDKs do, the first request to a vault carries no token: its challenge
+            // names the scope (checked against the vault's host) and tenant to ask one for.
             let request = self.current_request();
-            let token = self.tokens.token(&request).await.map_err(|e| StoreError::Failed {
-                reason: FailureReason::Credential,
-                detail: format!("credential: {e}"),
-            })?;
+            let mut call = upstream::client().get(&url).insert_header(("Accept", "application/json"));
+            if let Some(request) = &request {
+                let token = self.tokens.token(request).await.map_err(|e| StoreError::Failed {
+                    reason: FailureReason::Credential,
+                    detail: format!("credential: {e}"),
+                })?;
+                call = call.insert_header(("Authorization", format!("Bearer {}", token.secret())));
+            }
             // Every GET counts towards the ceiling, retries and challenged ones included, as
             // they do towards Key Vault's own limit.
             self.ceiling.take()?;
-            let call = upstream::client()
-                .get(&url)
-                .insert_header(("Authorization", format!("Bearer {}", token.secret())))
-                .insert_header(("Accept", "application/json"));
             let call_started = Instant::now();
             let answer = match upstream::send(call, Body::Empty, self.timeout).await {
                 Ok(answer) => answer,
                 Err(e) => {
-                    self.count(
-                        if matches!(e, upstream::UpstreamError::Timeout { .. }) { "timeout" } else { "unreachable" },
-                        call_started,
-                    );
-                    return Err(StoreError::unavailable(format!("Key Vault: {e}")));
+                    let timeout = matches!(e, upstream::UpstreamError::Timeout { .. });
+                    self.count(if timeout { "timeout" } else { "unreachable" }, call_started);
+                    // Timeouts and connection errors are retried, as the SDKs retry them.
+                    if self.wait_to_retry(started, &mut attempt, None).await.is_err() {
+                        return Err(StoreError::unavailable(format!("Key Vault: {e}")));
+                    }
+                    continue;
                 }
             };
             self.count(outcome_label(answer.status), call_started);
             match answer.status {
-                200 => return bundle::read(&answer.body, name, crate::clock::unix_now()),
-                404 => return Err(StoreError::NotFound),
+                200 => {
+                    let secret = bundle::read(&answer.body, name, crate::clock::unix_now(), self.expiry)?;
+                    self.flag(&secret);
+                    return Ok(secret);
+                }
+                404 => return Err(not_found(&answer.body)),
                 401 if !challenged => {
                     challenged = true;
-                    self.tokens.forget(&request);
+                    if let Some(request) = &request {
+                        self.tokens.forget(request);
+                    }
                     self.answer_challenge(&answer.headers)?;
                 }
                 401 => return Err(StoreError::refused("Key Vault refused a fresh token (401)")),
                 403 => return Err(forbidden(&answer.body)),
-                429 | 503 => {
-                    let wait = retry::delay(&answer.headers, throttled);
-                    if started.elapsed() + wait > self.retry_budget {
-                        log::warn!("Key Vault kept throttling ({}) past the retry budget", answer.status);
-                        return Err(StoreError::Throttled {
-                            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                status if retry::is_transient(status) => {
+                    if let Err(wait) = self.wait_to_retry(started, &mut attempt, Some(&answer.headers)).await {
+                        log::warn!("Key Vault kept answering {status} past the retry budget");
+                        return Err(match status {
+                            429 | 503 => {
+                                StoreError::Throttled { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
+                            }
+                            _ => StoreError::unavailable(format!(
+                                "Key Vault answered {status}{}",
+                                error_code(&answer.body)
+                            )),
                         });
                     }
-                    throttled += 1;
-                    actix_web::rt::time::sleep(wait).await;
                 }
                 status => {
                     let detail = format!("Key Vault answered {status}{}", error_code(&answer.body));
@@ -149,12 +195,52 @@ impl KeyVaultStore {
         }
     }
 
-    /// Takes the tenant and scope from a 401's challenge, for the one retry that follows.
+    /// Waits before the next attempt when `KEY_VAULT_RETRY_BUDGET_SECS` leaves room for the
+    /// wait; else gives back the wait that did not fit.
+    async fn wait_to_retry(
+        &self,
+        started: Instant,
+        attempt: &mut u32,
+        headers: Option<&actix_web::http::header::HeaderMap>,
+    ) -> Result<(), Duration> {
+        let wait = retry::delay(headers, *attempt);
+        if started.elapsed() + wait > self.retry_budget {
+            return Err(wait);
+        }
+        *attempt += 1;
+        actix_web::rt::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// Counts a secret served outside its validity window, and warns once per version.
+    fn flag(&self, secret: &Secret) {
+        let Some(validity) = secret.validity else { return };
+        self.outside_validity.get_or_create(&ValidityLabels { validity: validity.label() }).inc();
+        let mut warned = crate::sync::lock(&self.warned);
+        if warned.len() >= WARNED_VERSIONS {
+            warned.clear();
+        }
+        if warned.insert((secret.name.to_ascii_lowercase(), secret.version.clone())) {
+            let what = match validity {
+                Validity::Expired => "expired (past its exp)",
+                Validity::NotYetValid => "not yet valid (before its nbf)",
+            };
+            log::warn!(
+                "secret={} version={} is {what} and served, as Key Vault returns it; SECRET_EXPIRY=enforce refuses it",
+                secret.name,
+                secret.version
+            );
+        }
+    }
+
+    /// Takes the scope and tenant from a 401's challenge, once both are checked, for the one
+    /// retry that follows (and the reads after it).
     fn answer_challenge(&self, headers: &actix_web::http::header::HeaderMap) -> Result<(), StoreError> {
         let header = headers.get("WWW-Authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let request = challenge::token_request(header, &self.host)
+        let mut request = challenge::token_request(header, &self.host)
             .ok_or_else(|| StoreError::refused("Key Vault answered 401 without a usable challenge"))?;
-        *crate::sync::write(&self.token_request) = request;
+        request.tenant = tenant::checked(request.tenant.take(), &self.credential, &self.allowed_tenants)?;
+        *crate::sync::write(&self.token_request) = Some(request);
         Ok(())
     }
 }
@@ -168,7 +254,7 @@ impl SecretStore for KeyVaultStore {
         Box::pin(async move { self.read(name, version).await.map(Arc::new) })
     }
 
-    /// Reads a name that does not exist: a 404 proves the vault is reachable and that
+    /// Reads a name that does not exist: Key Vault's `SecretNotFound` proves the vault is reachable and that
     /// vaultgate may read it; a 403 or a failure says what is wrong.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
@@ -212,6 +298,15 @@ struct ErrorBody {
 struct ErrorDetail {
     code: Option<String>,
     innererror: Option<Box<ErrorDetail>>,
+}
+
+/// 404: Key Vault's own answer names `SecretNotFound`; any other 404 comes from something
+/// that is not the vault (a misrouted host or private endpoint) and proves nothing.
+fn not_found(body: &[u8]) -> StoreError {
+    if error_codes(body).iter().any(|c| c == "SecretNotFound") {
+        return StoreError::NotFound;
+    }
+    StoreError::unusable("Key Vault answered 404 without SecretNotFound (is KEY_VAULT_URL a vault?)")
 }
 
 /// 403: a disabled secret is the caller's answer; anything else (RBAC, firewall, access

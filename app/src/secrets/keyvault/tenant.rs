@@ -1,7 +1,8 @@
 //! The tenant a Key Vault challenge names, checked before any token is asked for it (as the
 //! Azure SDKs check it): a GUID, and the credential's own tenant unless listed in
 //! `AZURE_ADDITIONALLY_ALLOWED_TENANTS`. Managed identities have no tenant of their own to
-//! compare: their endpoints take no tenant, and the SDKs ignore the challenge's for them.
+//! compare: their endpoints take no tenant, and the SDKs ignore the challenge's for them. A
+//! developer tool without `AZURE_TENANT_ID` is asked in the challenge's tenant.
 
 use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, is_tenant_guid};
 
@@ -23,6 +24,10 @@ pub fn checked(
         CredentialSource::ClientSecret { tenant_id, .. } | CredentialSource::WorkloadIdentity { tenant_id, .. } => {
             tenant_id
         }
+        CredentialSource::DeveloperCli { tenant_id: Some(tenant_id), .. } => tenant_id,
+        // Signed in with `az login`/`azd auth login` and no AZURE_TENANT_ID: the sign-in decides
+        // which tenants the tool can reach, so the (GUID) tenant goes to the tool as asked.
+        CredentialSource::DeveloperCli { tenant_id: None, .. } => return Ok(Some(tenant.to_ascii_lowercase())),
         CredentialSource::AppServiceManagedIdentity { .. } | CredentialSource::Imds { .. } => return Ok(None),
     };
     if own.eq_ignore_ascii_case(&tenant) || allowed.allows(&tenant) {
@@ -78,5 +83,17 @@ mod tests {
         let identity = CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: None };
         assert_eq!(checked(Some(OTHER.into()), &identity, &none()), Ok(None));
         assert!(checked(Some("../evil".into()), &identity, &AllowedTenants::Any).is_err());
+    }
+
+    #[test]
+    fn a_developer_tool_is_held_to_azure_tenant_id_when_set_else_asked_in_the_challenges() {
+        use vaultgate_config::secrets_settings::DeveloperTool;
+        let pinned =
+            CredentialSource::DeveloperCli { tools: vec![DeveloperTool::AzureCli], tenant_id: Some(OWN.into()) };
+        assert!(checked(Some(OTHER.into()), &pinned, &none()).is_err());
+        assert_eq!(checked(Some(OWN.into()), &pinned, &none()).unwrap().as_deref(), Some(OWN));
+        let signed_in = CredentialSource::DeveloperCli { tools: vec![DeveloperTool::AzureCli], tenant_id: None };
+        assert_eq!(checked(Some(OTHER.into()), &signed_in, &none()).unwrap().as_deref(), Some(OTHER));
+        assert!(checked(Some("not-a-guid".into()), &signed_in, &none()).is_err());
     }
 }

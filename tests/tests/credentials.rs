@@ -3,24 +3,19 @@
 //! retried as MSAL documents, and refusals logged with what the endpoint said.
 
 use serde_json::{Value, json};
-use vaultgate_tests::fake_identity::{CLIENT_SECRET, FakeIdentity, IDENTITY_HEADER};
-use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, TENANT};
+use vaultgate_tests::azure::Azure;
+use vaultgate_tests::fake_identity::{CLIENT_SECRET, IDENTITY_HEADER};
+use vaultgate_tests::fake_keyvault::{FakeSecret, TENANT};
 use vaultgate_tests::{TestApp, logs};
 
 const VERSION: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const WIRE_AADSTS: &str = include_str!("../wire/token-endpoint-error-aadsts.json");
 
-struct Azure {
-    identity: FakeIdentity,
-    vault: FakeKeyVault,
-}
-
+/// The kit's fake vault and identity endpoints, holding `api-key`.
 fn azure() -> Azure {
-    logs::start_capture();
-    let identity = FakeIdentity::start();
-    let vault = FakeKeyVault::start(identity.issued(), false);
-    vault.put("api-key", FakeSecret::new(VERSION, "api-key-value-3390"));
-    Azure { identity, vault }
+    let azure = Azure::start();
+    azure.vault.put("api-key", FakeSecret::new(VERSION, "api-key-value-3390"));
+    azure
 }
 
 /// vaultgate reading the fake vault with a client secret credential, no secret cache (every

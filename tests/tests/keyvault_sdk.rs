@@ -3,9 +3,10 @@
 //! outside their `nbf`..`exp` window served (flagged) unless `SECRET_EXPIRY=enforce`.
 
 use serde_json::json;
+use vaultgate_tests::azure::Azure;
 use vaultgate_tests::expected::vault_error;
-use vaultgate_tests::fake_identity::{CLIENT_SECRET, FakeIdentity, IDENTITY_HEADER};
-use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault, TENANT};
+use vaultgate_tests::fake_identity::{CLIENT_SECRET, IDENTITY_HEADER};
+use vaultgate_tests::fake_keyvault::{FakeSecret, Fault, TENANT};
 use vaultgate_tests::http::{client, metric};
 use vaultgate_tests::tokens::now;
 use vaultgate_tests::{TestApp, logs, send};
@@ -13,17 +14,11 @@ use vaultgate_tests::{TestApp, logs, send};
 const V1: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const OTHER_TENANT: &str = "0d6f0f0e-1c43-4a4b-9f8c-5b3c2a1d0e9f";
 
-struct Azure {
-    identity: FakeIdentity,
-    vault: FakeKeyVault,
-}
-
+/// The kit's fake vault and identity endpoints, holding `api-key`.
 fn azure() -> Azure {
-    logs::start_capture();
-    let identity = FakeIdentity::start();
-    let vault = FakeKeyVault::start(identity.issued(), false);
-    vault.put("api-key", FakeSecret::new(V1, "api-key-value-1177"));
-    Azure { identity, vault }
+    let azure = Azure::start();
+    azure.vault.put("api-key", FakeSecret::new(V1, "api-key-value-1177"));
+    azure
 }
 
 /// vaultgate reading the fake vault through the App Service managed identity.

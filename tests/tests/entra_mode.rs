@@ -426,3 +426,20 @@ async fn a_cached_token_stops_passing_once_its_key_leaves_the_set() {
     assert_eq!(read_demo(&app, &entra_token(key_b(), 2)).await.status, 200);
     assert_refused(&app, &token_a, no_key(), "token of a retired key").await;
 }
+
+#[actix_web::test]
+async fn callers_arriving_while_the_first_keys_load_wait_for_them() {
+    let fake = FakeEntra::start(&[key_a()]);
+    fake.behave(Behaviour::Unavailable);
+    let app = entra_app(&fake, &[]).await;
+    fake.behave(Behaviour::Up);
+
+    // One caller's request starts the on-demand load; the others arrive before it is under way
+    // and must wait for it too, not be told that no keys are loaded.
+    let token = entra_token(key_a(), 2);
+    let burst = (0..32).map(|_| read_demo(&app, &token));
+    let answers = futures_util::future::join_all(burst).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(fake.jwks_fetches(), 1, "one load for the whole burst (the outage failed at discovery)");
+}

@@ -255,6 +255,12 @@ async fn main() {
     for example in &tally.examples {
         println!("unexpected: {example}");
     }
+    if !tally.examples.is_empty() {
+        // The server's own account of what went wrong (its log never holds tokens or values).
+        for line in log.iter().filter(|l| l.contains("WARN") || l.contains("ERROR")).take(20) {
+            println!("server: {line}");
+        }
+    }
     let mut failed = tally.failed;
     let mut check = |ok: bool, what: String| {
         if !ok {

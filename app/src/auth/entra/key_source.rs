@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::LocalBoxFuture;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
+use tokio::sync::watch;
 use vaultgate_config::AzureSettings;
 use vaultgate_config::url::check_upstream_url;
 
@@ -66,7 +67,9 @@ pub struct EntraKeys {
     issuer: SharedIssuer,
     /// Concurrent refreshes (background, start-up, on demand) share one run.
     refreshes: SingleFlight<(), Result<usize, String>>,
-    last_on_demand: Mutex<Option<Instant>>,
+    on_demand: Mutex<OnDemand>,
+    /// Ticks when an on-demand refresh ends, however it ends.
+    refreshed: watch::Sender<u64>,
     fetches: Counter,
     failures: Counter,
 }
@@ -78,7 +81,8 @@ impl EntraKeys {
             current: RwLock::new(None),
             issuer,
             refreshes: SingleFlight::default(),
-            last_on_demand: Mutex::new(None),
+            on_demand: Mutex::new(OnDemand::default()),
+            refreshed: watch::channel(0).0,
             fetches: Counter::default(),
             failures: Counter::default(),
         }
@@ -158,38 +162,41 @@ impl EntraKeys {
         parse_jwks(&body).map_err(|e| format!("JWKS {jwks_url}: {e}"))
     }
 
-    /// Takes the on-demand refresh budget: true (and the clock restarted) when no on-demand
-    /// refresh started within `min_refresh`.
-    fn take_on_demand_turn(&self) -> bool {
-        let mut last = sync::lock(&self.last_on_demand);
-        if last.is_some_and(|at| at.elapsed() < self.settings.min_refresh) {
-            return false;
-        }
-        *last = Some(Instant::now());
-        true
-    }
-
-    /// For a kid not in the set: joins a refresh under way, or starts one when the on-demand
-    /// budget allows; otherwise answers from the set as it is, without waiting. The refresh
+    /// For a kid not in the set: waits for the on-demand refresh under way, or starts one when
+    /// the budget allows; otherwise answers from the set as it is, without waiting. The refresh
     /// runs as a task of its own: a caller that goes away (a client reset) must not cancel a
     /// refresh that took the budget and that later callers may be waiting on.
     async fn refresh_on_demand(self: Arc<Self>, kid: String) -> KeyLookup {
-        let joining = self.refreshes.is_running(&());
-        if !joining && !self.take_on_demand_turn() {
-            return self.cached(&kid);
-        }
-        let keys = self.clone();
-        let refresh = actix_web::rt::spawn(async move {
-            keys.refreshes
-                .run(&(), || async {
-                    // A refresh thought to be running may have ended just before: starting a
-                    // new one still needs the budget.
-                    if !joining || keys.take_on_demand_turn() { keys.fetch_and_store().await } else { Ok(0) }
-                })
-                .await
-        });
-        let _ = refresh.await;
+        // Deciding and subscribing under one lock: a caller that sees a refresh pending is
+        // subscribed before that refresh can announce its end.
+        let mut ended = {
+            let mut on_demand = sync::lock(&self.on_demand);
+            let ended = self.refreshed.subscribe();
+            if !on_demand.pending {
+                if on_demand.last.is_some_and(|at| at.elapsed() < self.settings.min_refresh) {
+                    drop(on_demand);
+                    return self.join_running_refresh(&kid).await;
+                }
+                *on_demand = OnDemand { last: Some(Instant::now()), pending: true };
+                let keys = self.clone();
+                actix_web::rt::spawn(async move {
+                    let _announce = RefreshEnd(&keys);
+                    let _ = keys.refresh().await;
+                });
+            }
+            ended
+        };
+        let _ = ended.changed().await;
         self.cached(&kid)
+    }
+
+    /// Past the on-demand budget: a background refresh under way is still worth waiting for.
+    async fn join_running_refresh(&self, kid: &str) -> KeyLookup {
+        if self.refreshes.is_running(&()) {
+            // Had it ended just before, this runs nothing: the budget is spent.
+            let _ = self.refreshes.run(&(), || async { Ok(0) }).await;
+        }
+        self.cached(kid)
     }
 
     /// Keeps the keys fresh: every `refresh_every` (±10%), and with backoff while none loaded.
@@ -207,6 +214,23 @@ impl EntraKeys {
             actix_web::rt::time::sleep(wait).await;
             let _ = self.refresh().await;
         }
+    }
+}
+
+/// The on-demand refresh budget: when the last one started, and whether it is still running.
+#[derive(Default)]
+struct OnDemand {
+    last: Option<Instant>,
+    pending: bool,
+}
+
+/// Ends an on-demand refresh when dropped, so a refresh task that panics still releases its waiters.
+struct RefreshEnd<'a>(&'a EntraKeys);
+
+impl Drop for RefreshEnd<'_> {
+    fn drop(&mut self) {
+        sync::lock(&self.0.on_demand).pending = false;
+        self.0.refreshed.send_modify(|n| *n += 1);
     }
 }
 

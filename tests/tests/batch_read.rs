@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::azure::Azure;
 use vaultgate_tests::expected::{error, error_with_debug};
-use vaultgate_tests::fake_keyvault::FakeSecret;
+use vaultgate_tests::fake_keyvault::{FakeSecret, Fault};
 use vaultgate_tests::http::{client, metric, read, send_body};
+use vaultgate_tests::tokens::now;
 use vaultgate_tests::{Reply, TestApp, logs, tokens};
 
 const V1: &str = "41cce6796d81438f9dad0d96bf85d50d";
@@ -318,4 +319,33 @@ async fn key_vault_reads_are_bounded_and_each_name_is_fetched_once() {
     assert_eq!(azure.vault.gets_of("app-setting-1"), 1, "one read for both casings");
     assert_eq!(azure.vault.gets_of("app-setting-0"), warm, "a cached name is not fetched again");
     assert_eq!(azure.vault.gets() - before, 19);
+}
+
+#[actix_web::test]
+async fn a_vault_failure_or_an_expired_secret_is_one_names_answer_not_the_batchs() {
+    let azure = Azure::start();
+    azure.vault.put("fine", FakeSecret::new(V1, "fine-value"));
+    azure.vault.put("refused", FakeSecret::new(V1, "refused-value"));
+    azure.vault.put("expired", FakeSecret { exp: Some(now() - 60), ..FakeSecret::new(V1, "expired-value") });
+    let app = azure.app(&[]).await;
+    let token = reader("batch-vault-failure");
+    assert_eq!(app.get_as("/vault/fine", &token).await.status, 200);
+
+    azure.vault.fail_next([Fault::ForbiddenByRbac]);
+    let answer = batch(&app, &token, &["fine", "refused"]).await;
+    assert_eq!(answer.status, 200, "{}", body_of(&answer));
+    assert_eq!(
+        answer.json(),
+        json!({
+            "secrets": {"fine": {"value": "fine-value", "version": V1, "contentType": "text/plain"}},
+            "errors": {"refused": error("AzureKeyVaultFatalError", "Error getting response from Azure Key Vault.")},
+        })
+    );
+
+    // Served as a single read serves it (SECRET_EXPIRY=serve), flagged as its header would say.
+    let answer = batch(&app, &token, &["expired"]).await.json();
+    assert_eq!(
+        answer["secrets"]["expired"],
+        json!({"value": "expired-value", "version": V1, "contentType": "text/plain", "validity": "expired"})
+    );
 }

@@ -27,10 +27,21 @@ pub struct OutcomeLabels {
 }
 
 /// Counts and timings of the HTTP layer; the rest are registered from their components.
-#[derive(Default)]
 pub struct HttpMetrics {
     pub requests: Family<RequestLabels, Counter>,
     pub auth_failures: Family<CodeLabels, Counter>,
+    /// Names per `POST /vault` batch that passed the body checks.
+    pub batch_names: Histogram,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        HttpMetrics {
+            requests: Family::default(),
+            auth_failures: Family::default(),
+            batch_names: Histogram::new([1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]),
+        }
+    }
 }
 
 /// Key Vault calls by outcome, and how long they took.
@@ -59,6 +70,7 @@ impl Metrics {
         let http = Arc::new(HttpMetrics::default());
         registry.register("http_requests", "HTTP requests by route and status", http.requests.clone());
         registry.register("auth_failures", "Refused authentications by catalog code", http.auth_failures.clone());
+        registry.register("batch_read_names", "Names asked per batch read (POST /vault)", http.batch_names.clone());
         Metrics { registry, http }
     }
 
@@ -90,6 +102,7 @@ pub const SCRAPE: crate::route_table::OperationDoc = crate::route_table::Operati
                   answers. `METRICS=off` removes it.",
     tag: crate::route_table::Tag::Operations,
     params: &[],
+    body: None,
     answer: crate::route_table::Answer::Body { description: "The metrics", media_types: &[OPENMETRICS] },
     errors: &[],
 };

@@ -67,6 +67,8 @@ impl Application {
         }
         // Routes read through the cache (miss budgets need it); `/health` probes any store.
         let cache = web::Data::from(stores.served.clone());
+        let catalog = web::Data::from(stores.catalog.clone());
+        let public_url = web::Data::new(crate::routes::secret_catalog::PublicUrl(settings.public_url.clone()));
         let store: web::Data<dyn SecretStore> = web::Data::from(stores.served as Arc<dyn SecretStore>);
         let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
         let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));
@@ -97,6 +99,8 @@ impl Application {
                 .app_data(store.clone())
                 .app_data(cache.clone())
                 .app_data(policy.clone())
+                .app_data(catalog.clone())
+                .app_data(public_url.clone())
                 .app_data(probe.clone())
                 .app_data(http_metrics.clone())
                 .app_data(metrics.clone())

@@ -14,6 +14,7 @@ use crate::auth::issuers::{EntraIssuers, IssuerRule, v1_issuer_template};
 use crate::auth::{ClaimRules, Validator};
 use crate::secrets::SecretStore;
 use crate::secrets::cache::SecretCache;
+use crate::secrets::catalog::SecretCatalog;
 use crate::secrets::dir::DirStore;
 use crate::secrets::keyvault::KeyVaultStore;
 
@@ -84,6 +85,8 @@ pub struct SecretStores {
     pub key_vault: Option<Arc<KeyVaultStore>>,
     /// For logs: the folder, or the vault and the credential (never a secret).
     pub description: String,
+    /// The store's list for `GET /secrets`, cached for the secret cache's TTL.
+    pub catalog: Arc<SecretCatalog>,
 }
 
 pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<SecretStores, String> {
@@ -100,7 +103,9 @@ pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<Sec
             (store.clone(), Some(store), description)
         }
     };
+    let catalog = SecretCatalog::new(store.clone(), settings.secret_cache.ttl);
+    catalog.register(registry);
     let cache = SecretCache::new(store, settings.secret_cache.clone());
     cache.register(registry);
-    Ok(SecretStores { served: Arc::new(cache), key_vault, description })
+    Ok(SecretStores { served: Arc::new(cache), key_vault, description, catalog: Arc::new(catalog) })
 }

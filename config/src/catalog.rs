@@ -100,5 +100,6 @@ catalog! {
     SecretDisabled => "secret_disabled", "SecretDisabled", "Requested secret is disabled or not valid at this time.", 403, None, CodeAndDescription;
     VaultThrottled => "vault_throttled", "AzureKeyVaultThrottled", "Azure Key Vault is throttling requests; try again later.", 503, None, CodeAndDescription;
     SecretMissBudgetExceeded => "secret_miss_budget_exceeded", "SecretMissBudgetExceeded", "Too many reads of secrets that could not be found; try again later.", 429, None, CodeAndDescription;
+    RequestBodyTooLarge => "request_body_too_large", "RequestBodyTooLarge", "Request body is too large.", 413, None, CodeAndDescription;
     AuthorizationServiceUnavailable => "authorization_service_unavailable", "AuthorizationServiceUnavailable", "Signing keys are not available yet; try again later.", 503, None, CodeAndDescription;
 }

@@ -50,6 +50,10 @@ pub struct Settings {
     pub token_cache_max_entries: usize,
     /// Limits that keep slow or greedy clients from starving others.
     pub limits: ConnectionLimits,
+    /// `PUBLIC_URL`: vaultgate's own URL as callers reach it (e.g. `https://vaultgate.example.com`,
+    /// without a trailing slash), for the ids and links of `GET /secrets`; unset, they use the
+    /// request's own scheme and `Host`.
+    pub public_url: Option<String>,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -122,11 +126,14 @@ impl Settings {
             max_header_bytes: env.count("MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, 1024..=65_536),
         };
 
+        let public_url = public_url(&mut env);
+
         let problems = env.into_problems();
         if !problems.is_empty() {
             return Err(SettingsError { problems, log_format });
         }
         Ok(Settings {
+            public_url,
             limits,
             token_cache_max_entries,
             mode,
@@ -193,4 +200,29 @@ fn workers(env: &mut Env) -> Option<usize> {
             None
         }
     }
+}
+
+/// `PUBLIC_URL`: an absolute `http://` or `https://` URL (a path prefix allowed), without user
+/// information, query or fragment.
+fn public_url(env: &mut Env) -> Option<String> {
+    let value = env.text("PUBLIC_URL")?;
+    let uri = actix_web::http::Uri::from_str(&value).ok();
+    let valid = uri.as_ref().is_some_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|host| !host.is_empty())
+            && uri.authority().is_some_and(|authority| !authority.as_str().contains('@'))
+            && uri.query().is_none()
+            && !value.contains('#')
+    });
+    if !valid {
+        // A value with user information may hold a password: not shown.
+        let shown =
+            if value.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{value:?}") };
+        env.problem(format!(
+            "PUBLIC_URL: must be vaultgate's own URL as callers reach it, such as https://vaultgate.example.com \
+             (no user, query or fragment), got {shown}"
+        ));
+        return None;
+    }
+    Some(value.trim_end_matches('/').to_owned())
 }

@@ -285,3 +285,29 @@ fn key_vault_expiry_policy_and_additionally_allowed_tenants() {
         [r#"AZURE_ADDITIONALLY_ALLOWED_TENANTS: each entry must be a tenant GUID, got "contoso.com""#]
     );
 }
+
+#[test]
+fn public_url_is_an_absolute_http_url_without_user_query_or_fragment() {
+    assert_eq!(settings(&[]).unwrap().public_url, None);
+    for (value, expected) in [
+        ("https://vaultgate.example.com", "https://vaultgate.example.com"),
+        ("https://vaultgate.example.com/", "https://vaultgate.example.com"),
+        ("https://gateway.example.com/vaultgate/", "https://gateway.example.com/vaultgate"),
+        ("http://127.0.0.1:7071", "http://127.0.0.1:7071"),
+    ] {
+        assert_eq!(settings(&[("PUBLIC_URL", value)]).unwrap().public_url.as_deref(), Some(expected), "{value}");
+    }
+    for bad in [
+        "vaultgate.example.com",
+        "/vaultgate",
+        "ftp://vaultgate.example.com",
+        "https://user:pass@vaultgate.example.com",
+        "https://vaultgate.example.com/?x=1",
+        "https://vaultgate.example.com/#top",
+    ] {
+        let problems = settings(&[("PUBLIC_URL", bad)]).unwrap_err();
+        assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+        assert!(problems[0].starts_with("PUBLIC_URL: must be vaultgate's own URL"), "{bad}: {problems:?}");
+        assert!(!problems[0].contains("user:pass"), "a password is never shown: {problems:?}");
+    }
+}

@@ -1,5 +1,5 @@
-//! A fake Azure Key Vault on loopback: `GET /secrets/{name}/{version}` in the shapes of
-//! `wire/`, the 401 challenge for tokens not issued for it, request counts, and faults on
+//! A fake Azure Key Vault on loopback: `GET /secrets/{name}/{version}` and the paged list
+//! `GET /secrets` in the shapes of `wire/`, the 401 challenge for tokens not issued for it, request counts, and faults on
 //! demand (429, 503, 500, 403, 401, bad JSON, stalls). Names are case-insensitive, as in
 //! Key Vault: a secret is found whatever the request's casing, and its `id` carries the
 //! name as it was stored.
@@ -21,6 +21,7 @@ const WIRE_403_DISABLED: &str = include_str!("../wire/keyvault-403-secret-disabl
 const WIRE_403_RBAC: &str = include_str!("../wire/keyvault-403-forbidden-by-rbac.json");
 const WIRE_429: &str = include_str!("../wire/keyvault-429-throttled.http");
 const WIRE_401: &str = include_str!("../wire/keyvault-401-challenge.http");
+const WIRE_LIST_PAGE: &str = include_str!("../wire/keyvault-list-secrets-page-last.json");
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /// One version of a secret.
@@ -32,6 +33,8 @@ pub struct FakeSecret {
     pub enabled: bool,
     pub nbf: Option<i64>,
     pub exp: Option<i64>,
+    /// Tags, as the list shows them (`None`: no `tags` field, as in the SDK recordings).
+    pub tags: Option<Value>,
 }
 
 impl FakeSecret {
@@ -43,7 +46,26 @@ impl FakeSecret {
             enabled: true,
             nbf: Some(now() - 3600),
             exp: Some(now() + 86_400),
+            tags: None,
         }
+    }
+}
+
+/// How the fake pages its list: Key Vault decides its pages itself, and answers empty pages
+/// that still carry a `nextLink` (as recorded), which a pager must follow.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    /// Items per page (Key Vault's default is 25; the request's `maxresults` lowers it).
+    pub page_size: usize,
+    /// Empty pages (with a `nextLink`) answered before the first item.
+    pub empty_pages_first: usize,
+    /// When set, `nextLink`s point at this origin instead of the vault's own.
+    pub link_origin: Option<String>,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Paging { page_size: 25, empty_pages_first: 0, link_origin: None }
     }
 }
 
@@ -82,6 +104,9 @@ struct State {
     /// Secret GETs that carried no `Authorization` header at all.
     unauthenticated: AtomicUsize,
     gets_by_name: Mutex<HashMap<String, usize>>,
+    /// List pages answered (`GET /secrets`), and how the list is paged.
+    list_pages: AtomicUsize,
+    paging: Mutex<Paging>,
     /// Secret GETs being answered right now, and a gate that holds them when closed.
     held: watch::Sender<usize>,
     gate: watch::Sender<bool>,
@@ -111,6 +136,8 @@ impl FakeKeyVault {
             challenged: AtomicUsize::new(0),
             unauthenticated: AtomicUsize::new(0),
             gets_by_name: Mutex::new(HashMap::new()),
+            list_pages: AtomicUsize::new(0),
+            paging: Mutex::new(Paging::default()),
             held: watch::channel(0).0,
             gate: watch::channel(true).0,
         });
@@ -118,6 +145,7 @@ impl FakeKeyVault {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .route("/secrets", web::get().to(list_secrets))
                 .route("/secrets/{name}/", web::get().to(get_secret))
                 .route("/secrets/{name}/{version}", web::get().to(get_secret))
         })
@@ -140,6 +168,16 @@ impl FakeKeyVault {
         let mut secrets = self.state.secrets.lock().unwrap();
         let (_, versions) = secrets.get_mut(&name.to_ascii_lowercase()).expect("a stored secret");
         versions.iter_mut().filter(|s| s.version == version).for_each(|s| s.enabled = false);
+    }
+
+    /// How the list is paged from now on.
+    pub fn page_list(&self, paging: Paging) {
+        *self.state.paging.lock().unwrap() = paging;
+    }
+
+    /// List pages answered (`GET /secrets`, challenged requests not included).
+    pub fn list_pages(&self) -> usize {
+        self.state.list_pages.load(Ordering::SeqCst)
     }
 
     /// Makes the challenge name another tenant (a vault in another directory, or a forged one).
@@ -219,6 +257,102 @@ fn challenge(state: &State) -> HttpResponse {
     answer_recorded(WIRE_401, &[], &[("https://vault.azure.net", &state.resource), (TENANT, &tenant)])
 }
 
+/// Whether the request carries a token issued for this vault (counting token-less ones).
+fn token_ok(req: &HttpRequest, state: &State) -> bool {
+    let token =
+        req.headers().get("Authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if req.headers().get("Authorization").is_none() {
+        state.unauthenticated.fetch_add(1, Ordering::SeqCst);
+    }
+    token.is_some_and(|t| state.issued.lock().unwrap().tokens.get(t) == Some(&state.resource))
+}
+
+/// `GET /secrets?api-version=...[&maxresults=N][&$skiptoken=T]`: one page of the list in the
+/// wire sample's shape (items without values or versions), `nextLink` null on the last page.
+/// The skip token is opaque to clients (here: the offset of the page it starts).
+async fn list_secrets(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let query: HashMap<String, String> = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    if query.get("api-version").map(String::as_str) != Some("2025-07-01") {
+        return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
+    }
+    if !token_ok(&req, &state) {
+        return challenge(&state);
+    }
+    state.list_pages.fetch_add(1, Ordering::SeqCst);
+    match state.faults.lock().unwrap().pop_front() {
+        None => {}
+        // As users report it for a list: the same shape, for the list's own action.
+        Some(Fault::ForbiddenByRbac) => {
+            let body = WIRE_403_RBAC.trim().replace("secrets/getSecret/action", "secrets/readMetadata/action");
+            return HttpResponse::Forbidden().content_type("application/json").body(body);
+        }
+        Some(Fault::ServerError) => {
+            return HttpResponse::InternalServerError()
+                .json(json!({"error": {"code": "InternalError", "message": "oops"}}));
+        }
+        Some(Fault::BadJson) => return HttpResponse::Ok().content_type("application/json").body("{\"value\": [tr"),
+        Some(other) => return HttpResponse::NotImplemented().body(format!("the fake's list does not play {other:?}")),
+    }
+    let paging = state.paging.lock().unwrap().clone();
+    let size = query.get("maxresults").and_then(|m| m.parse().ok()).unwrap_or(25).min(paging.page_size).max(1);
+    // Tokens: `empty-N` for the leading empty pages, `at-N` for the page starting at item N.
+    let token = query
+        .get("$skiptoken")
+        .cloned()
+        .unwrap_or_else(|| if paging.empty_pages_first > 0 { "empty-0".to_owned() } else { "at-0".to_owned() });
+    let link_origin = paging.link_origin.clone().unwrap_or_else(|| state.origin.clone());
+    let link = |token: String| {
+        Value::String(format!("{link_origin}/secrets?api-version=2025-07-01&$skiptoken={token}&maxresults={size}"))
+    };
+    let mut page: Value = serde_json::from_str(WIRE_LIST_PAGE).unwrap();
+    if let Some(empty) = token.strip_prefix("empty-").and_then(|n| n.parse::<usize>().ok()) {
+        let next = if empty + 1 < paging.empty_pages_first { format!("empty-{}", empty + 1) } else { "at-0".into() };
+        page["value"] = json!([]);
+        page["nextLink"] = link(next);
+        return HttpResponse::Ok().json(page);
+    }
+    let Some(start) = token.strip_prefix("at-").and_then(|n| n.parse::<usize>().ok()) else {
+        return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "$skiptoken"}}));
+    };
+    let secrets = state.secrets.lock().unwrap();
+    let mut names: Vec<&(String, Vec<FakeSecret>)> = secrets.values().collect();
+    names.sort_by_key(|(stored, _)| stored.clone());
+    let template = page["value"][0].clone();
+    let items: Vec<Value> = names
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|(stored, versions)| {
+            let current = versions.last().expect("a stored secret has a version");
+            let mut item = template.clone();
+            let object = item.as_object_mut().unwrap();
+            object.remove("managed");
+            object.insert("id".into(), format!("{}/secrets/{stored}", state.origin).into());
+            match &current.content_type {
+                Some(content_type) => object.insert("contentType".into(), content_type.clone().into()),
+                None => object.remove("contentType"),
+            };
+            if let Some(tags) = &current.tags {
+                object.insert("tags".into(), tags.clone());
+            }
+            let attributes = object["attributes"].as_object_mut().unwrap();
+            attributes.insert("enabled".into(), current.enabled.into());
+            for (field, value) in [("nbf", current.nbf), ("exp", current.exp)] {
+                match value {
+                    Some(value) => attributes.insert(field.into(), value.into()),
+                    None => attributes.remove(field),
+                };
+            }
+            item
+        })
+        .collect();
+    page["nextLink"] = if start + size < names.len() { link(format!("at-{}", start + size)) } else { Value::Null };
+    page["value"] = Value::Array(items);
+    HttpResponse::Ok().json(page)
+}
+
 async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     state.gets.fetch_add(1, Ordering::SeqCst);
     let name = req.match_info().get("name").unwrap_or_default().to_owned();
@@ -227,13 +361,7 @@ async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     if !req.query_string().contains("api-version=2025-07-01") {
         return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
     }
-    let token =
-        req.headers().get("Authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if req.headers().get("Authorization").is_none() {
-        state.unauthenticated.fetch_add(1, Ordering::SeqCst);
-    }
-    let token_ok = token.is_some_and(|t| state.issued.lock().unwrap().tokens.get(t) == Some(&state.resource));
-    if !token_ok {
+    if !token_ok(&req, &state) {
         return challenge(&state);
     }
 

@@ -7,6 +7,7 @@ use actix_web::http::Method;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
@@ -19,7 +20,7 @@ use super::errors;
 
 use super::security::{self, Security};
 use crate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
-use crate::route_table::{Access, Answer, Param, ParamIn, Route, Tag};
+use crate::route_table::{Access, Answer, Param, ParamIn, RequestBody, Route, Tag};
 
 /// The document of `routes` (the served ones, or a test's own table) for these settings.
 pub fn document_of<'a>(settings: &Settings, routes: impl Iterator<Item = &'a Route>) -> OpenApi {
@@ -142,6 +143,10 @@ fn operation(
     if !names.is_empty() || doc.params.iter().any(|p| p.location == ParamIn::Query) {
         codes.extend(errors::UNPARSABLE_PARAMETERS);
     }
+    if let Some(body) = &doc.body {
+        builder = builder.request_body(Some(request_body(body, schemas)));
+        codes.extend(errors::REQUEST_BODY);
+    }
     codes.extend(doc.errors.iter().flat_map(|group| group.iter().copied()));
     codes.extend(errors::EVERY_ROUTE);
 
@@ -173,6 +178,23 @@ fn parameter(name: &str, location: ParamIn, param: Option<&Param>) -> utoipa::op
         .required(if required { Required::True } else { Required::False })
         .description(param.map(|p| p.description))
         .schema(Some(schema))
+        .build()
+}
+
+/// A required JSON body of the route's schema (its component added to `schemas`).
+fn request_body(
+    body: &RequestBody,
+    schemas: &mut BTreeMap<String, RefOr<Schema>>,
+) -> utoipa::openapi::request_body::RequestBody {
+    let name = (body.schema.name)().into_owned();
+    let mut referenced = Vec::new();
+    (body.schema.referenced)(&mut referenced);
+    schemas.extend(referenced);
+    schemas.insert(name.clone(), (body.schema.schema)());
+    RequestBodyBuilder::new()
+        .description(Some(body.description))
+        .required(Some(Required::True))
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build())
         .build()
 }
 

@@ -20,6 +20,11 @@ pub const EVERY_ROUTE: &[ErrorCode] = &[ErrorCode::RequestHeadersTooLarge];
 /// What a path or query parameter that does not decode gets.
 pub const UNPARSABLE_PARAMETERS: &[ErrorCode] = &[ErrorCode::InvalidRequest];
 
+/// What a route taking a JSON body can answer for the body itself: not JSON of its shape,
+/// another content type, too large.
+pub const REQUEST_BODY: &[ErrorCode] =
+    &[ErrorCode::InvalidRequest, ErrorCode::UnsupportedContentType, ErrorCode::RequestBodyTooLarge];
+
 /// Answered for no route in particular: an unknown path, a method the path does not answer
 /// (described once in the document's introduction).
 pub const OUTSIDE_ROUTES: &[ErrorCode] = &[ErrorCode::RouteNotFound, ErrorCode::MethodNotAllowed];

@@ -23,6 +23,7 @@ pub const DOCUMENT: OperationDoc = OperationDoc {
                   schemes of the mode (local or Entra ID) and the routes its switches serve.",
     tag: Tag::Documentation,
     params: &[],
+    body: None,
     answer: Answer::Body { description: "The document", media_types: &["application/json"] },
     errors: &[],
 };
@@ -37,6 +38,7 @@ pub const DOCS: OperationDoc = OperationDoc {
     description: "Redirects to `docs/`, where Swagger UI renders this document.",
     tag: Tag::Documentation,
     params: &[],
+    body: None,
     answer: Answer::Redirect { status: 308, description: "The page is at `docs/`" },
     errors: &[],
 };
@@ -63,6 +65,7 @@ pub const DOCS_FILE: OperationDoc = OperationDoc {
         pattern: None,
         required: true,
     }],
+    body: None,
     answer: Answer::Body {
         description: "The file",
         media_types: &["text/html", "text/javascript", "text/css", "image/png"],

@@ -8,7 +8,7 @@ use actix_web::Resource;
 use actix_web::http::Method;
 
 use crate::auth::Rule;
-pub use operation::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
+pub use operation::{Answer, OperationDoc, Param, ParamIn, RequestBody, ResponseHeader, SchemaOf, Tag};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,6 +17,8 @@ pub struct OperationDoc {
     pub tag: Tag,
     /// Path parameters (by the name in the path) and query parameters.
     pub params: &'static [Param],
+    /// The request body, for routes that take one.
+    pub body: Option<RequestBody>,
     /// The successful answer.
     pub answer: Answer,
     /// Catalog errors the handler itself can answer, in groups (e.g. `SecretAccess::ERRORS`).
@@ -73,6 +75,12 @@ pub enum Answer {
     Body { description: &'static str, media_types: &'static [&'static str] },
     /// A redirect (`Location` relative to the request).
     Redirect { status: u16, description: &'static str },
+}
+
+/// A JSON request body of a type that derives `utoipa::ToSchema`.
+pub struct RequestBody {
+    pub description: &'static str,
+    pub schema: SchemaOf,
 }
 
 pub struct ResponseHeader {

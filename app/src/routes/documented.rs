@@ -25,6 +25,7 @@ const DOC: OperationDoc = OperationDoc {
     description: "A test route.",
     tag: Tag::Secrets,
     params: &[Param { name: "id", location: ParamIn::Path, description: "Its id", pattern: None, required: true }],
+    body: None,
     answer: Answer::Body { description: "The report", media_types: &["text/plain"] },
     errors: &[],
 };

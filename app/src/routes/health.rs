@@ -120,6 +120,7 @@ pub const HEALTH: OperationDoc = OperationDoc {
                   otherwise 500 with `debug` naming the component that is down. For readiness probes.",
     tag: Tag::Operations,
     params: &[],
+    body: None,
     answer: Answer::Json { description: "Every component is up", schema: SchemaOf::of::<Health>(), headers: &[] },
     errors: &[&[ErrorCode::HealthCheckFailed]],
 };
@@ -129,6 +130,7 @@ pub const LIVE: OperationDoc = OperationDoc {
     description: "200 while the process serves, whatever its components say. For liveness probes.",
     tag: Tag::Operations,
     params: &[],
+    body: None,
     answer: Answer::Json { description: "The process serves", schema: SchemaOf::of::<Live>(), headers: &[] },
     errors: &[],
 };

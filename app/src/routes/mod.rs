@@ -3,11 +3,13 @@
 //! Functions routing and each route's protection against it, and the OpenAPI document is built
 //! from it (with the `OperationDoc` each line names). A new handler is one line here.
 
+pub mod batch;
 pub mod fallback;
 pub mod health;
 pub mod limits;
 pub mod request_metrics;
 pub mod secret_access;
+pub mod secret_catalog;
 pub mod vault;
 
 use actix_web::http::Method;
@@ -46,6 +48,7 @@ pub static ROUTES: &[Route] = &[
     route!("/health/live", [GET, HEAD], health::live, open, Always, health::LIVE),
     route!("/metrics", [GET, HEAD], crate::metrics::scrape, open, Metrics, crate::metrics::SCRAPE),
     route!("/vault", [GET, HEAD], vault::secret_by_query, protected, Always, vault::SECRET_BY_QUERY),
+    route!("/vault", [POST], batch::secrets_batch, protected, Always, batch::SECRETS_BATCH),
     route!("/vault/{name}", [GET, HEAD], vault::secret_by_name, protected, Always, vault::SECRET_BY_NAME),
     route!(
         "/vault/{name}/{version}",
@@ -55,6 +58,7 @@ pub static ROUTES: &[Route] = &[
         Always,
         vault::SECRET_BY_VERSION
     ),
+    route!("/secrets", [GET, HEAD], secret_catalog::secret_catalog, protected, Always, secret_catalog::SECRET_CATALOG),
     route!("/openapi.json", [GET, HEAD], docs::document, open, Docs, docs::DOCUMENT),
     route!("/docs", [GET, HEAD], docs::docs, open, Docs, docs::DOCS),
     route!("/docs/{file:.*}", [GET, HEAD], docs::docs_file, open, Docs, docs::DOCS_FILE),

@@ -74,11 +74,7 @@ impl SecretAccess {
 
     /// Reads and answers one secret, with its audit line (under the stored name once found).
     pub async fn answer(&self, name: &str, version: Option<&str>) -> Result<HttpResponse, AppError> {
-        let started = Instant::now();
-        let outcome = self.read(name, version).await;
-        let audited = outcome.as_ref().map_or(name, |secret| secret.name.as_str());
-        audit::record(&self.caller, audited, version, &outcome, started.elapsed());
-        let secret = outcome?;
+        let secret = self.read_audited(name, version).await?;
         let mut answer = HttpResponse::Ok();
         answer.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
         // Key Vault returned it outside its nbf..exp window (served unless SECRET_EXPIRY=enforce).
@@ -86,6 +82,27 @@ impl SecretAccess {
             answer.insert_header((SECRET_VALIDITY, HeaderValue::from_static(validity.header_value())));
         }
         Ok(answer.json(&*secret))
+    }
+
+    /// Reads one secret through the one path every read takes (name check, exposure policy,
+    /// the caller's miss budget, the cache), and writes its audit line (under the stored
+    /// name once found).
+    pub async fn read_audited(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {
+        let started = Instant::now();
+        let outcome = self.read(name, version).await;
+        let audited = outcome.as_ref().map_or(name, |secret| secret.name.as_str());
+        audit::record(&self.caller, audited, version, &outcome, started.elapsed());
+        outcome
+    }
+
+    /// Whether the exposure policy lets this caller read `name` (for listings: the same
+    /// decision a read would take, without reading).
+    pub fn may_read(&self, name: &SecretName) -> bool {
+        self.policy.check(name, &self.caller, self.request.path()).is_ok()
+    }
+
+    pub fn request(&self) -> &HttpRequest {
+        &self.request
     }
 
     async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {

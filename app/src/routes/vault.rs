@@ -57,6 +57,7 @@ pub const SECRET_BY_NAME: OperationDoc = OperationDoc {
                   the store through the cache; one audit line per read.",
     tag: Tag::Secrets,
     params: &[NAME],
+    body: None,
     answer: SECRET,
     errors: &[SecretAccess::ERRORS],
 };
@@ -75,6 +76,7 @@ pub const SECRET_BY_VERSION: OperationDoc = OperationDoc {
             required: true,
         },
     ],
+    body: None,
     answer: SECRET,
     errors: &[SecretAccess::ERRORS, &[ErrorCode::InvalidSecretVersion]],
 };
@@ -91,6 +93,7 @@ pub const SECRET_BY_QUERY: OperationDoc = OperationDoc {
         pattern: None,
         required: false,
     }],
+    body: None,
     answer: SECRET,
     errors: &[SecretAccess::ERRORS, &[ErrorCode::SecretNameMissing]],
 };

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod catalog;
 pub mod dir;
 pub mod keyvault;
 pub mod miss_budget;
@@ -175,6 +176,12 @@ pub trait SecretStore: Send + Sync {
         name: &'a SecretName,
         version: Option<&'a SecretVersion>,
     ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>>;
+
+    /// Every secret the store holds, without values (for `GET /secrets`). Stores that cannot
+    /// list say so.
+    fn list(&self) -> LocalBoxFuture<'_, Result<Vec<catalog::SecretItem>, catalog::ListError>> {
+        Box::pin(std::future::ready(Err(catalog::ListError::Unsupported(self.kind()))))
+    }
 
     /// Whether the store can be used now, for `/health`; `Err` says why not.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>>;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use futures_util::future::LocalBoxFuture;
 
 use self::beneath::{Method, Opened};
+use super::catalog::{ListError, SecretItem};
 use super::name::is_valid;
 use super::{Secret, SecretName, SecretStore, SecretValue, SecretVersion, StoreError};
 
@@ -81,6 +82,15 @@ impl SecretStore for DirStore {
         })
     }
 
+    fn list(&self) -> LocalBoxFuture<'_, Result<Vec<SecretItem>, ListError>> {
+        let folder = self.folder.clone();
+        Box::pin(async move {
+            actix_web::web::block(move || folder.list())
+                .await
+                .map_err(|e| StoreError::unavailable(format!("blocking list failed: {e}")))?
+        })
+    }
+
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
         let root = self.root();
         let result = fs::read_dir(root).map(|_| ()).map_err(|e| format!("{}: {e}", root.display()));
@@ -125,6 +135,35 @@ impl Folder {
             expires_at: None,
             validity: None,
         })
+    }
+
+    /// The files a read would serve, with their times: each opened as a read opens it, so a
+    /// link leading outside the folder or a sub-folder is not listed.
+    fn list(&self) -> Result<Vec<SecretItem>, ListError> {
+        let names = secret_names(&self.root).map_err(|e| match e.kind() {
+            io::ErrorKind::PermissionDenied => ListError::Forbidden(format!("SECRETS_DIR: {e}")),
+            _ => ListError::Failed(StoreError::unavailable(format!("SECRETS_DIR: {e}"))),
+        })?;
+        let mut items = Vec::new();
+        for name in names {
+            let Ok(Opened::File(file)) = self.method.open(&self.root, &name) else { continue };
+            let Ok(metadata) = file.metadata() else { continue };
+            if !metadata.is_file() {
+                continue;
+            }
+            let seconds = |time: io::Result<std::time::SystemTime>| {
+                time.ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64)
+            };
+            let updated = seconds(metadata.modified());
+            items.push(SecretItem {
+                name,
+                enabled: Some(true),
+                created: seconds(metadata.created()).or(updated),
+                updated,
+                ..SecretItem::default()
+            });
+        }
+        Ok(items)
     }
 
     /// The name of the one file that names this secret, in any casing.
@@ -270,6 +309,22 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         swapper.join().unwrap();
         assert!(inside > 0, "the regular file was read at least once");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lists_the_files_a_read_would_serve() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("stolen"), "nope").unwrap();
+        let (dir, store) = store_with(&[("demo", "a"), ("Db-Password", "b"), (".hidden", "c"), ("not_a_name", "d")]);
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("stolen"), dir.path().join("escape")).unwrap();
+        let mut names: Vec<String> = store.folder.list().unwrap().into_iter().map(|item| item.name).collect();
+        names.sort();
+        assert_eq!(names, ["Db-Password", "demo"]);
+        let item = store.folder.list().unwrap().into_iter().find(|item| item.name == "demo").unwrap();
+        assert_eq!(item.enabled, Some(true));
+        assert!(item.updated.is_some_and(|t| t > 1_600_000_000), "{item:?}");
     }
 
     #[test]

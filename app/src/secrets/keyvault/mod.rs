@@ -7,6 +7,7 @@
 mod bundle;
 mod ceiling;
 mod challenge;
+mod list;
 mod retry;
 mod tenant;
 
@@ -131,6 +132,24 @@ impl KeyVaultStore {
             name.as_str(),
             version.map_or("", SecretVersion::as_str)
         );
+        let answer = self.call(&url).await?;
+        match answer.status {
+            200 => {
+                let secret = bundle::read(&answer.body, name, crate::clock::unix_now(), self.expiry)?;
+                self.flag(&secret);
+                Ok(secret)
+            }
+            404 => Err(not_found(&answer.body)),
+            403 => Err(forbidden(&answer.body)),
+            status => Err(unexpected(status, &answer.body)),
+        }
+    }
+
+    /// One GET to the vault the way the SDKs send it: without a token until a challenge names
+    /// what to ask for, with one fresh token after a 401, retried with backoff on transient
+    /// statuses and connection errors within the retry budget, each attempt counted against
+    /// the GET ceiling. Gives back the answer for any other status (a second 401 is refused).
+    async fn call(&self, url: &str) -> Result<upstream::Answer, StoreError> {
         let started = Instant::now();
         let mut attempt = 0u32;
         let mut challenged = false;
@@ -138,7 +157,7 @@ impl KeyVaultStore {
             // As the SDKs do, the first request to a vault carries no token: its challenge
             // names the scope (checked against the vault's host) and tenant to ask one for.
             let request = self.current_request();
-            let mut call = upstream::client().get(&url).insert_header(("Accept", "application/json"));
+            let mut call = upstream::client().get(url).insert_header(("Accept", "application/json"));
             if let Some(request) = &request {
                 let token = self.tokens.token(request).await.map_err(|e| StoreError::Failed {
                     reason: FailureReason::Credential,
@@ -164,12 +183,6 @@ impl KeyVaultStore {
             };
             self.count(outcome_label(answer.status), call_started);
             match answer.status {
-                200 => {
-                    let secret = bundle::read(&answer.body, name, crate::clock::unix_now(), self.expiry)?;
-                    self.flag(&secret);
-                    return Ok(secret);
-                }
-                404 => return Err(not_found(&answer.body)),
                 401 if !challenged => {
                     challenged = true;
                     if let Some(request) = &request {
@@ -178,7 +191,6 @@ impl KeyVaultStore {
                     self.answer_challenge(&answer.headers)?;
                 }
                 401 => return Err(StoreError::refused("Key Vault refused a fresh token (401)")),
-                403 => return Err(forbidden(&answer.body)),
                 status if retry::is_transient(status) => {
                     if let Err(wait) = self.wait_to_retry(started, &mut attempt, Some(&answer.headers)).await {
                         log::warn!("Key Vault kept answering {status} past the retry budget");
@@ -193,14 +205,7 @@ impl KeyVaultStore {
                         });
                     }
                 }
-                status => {
-                    let detail = format!("Key Vault answered {status}{}", error_code(&answer.body));
-                    return Err(if status >= 500 {
-                        StoreError::unavailable(detail)
-                    } else {
-                        StoreError::unusable(detail)
-                    });
-                }
+                _ => return Ok(answer),
             }
         }
     }
@@ -266,6 +271,10 @@ impl SecretStore for KeyVaultStore {
         Box::pin(async move { self.read(name, version).await.map(Arc::new) })
     }
 
+    fn list(&self) -> LocalBoxFuture<'_, Result<Vec<super::catalog::SecretItem>, super::catalog::ListError>> {
+        Box::pin(self.list_all())
+    }
+
     /// Reads a name that does not exist: Key Vault's `SecretNotFound` proves the vault is reachable and that
     /// vaultgate may read it; a 403 or a failure says what is wrong.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
@@ -329,6 +338,13 @@ fn forbidden(body: &[u8]) -> StoreError {
         return StoreError::Disabled("Secret is disabled");
     }
     StoreError::refused(format!("Key Vault refused access (403 {})", codes.join("/")))
+}
+
+/// Any other status: a 5xx is the vault being unwell, anything else an answer vaultgate
+/// cannot use.
+fn unexpected(status: u16, body: &[u8]) -> StoreError {
+    let detail = format!("Key Vault answered {status}{}", error_code(body));
+    if status >= 500 { StoreError::unavailable(detail) } else { StoreError::unusable(detail) }
 }
 
 fn error_codes(body: &[u8]) -> Vec<String> {

@@ -1,0 +1,232 @@
+//! `GET /secrets`: the secrets this caller may read, in Key Vault's own list shape (Get
+//! Secrets), so Key Vault clients can page through it. Names only, never a value: each item
+//! is shown when the exposure policy and the per-secret roles would let this caller read it
+//! (the very check a read takes). The store's list is loaded once per `SECRET_CACHE_TTL`
+//! (`SecretCatalog`); this answer pages it by name with `maxresults` and `nextLink`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::time::Instant;
+
+use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderValue};
+use actix_web::http::uri::Authority;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use vaultgate_config::{AppError, ErrorCode};
+
+use super::secret_access::SecretAccess;
+use crate::protected;
+use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
+use crate::secrets::catalog::{ListError, SecretCatalog, SecretItem};
+use crate::secrets::keyvault::API_VERSION;
+use crate::secrets::{SecretName, audit};
+
+/// Key Vault's own page size, and its default.
+pub const MAX_RESULTS: usize = 25;
+
+/// `PUBLIC_URL`: vaultgate's URL as callers reach it, for ids and links.
+pub struct PublicUrl(pub Option<String>);
+
+/// A page of the list, as Key Vault answers Get Secrets.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecretListPage)]
+pub struct ListPage {
+    pub value: Vec<ListItem>,
+    /// The next page (`null` on the last one), to be followed as given.
+    #[serde(rename = "nextLink")]
+    #[schema(schema_with = string_or_null)]
+    pub next_link: Option<String>,
+}
+
+/// A string or `null`, written as `oneOf` (API Management refuses 3.1's type lists).
+fn string_or_null() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .description(Some("The next page (`null` on the last one), to be followed as given"))
+            .build(),
+    )
+}
+
+/// Key Vault's `SecretItem`, with an `id` pointing at vaultgate.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecretListItem)]
+pub struct ListItem {
+    /// `<vaultgate's URL>/secrets/<name>`
+    pub id: String,
+    pub attributes: ListAttributes,
+    #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// Key Vault's secret attributes (times in seconds since the epoch), each when known.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SecretListAttributes)]
+pub struct ListAttributes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub created: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub updated: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub nbf: Option<i64>,
+}
+
+#[protected(role = "GetSecret")]
+pub async fn secret_catalog(
+    query: web::Query<HashMap<String, String>>,
+    access: SecretAccess,
+) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
+    let outcome = page(&query, &access).await;
+    let shown = outcome.as_ref().map_or(0, |page| page.value.len());
+    audit::record_listing(access.caller(), shown, outcome.as_ref().map(|_| ()), started.elapsed());
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(outcome?))
+}
+
+async fn page(query: &HashMap<String, String>, access: &SecretAccess) -> Result<ListPage, AppError> {
+    let max = max_results(query)?;
+    let after = skip_token(query)?;
+    let base = base_url(access.request())?;
+    let Some(catalog) = access.request().app_data::<web::Data<SecretCatalog>>() else {
+        log::error!("no secret catalog registered as app data: GET /secrets cannot serve");
+        return Err(ErrorCode::VaultError.into());
+    };
+    let items = catalog.items().await.map_err(list_error)?;
+    // The names this caller may read, past the marker, in the catalog's (case-insensitive) order.
+    let mut visible = items
+        .iter()
+        .filter(|item| SecretName::parse(&item.name).is_ok_and(|name| access.may_read(&name)))
+        .filter(|item| after.as_ref().is_none_or(|after| item.name.to_ascii_lowercase() > *after));
+    let shown: Vec<&SecretItem> = visible.by_ref().take(max).collect();
+    let next_link = match (shown.last(), visible.next()) {
+        (Some(last), Some(_)) => Some(format!(
+            "{base}/secrets?api-version={API_VERSION}&maxresults={max}&$skiptoken={}",
+            last.name.to_ascii_lowercase()
+        )),
+        _ => None,
+    };
+    Ok(ListPage { value: shown.into_iter().map(|item| list_item(&base, item)).collect(), next_link })
+}
+
+fn list_item(base: &str, item: &SecretItem) -> ListItem {
+    ListItem {
+        id: format!("{base}/secrets/{}", item.name),
+        attributes: ListAttributes {
+            enabled: item.enabled,
+            created: item.created,
+            updated: item.updated,
+            exp: item.exp,
+            nbf: item.nbf,
+        },
+        content_type: item.content_type.clone(),
+        tags: item.tags.clone(),
+    }
+}
+
+/// `maxresults`: 1 to 25, as Key Vault takes it; 25 when absent.
+fn max_results(query: &HashMap<String, String>) -> Result<usize, AppError> {
+    let Some(value) = query.get("maxresults") else { return Ok(MAX_RESULTS) };
+    value.parse().ok().filter(|max| (1..=MAX_RESULTS).contains(max)).ok_or_else(|| {
+        AppError::new(ErrorCode::InvalidRequest)
+            .with_debug(format!("maxresults must be a whole number from 1 to {MAX_RESULTS}"))
+    })
+}
+
+/// `$skiptoken`: where the previous page ended (a name, from this list's own `nextLink`).
+fn skip_token(query: &HashMap<String, String>) -> Result<Option<String>, AppError> {
+    let Some(token) = query.get("$skiptoken") else { return Ok(None) };
+    SecretName::parse(token).map(|name| Some(name.as_str().to_ascii_lowercase())).map_err(|_| {
+        AppError::new(ErrorCode::InvalidRequest).with_debug("$skiptoken must come from a nextLink of this list")
+    })
+}
+
+/// `PUBLIC_URL`, else the scheme this connection uses and the request's `Host`. Never the
+/// `Forwarded`/`X-Forwarded-*` headers: anyone can send those. A caller sending a `Host` of
+/// its choice only misleads itself (the answer is `no-store`, for that caller alone).
+fn base_url(request: &HttpRequest) -> Result<String, AppError> {
+    if let Some(public) = request.app_data::<web::Data<PublicUrl>>().and_then(|url| url.0.clone()) {
+        return Ok(public);
+    }
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| request.uri().authority().map(Authority::as_str))
+        .filter(|host| Authority::from_str(host).is_ok_and(|authority| !authority.as_str().contains('@')))
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidRequest)
+                .with_debug("The request has no usable Host header (PUBLIC_URL is not set)")
+        })?;
+    let scheme = if request.app_config().secure() { "https" } else { "http" };
+    Ok(format!("{scheme}://{host}"))
+}
+
+/// The caller's answer for a list that failed; the cause is logged.
+fn list_error(error: ListError) -> AppError {
+    log::warn!("GET /secrets: {error}");
+    match error {
+        ListError::Forbidden(_) => AppError::new(ErrorCode::VaultError).with_debug(
+            "vaultgate's identity may not list the vault's secrets: grant it the role Key Vault Secrets User \
+             (or the list permission in the vault's access policy)",
+        ),
+        ListError::Failed(error) => error.into(),
+        ListError::Unsupported(_) => ErrorCode::VaultError.into(),
+    }
+}
+
+pub const SECRET_CATALOG: OperationDoc = OperationDoc {
+    summary: "List the secrets this caller may read",
+    description: "The secrets this caller may read (the exposure policy and per-secret roles applied with \
+                  the caller's roles), names and attributes only, never a value, in Key Vault's own list \
+                  shape (Get Secrets) so that Key Vault clients can read it: `id` is \
+                  `<PUBLIC_URL or this request's scheme and host>/secrets/<name>`; follow `nextLink` for \
+                  the next page. The store's list is cached for `SECRET_CACHE_TTL`. 502 with a `debug` \
+                  when vaultgate's identity may not list the vault (it needs the list permission).",
+    tag: Tag::Secrets,
+    params: &[
+        Param {
+            name: "maxresults",
+            location: ParamIn::Query,
+            description: "Items per page, 1 to 25 (default 25)",
+            pattern: Some("^[0-9]{1,2}$"),
+            required: false,
+        },
+        Param {
+            name: "$skiptoken",
+            location: ParamIn::Query,
+            description: "Where the previous page ended, as this list's `nextLink` gives it",
+            pattern: None,
+            required: false,
+        },
+        Param {
+            name: "api-version",
+            location: ParamIn::Query,
+            description: "Accepted and ignored, as Key Vault clients send it",
+            pattern: None,
+            required: false,
+        },
+    ],
+    body: None,
+    answer: Answer::Json {
+        description: "One page of the list",
+        schema: SchemaOf::of::<ListPage>(),
+        headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
+    },
+    errors: &[&[ErrorCode::VaultError, ErrorCode::VaultThrottled]],
+};

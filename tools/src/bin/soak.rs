@@ -37,6 +37,44 @@ const MISSING: Allowed = &[(401, "AuthorizationHeaderMissing")];
 const RANDOM_NAME: Allowed =
     &[(404, "SecretNotFound"), (429, "SecretMissBudgetExceeded"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
 const NEW_KEY: Allowed = &[(200, ""), (401, "InvalidAuthorizationHeader"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
+/// A batch is answered 200 whatever befalls each name (vault trouble lands under `errors`).
+const BATCH: Allowed = &[(200, "")];
+/// The catalog lists the vault: its failures are the whole answer's.
+const CATALOG: Allowed = &[(200, ""), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
+
+/// What one soak request is: its method, body and what a 200 must hold.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Read,
+    Batch,
+    Catalog,
+}
+
+/// Whether a 200's body is what `kind` promises: the secret's value, a batch with `demo` under
+/// `secrets` (value) or `errors` (vault trouble only) and the random name not found, or a
+/// catalog that lists `demo` without any value.
+fn good_200(kind: Kind, json: &Value) -> bool {
+    match kind {
+        Kind::Read => json["value"] == SECRET,
+        Kind::Batch => {
+            let demo_ok = json["secrets"]["demo"]["value"] == SECRET
+                || matches!(
+                    json["errors"]["demo"]["code"].as_str(),
+                    Some("AzureKeyVaultFatalError" | "AzureKeyVaultThrottled")
+                );
+            let missing = matches!(
+                json["errors"]["no-such-secret"]["code"].as_str(),
+                Some("SecretNotFound" | "AzureKeyVaultFatalError" | "AzureKeyVaultThrottled")
+            );
+            demo_ok && missing && json["secrets"]["DEMO"] == json["secrets"]["demo"]
+        }
+        Kind::Catalog => {
+            let items = json["value"].as_array().cloned().unwrap_or_default();
+            items.iter().any(|item| item["id"].as_str().is_some_and(|id| id.ends_with("/secrets/demo")))
+                && items.iter().all(|item| item.get("value").is_none())
+        }
+    }
+}
 
 struct Options {
     seconds: u64,
@@ -160,29 +198,37 @@ async fn main() {
             let mut n = worker;
             while Instant::now() < deadline {
                 n += options.connections;
-                let (path, authorization, allowed): (String, Option<String>, Allowed) = match n % 7 {
-                    0 | 1 => (url.clone(), Some(valid[n % valid.len()].clone()), VALID),
-                    2 => (url.clone(), Some((*wrong_role).clone()), WRONG_ROLE),
-                    3 => (url.clone(), Some((*expired).clone()), EXPIRED),
-                    4 => (url.clone(), Some(format!("garbage.{n}.token")), GARBAGE),
-                    5 if n % 2 == 0 => (url.clone(), None, MISSING),
-                    5 => (format!("{base}/vault/random-{}", n % 500), Some((*prober).clone()), RANDOM_NAME),
-                    _ => (url.clone(), Some((*new_key).clone()), NEW_KEY),
+                let valid_token = || Some(valid[n % valid.len()].clone());
+                let (path, authorization, allowed, kind): (String, Option<String>, Allowed, Kind) = match n % 9 {
+                    0 | 1 => (url.clone(), valid_token(), VALID, Kind::Read),
+                    2 => (url.clone(), Some((*wrong_role).clone()), WRONG_ROLE, Kind::Read),
+                    3 => (url.clone(), Some((*expired).clone()), EXPIRED, Kind::Read),
+                    4 => (url.clone(), Some(format!("garbage.{n}.token")), GARBAGE, Kind::Read),
+                    5 if n % 2 == 0 => (url.clone(), None, MISSING, Kind::Read),
+                    5 => (format!("{base}/vault/random-{}", n % 500), Some((*prober).clone()), RANDOM_NAME, Kind::Read),
+                    6 => (url.clone(), Some((*new_key).clone()), NEW_KEY, Kind::Read),
+                    7 => (format!("{base}/vault"), valid_token(), BATCH, Kind::Batch),
+                    _ => (format!("{base}/secrets"), valid_token(), CATALOG, Kind::Catalog),
                 };
-                let mut request = client.get(&path);
+                let mut request = if kind == Kind::Batch { client.post(&path) } else { client.get(&path) };
                 if let Some(token) = &authorization {
                     request = request.insert_header((AUTHORIZATION, format!("Bearer {token}")));
                 }
-                let verdict = match request.send().await {
+                let sent = if kind == Kind::Batch {
+                    request.send_json(&json!({"names": ["demo", "DEMO", "no-such-secret"]})).await
+                } else {
+                    request.send().await
+                };
+                let verdict = match sent {
                     Err(e) => Err(format!("{path}: no answer: {e}")),
                     Ok(mut response) => {
                         let status = response.status().as_u16();
                         let body = response.body().limit(1 << 16).await.unwrap_or_default();
                         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                         let code = json["code"].as_str().unwrap_or_default();
-                        let good = allowed
-                            .iter()
-                            .any(|(s, c)| *s == status && (*c == code || (status == 200 && json["value"] == SECRET)));
+                        let good = allowed.iter().any(|(s, c)| {
+                            *s == status && if status == 200 { good_200(kind, &json) } else { *c == code }
+                        });
                         let leaked =
                             authorization.as_ref().is_some_and(|t| String::from_utf8_lossy(&body).contains(t.as_str()));
                         tally.borrow_mut().by_status.entry(status).and_modify(|c| *c += 1).or_insert(1);

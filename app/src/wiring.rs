@@ -10,7 +10,7 @@ use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 use crate::auth::dev_key::{DevKey, local_validator};
 use crate::auth::entra::{EntraKeys, KeySourceSettings};
-use crate::auth::issuers::{EntraIssuers, IssuerRule};
+use crate::auth::issuers::{EntraIssuers, IssuerRule, v1_issuer_template};
 use crate::auth::{ClaimRules, Validator};
 use crate::secrets::SecretStore;
 use crate::secrets::cache::SecretCache;
@@ -57,6 +57,7 @@ pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Res
                     tenant_id: azure.tenant_id.clone(),
                     allowed_tenants: azure.allowed_tenants.clone(),
                     issuer_override: azure.issuer.clone(),
+                    v1_template: v1_issuer_template(&azure.authority_host),
                     v2_template,
                 }),
             );

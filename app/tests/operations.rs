@@ -10,7 +10,7 @@ use serde_json::Value;
 use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};
-use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault};
+use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault, TENANT as KV_TENANT};
 use vaultgate_tests::http::client;
 use vaultgate_tests::send;
 
@@ -180,9 +180,33 @@ async fn check_proves_an_azure_deployment_step_by_step() {
     let steps: Vec<&str> = stdout.lines().map(|l| l.split(':').next().unwrap()).collect();
     assert_eq!(
         steps,
-        ["ok   configuration", "ok   signing keys", "ok   credential", "ok   key vault", "ok   secret"],
+        [
+            "ok   configuration",
+            "ok   signing keys",
+            "ok   key vault host",
+            "ok   credential",
+            "ok   challenge",
+            "ok   token",
+            "ok   probe",
+            "ok   secret"
+        ],
         "{stdout}"
     );
+    let line = |step: &str| stdout.lines().find(|l| l[5..].starts_with(step)).unwrap().to_owned();
+    assert!(line("configuration").contains("Azure mode (TENANT_ID is set)"), "{stdout}");
+    assert!(line("key vault host").ends_with("is a loopback host: test doubles only"), "{stdout}");
+    assert!(
+        line("credential").contains(
+            "managed identity via IDENTITY_ENDPOINT, chosen as IDENTITY_ENDPOINT and IDENTITY_HEADER are set"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        line("challenge").contains(&format!("scope {}/.default, tenant {KV_TENANT} (not passed on", azure.vault.url)),
+        "{stdout}"
+    );
+    assert!(line("token").contains(" expires in "), "{stdout}");
+    assert!(line("probe").contains("404 SecretNotFound: reachable, and secret reads are permitted"), "{stdout}");
     assert!(stdout.contains(&format!("api-key: version {VERSION}, 18 bytes")), "{stdout}");
     assert!(!stdout.contains("api-key-value-4410"));
     assert!(azure.vault.gets_of("vaultgate-probe-not-a-secret") >= 1, "the vault was probed with a real request");
@@ -203,6 +227,50 @@ async fn check_names_what_fails() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[1].starts_with("FAIL signing keys: discovery:") && lines[1].contains("answered 503"), "{stdout}");
-    assert!(lines[2].starts_with("ok   credential"), "{stdout}");
-    assert!(lines[3].starts_with("FAIL key vault:") && lines[3].contains("403 Forbidden/ForbiddenByRbac"), "{stdout}");
+    let steps: Vec<&str> = lines.iter().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(
+        steps[2..],
+        ["ok   key vault host", "ok   credential", "ok   challenge", "ok   token", "FAIL probe"],
+        "{stdout}"
+    );
+    assert!(
+        lines[6].contains("403 Forbidden/ForbiddenByRbac") && lines[6].contains("Key Vault Secrets User"),
+        "{stdout}"
+    );
+}
+
+#[actix_web::test]
+async fn check_prints_the_credentials_refusal_with_its_aadsts_code() {
+    let azure = azure();
+    let aadsts: Value =
+        serde_json::from_str(include_str!("../../tests/wire/token-endpoint-error-aadsts.json")).unwrap();
+    azure.identity.script([(401, aadsts)]);
+    let key_dir = tempfile::tempdir().unwrap();
+    let mut command = local_mode(key_dir.path());
+    command
+        .env("KEY_VAULT_URL", &azure.vault.url)
+        .env("AZURE_CLIENT_ID", "11111111-0000-0000-0000-000000000002")
+        .env("AZURE_TENANT_ID", KV_TENANT)
+        .env("AZURE_CLIENT_SECRET", "client-secret-value-0193")
+        .env("AZURE_AUTHORITY_HOST", &azure.identity.base_url)
+        .arg("check");
+    let output = output(command).await;
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let steps: Vec<&str> = lines.iter().map(|l| l.split(':').next().unwrap()).collect();
+    assert_eq!(
+        steps[2..],
+        ["ok   key vault host", "ok   credential", "ok   challenge", "FAIL token", "FAIL probe"],
+        "{stdout}"
+    );
+    assert!(lines[3].contains("client secret (client 11111111-0000-0000-0000-000000000002"), "{stdout}");
+    assert!(
+        lines[3].contains("chosen as AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set"),
+        "{stdout}"
+    );
+    assert!(lines[4].contains(&format!("tenant {KV_TENANT}")), "{stdout}");
+    assert!(lines[5].contains("invalid_client") && lines[5].contains("AADSTS7000215"), "{stdout}");
+    assert!(lines[6].contains("not sent with a token"), "{stdout}");
+    assert!(!stdout.contains("client-secret-value-0193"));
 }

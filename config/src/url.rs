@@ -93,6 +93,25 @@ pub fn check_upstream_url(name: &str, value: &str) -> Result<String, String> {
     check_url(name, value, UrlRule::Upstream)
 }
 
+/// What `vaultgate check` says of the vault's host: which cloud its domain belongs to, or
+/// that it is a loopback test double. `None` for a host `KEY_VAULT_URL` would not accept.
+pub fn key_vault_host_verdict(host: &str) -> Option<String> {
+    if is_loopback_host(host) {
+        return Some(format!("{host} is a loopback host: test doubles only"));
+    }
+    if !is_key_vault_host(host) {
+        return None;
+    }
+    let domain = KEY_VAULT_DOMAINS.iter().find(|domain| host.to_ascii_lowercase().ends_with(*domain))?;
+    let cloud = match domain.split_once('.').map_or("", |(_, cloud)| cloud) {
+        "azure.net" => "Azure public cloud",
+        "azure.cn" => "Azure China (21Vianet)",
+        _ => "Azure US Government",
+    };
+    let service = if domain.starts_with("managedhsm") { "Managed HSM" } else { "Key Vault" };
+    Some(format!("{host} is a {service} host in {cloud} ({domain})"))
+}
+
 /// `<name>.<Key Vault domain>`: exactly one DNS label before a listed domain.
 fn is_key_vault_host(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
@@ -121,4 +140,28 @@ fn is_link_local_ipv4(host: &str) -> bool {
 
 fn ip(host: &str) -> Option<IpAddr> {
     IpAddr::from_str(host.trim_start_matches('[').trim_end_matches(']')).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_vault_host_verdict;
+
+    #[test]
+    fn vault_hosts_are_named_by_their_cloud() {
+        let verdict = |host| key_vault_host_verdict(host).unwrap_or_default();
+        assert_eq!(
+            verdict("kv1.vault.azure.net"),
+            "kv1.vault.azure.net is a Key Vault host in Azure public cloud (vault.azure.net)"
+        );
+        assert_eq!(
+            verdict("kv1.vault.azure.cn"),
+            "kv1.vault.azure.cn is a Key Vault host in Azure China (21Vianet) (vault.azure.cn)"
+        );
+        assert_eq!(
+            verdict("hsm.managedhsm.usgovcloudapi.net"),
+            "hsm.managedhsm.usgovcloudapi.net is a Managed HSM host in Azure US Government (managedhsm.usgovcloudapi.net)"
+        );
+        assert_eq!(verdict("127.0.0.1"), "127.0.0.1 is a loopback host: test doubles only");
+        assert_eq!(key_vault_host_verdict("vault.azure.net.evil.example"), None);
+    }
 }

@@ -9,7 +9,19 @@ use super::refusal::TokenRefusal;
 pub const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// Where `{tenantid}` stands in an issuer template (as in Entra's own JWKS and discovery).
 pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
-const V1_ISSUER_TEMPLATE: &str = "https://sts.windows.net/{tenantid}/";
+
+/// The v1 issuer of the cloud whose authority is `authority_host`: v1 tokens name the STS
+/// host, `sts.chinacloudapi.cn` in Azure China and `sts.windows.net` in the global cloud and
+/// Azure US Government (and for loopback test doubles).
+pub fn v1_issuer_template(authority_host: &str) -> String {
+    let host = authority_host.split("://").nth(1).unwrap_or(authority_host).split(['/', ':']).next().unwrap_or("");
+    let sts = if host.to_ascii_lowercase().ends_with(".chinacloudapi.cn") {
+        "sts.chinacloudapi.cn"
+    } else {
+        "sts.windows.net"
+    };
+    format!("https://{sts}/{TENANT_PLACEHOLDER}/")
+}
 
 /// An issuer template learnt from discovery, shared by the key source (which writes it)
 /// and the validator (which reads it).
@@ -44,6 +56,8 @@ pub struct EntraIssuers {
     pub allowed_tenants: Vec<String>,
     /// `ISSUER`: when set, `iss` must equal it instead of the v1/v2 forms.
     pub issuer_override: Option<String>,
+    /// The v1 issuer with `{tenantid}` in place of the tenant (`v1_issuer_template`).
+    pub v1_template: String,
     /// The v2 issuer with `{tenantid}` in place of the tenant, from discovery.
     pub v2_template: SharedIssuer,
 }
@@ -100,10 +114,46 @@ impl EntraIssuers {
         }
         // `iss` must be the form its `ver` promises, for the token's own tenant.
         let expected = match raw.ver.as_deref() {
-            Some("1.0") => V1_ISSUER_TEMPLATE.replace(TENANT_PLACEHOLDER, &tid),
+            Some("1.0") => self.v1_template.replace(TENANT_PLACEHOLDER, &tid),
             Some("2.0") => self.v2_template.get().replace(TENANT_PLACEHOLDER, &tid),
             _ => return Err(TokenRefusal::InvalidVersion),
         };
         if iss.eq_ignore_ascii_case(&expected) { Ok(()) } else { Err(TokenRefusal::InvalidIssuer) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    fn issuers(authority_host: &str) -> EntraIssuers {
+        EntraIssuers {
+            tenant_id: TENANT.into(),
+            allowed_tenants: Vec::new(),
+            issuer_override: None,
+            v1_template: v1_issuer_template(authority_host),
+            v2_template: SharedIssuer::new(&format!("{authority_host}/{TENANT_PLACEHOLDER}/v2.0")),
+        }
+    }
+
+    fn v1_token(iss: &str) -> RawClaims {
+        serde_json::from_value(serde_json::json!({"iss": iss, "tid": TENANT, "ver": "1.0"})).unwrap()
+    }
+
+    #[test]
+    fn v1_tokens_carry_their_clouds_sts_host() {
+        let china = issuers("https://login.chinacloudapi.cn");
+        let china_v1 = format!("https://sts.chinacloudapi.cn/{TENANT}/");
+        let global_v1 = format!("https://sts.windows.net/{TENANT}/");
+        assert!(china.check(&v1_token(&china_v1), &china_v1).is_ok());
+        assert!(china.check(&v1_token(&global_v1), &global_v1).is_err());
+        // Global and US Government tokens both name sts.windows.net.
+        for authority in ["https://login.microsoftonline.com", "https://login.microsoftonline.us"] {
+            let rule = issuers(authority);
+            assert!(rule.check(&v1_token(&global_v1), &global_v1).is_ok(), "{authority}");
+            assert!(rule.check(&v1_token(&china_v1), &china_v1).is_err(), "{authority}");
+        }
     }
 }

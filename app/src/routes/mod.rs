@@ -74,14 +74,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, switches: Switches) {
         let routes: Vec<&Route> = served(switches).filter(|route| route.path == path).collect();
         let allow: Vec<&str> = routes.iter().flat_map(|route| route.methods.iter().map(Method::as_str)).collect();
         let allow = allow.join(", ");
-        let resource = routes.iter().fold(web::resource(path), |resource, route| (route.add)(resource));
+        let labelled = web::resource(path).app_data(request_metrics::RouteLabel(path));
+        let resource = routes.iter().fold(labelled, |resource, route| (route.add)(resource));
         cfg.service(resource.default_service(web::to(move || fallback::method_not_allowed(allow.clone()))));
     }
-}
-
-/// The table's own pattern for a matched route (a fixed set, so callers cannot grow metric labels).
-pub fn pattern_of(pattern: &str) -> Option<&'static str> {
-    ROUTES.iter().find(|route| route.path == pattern).map(|route| route.path)
 }
 
 /// A route added to a table is documented with its rule, as a new handler would be.

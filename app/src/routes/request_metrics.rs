@@ -19,7 +19,7 @@ pub async fn count_requests(
     let http = req.app_data::<web::Data<Arc<HttpMetrics>>>().map(|m| Arc::clone(m.get_ref()));
     let response = next.call(req).await?;
     if let Some(http) = http {
-        let route = route_label(response.request().match_pattern().as_deref());
+        let route = response.request().app_data::<RouteLabel>().map_or("unmatched", |label| label.0);
         http.requests.get_or_create(&RequestLabels { route, status: response.status().as_u16() }).inc();
         if let Some(error) = response.response().error().and_then(|e| e.as_error::<AppError>())
             && (error.code().challenge() != Challenge::None
@@ -31,10 +31,8 @@ pub async fn count_requests(
     Ok(response)
 }
 
-/// A fixed set of route labels (the route table's paths), so callers cannot grow the label space.
-fn route_label(pattern: Option<&str>) -> &'static str {
-    match pattern {
-        Some(pattern) => super::pattern_of(pattern).unwrap_or("other"),
-        None => "unmatched",
-    }
-}
+/// The route table's path of the resource that answered, set on each resource as its data:
+/// read back without matching the path again (actix's `match_pattern` re-runs the router), and
+/// a fixed set, so callers cannot grow the label space.
+#[derive(Clone, Copy)]
+pub struct RouteLabel(pub &'static str);

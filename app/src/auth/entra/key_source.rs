@@ -169,25 +169,30 @@ impl EntraKeys {
     async fn refresh_on_demand(self: Arc<Self>, kid: String) -> KeyLookup {
         // Deciding and subscribing under one lock: a caller that sees a refresh pending is
         // subscribed before that refresh can announce its end.
-        let mut ended = {
+        let waiting = {
             let mut on_demand = sync::lock(&self.on_demand);
             let ended = self.refreshed.subscribe();
-            if !on_demand.pending {
-                if on_demand.last.is_some_and(|at| at.elapsed() < self.settings.min_refresh) {
-                    drop(on_demand);
-                    return self.join_running_refresh(&kid).await;
-                }
+            if on_demand.pending {
+                Some(ended)
+            } else if on_demand.last.is_some_and(|at| at.elapsed() < self.settings.min_refresh) {
+                None
+            } else {
                 *on_demand = OnDemand { last: Some(Instant::now()), pending: true };
                 let keys = self.clone();
                 actix_web::rt::spawn(async move {
                     let _announce = RefreshEnd(&keys);
                     let _ = keys.refresh().await;
                 });
+                Some(ended)
             }
-            ended
         };
-        let _ = ended.changed().await;
-        self.cached(&kid)
+        match waiting {
+            Some(mut ended) => {
+                let _ = ended.changed().await;
+                self.cached(&kid)
+            }
+            None => self.join_running_refresh(&kid).await,
+        }
     }
 
     /// Past the on-demand budget: a background refresh under way is still worth waiting for.

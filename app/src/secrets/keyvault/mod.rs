@@ -40,6 +40,8 @@ pub struct KeyVaultStore {
     /// What the last challenge asked for; `None` until one is seen, and requests go without
     /// a token until then.
     token_request: RwLock<Option<TokenRequest>>,
+    /// The tenant the last challenge named, for `vaultgate check`.
+    challenge_tenant: RwLock<Option<String>>,
     timeout: Duration,
     retry_budget: Duration,
     ceiling: GetCeiling,
@@ -68,6 +70,7 @@ impl KeyVaultStore {
             host: host.to_owned(),
             tokens: Arc::new(AccessTokenCache::new(settings.credential.clone(), timeout)),
             token_request: RwLock::new(None),
+            challenge_tenant: RwLock::new(None),
             timeout,
             retry_budget: settings.retry_budget,
             ceiling: GetCeiling::new(settings.max_gets_per_10s),
@@ -108,6 +111,13 @@ impl KeyVaultStore {
 
     pub fn tokens(&self) -> &Arc<AccessTokenCache> {
         &self.tokens
+    }
+
+    /// What the vault's last challenge asked for (`None` before one is seen): the token
+    /// request made of it, and the tenant it named (kept even where the credential takes none).
+    pub fn challenge(&self) -> Option<(TokenRequest, Option<String>)> {
+        let request = self.current_request()?;
+        Some((request, crate::sync::read(&self.challenge_tenant).clone()))
     }
 
     fn current_request(&self) -> Option<TokenRequest> {
@@ -239,7 +249,9 @@ impl KeyVaultStore {
         let header = headers.get("WWW-Authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default();
         let mut request = challenge::token_request(header, &self.host)
             .ok_or_else(|| StoreError::refused("Key Vault answered 401 without a usable challenge"))?;
-        request.tenant = tenant::checked(request.tenant.take(), &self.credential, &self.allowed_tenants)?;
+        let named = request.tenant.take();
+        request.tenant = tenant::checked(named.clone(), &self.credential, &self.allowed_tenants)?;
+        *crate::sync::write(&self.challenge_tenant) = named;
         *crate::sync::write(&self.token_request) = Some(request);
         Ok(())
     }

@@ -5,9 +5,10 @@ use prometheus_client::registry::Registry;
 use vaultgate_config::{Mode, Settings};
 
 use crate::auth::entra::discovery_url;
-use crate::credential::TokenRequest;
 use crate::secrets::{SecretName, SecretStore};
 use crate::wiring::{self, KeySource};
+
+mod key_vault;
 
 /// Runs every step, printing as it goes; `true` when all passed.
 pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::io::Write) -> bool {
@@ -51,26 +52,7 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     };
     match &stores.key_vault {
         None => report.line(true, "secret store", &stores.description),
-        Some(vault) => {
-            let credential = vault.tokens().source().describe();
-            match vault.tokens().token(&TokenRequest::key_vault()).await {
-                Ok(_) => report.line(true, "credential", &format!("{credential}: token acquired")),
-                Err(e) => report.line(false, "credential", &format!("{credential}: {e}")),
-            }
-            let url = vault.url();
-            match vault.probe().await {
-                Ok(()) => report.line(
-                    true,
-                    "key vault",
-                    &format!("{url} reachable, secret reads permitted (a missing name answered 404)"),
-                ),
-                Err(e) => report.line(
-                    false,
-                    "key vault",
-                    &format!("{url}: {e} (the identity needs the Key Vault Secrets User role)"),
-                ),
-            }
-        }
+        Some(vault) => key_vault::check(vault, &mut report).await,
     }
     if let Some(name) = secret {
         match SecretName::parse(name) {
@@ -88,13 +70,13 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     !report.failed
 }
 
-struct Report<'a, W: std::io::Write> {
+pub(crate) struct Report<'a, W: std::io::Write> {
     out: &'a mut W,
     failed: bool,
 }
 
 impl<W: std::io::Write> Report<'_, W> {
-    fn line(&mut self, ok: bool, step: &str, detail: &str) {
+    pub(crate) fn line(&mut self, ok: bool, step: &str, detail: &str) {
         self.failed |= !ok;
         let _ = writeln!(self.out, "{} {step}: {detail}", if ok { "ok  " } else { "FAIL" });
     }

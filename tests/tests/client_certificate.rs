@@ -1,12 +1,16 @@
 //! `AZURE_CLIENT_CERTIFICATE_PATH`: vaultgate signs a client assertion with the certificate's
 //! key and posts it to the (fake) Entra token endpoint as MSAL does.
 
+use std::collections::HashMap;
+
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rcgen::{CertificateParams, DnType, KeyPair, PKCS_RSA_SHA256};
 use serde_json::Value;
+use vaultgate::Settings;
+use vaultgate::startup::Application;
 use vaultgate_tests::azure::Azure;
 use vaultgate_tests::fake_keyvault::{FakeSecret, TENANT};
 use vaultgate_tests::{TestApp, logs};
@@ -95,17 +99,28 @@ async fn a_client_certificate_signs_the_assertion_entra_checks() {
 }
 
 #[actix_web::test]
-async fn a_file_without_a_key_is_refused_naming_the_file_and_nothing_is_posted() {
+async fn a_file_without_a_key_stops_start_up_naming_the_file() {
     let azure = Azure::start();
-    azure.vault.put("api-key", FakeSecret::new("41cce6796d81438f9dad0d96bf85d50d", "v"));
     let certificate = pem_certificate();
     let pem = std::fs::read_to_string(&certificate.path).unwrap();
     let only_certificate = pem.split("-----END PRIVATE KEY-----").nth(1).unwrap();
     std::fs::write(&certificate.path, only_certificate).unwrap();
-    let app = spawn(&azure, &certificate.path, &[]).await;
-    assert_eq!(app.get_secret("/vault/api-key").await.status, 502);
+    let vars = HashMap::from([
+        ("KEY_VAULT_URL", azure.vault.url.as_str()),
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", certificate.path.as_str()),
+        ("DEV_KEY_DIR", vaultgate_tests::app::shared_key_dir().to_str().unwrap()),
+        ("PORT", "0"),
+    ]);
+    let settings = Settings::from_lookup(|name| vars.get(name).map(|v| v.to_string())).expect("valid settings");
+    let error = Application::build(settings).await.err().expect("start-up stops");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "AZURE_CLIENT_CERTIFICATE_PATH {}: holds no unencrypted PEM private key (PRIVATE KEY or RSA PRIVATE KEY)",
+            certificate.path
+        )
+    );
     assert_eq!(azure.identity.token_requests(), 0);
-    let lines = logs::lines();
-    let expected = format!("AZURE_CLIENT_CERTIFICATE_PATH {}: holds no unencrypted PEM private key", certificate.path);
-    assert!(lines.iter().any(|l| l.contains(&expected)), "{lines:#?}");
 }

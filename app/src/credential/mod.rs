@@ -91,6 +91,15 @@ impl TokenRequest {
     }
 }
 
+/// Checks at start what needs no network call: a client certificate file that cannot be read
+/// or holds no usable key stops start-up, rather than failing every read afterwards.
+pub fn check_at_start(source: &CredentialSource) -> Result<(), String> {
+    if let CredentialSource::ClientCertificate { path, .. } = source {
+        client_certificate::ClientCertificate::load(path)?;
+    }
+    Ok(())
+}
+
 /// Asks the credential's endpoint for a new token. The error text is for logs and never
 /// holds a token or a client secret.
 pub async fn fetch(

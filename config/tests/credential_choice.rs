@@ -204,3 +204,32 @@ fn a_user_assigned_identity_is_named_by_one_of_client_object_or_resource_id() {
     assert!(bad.contains("MANAGED_IDENTITY_OBJECT_ID: must be the identity's object (principal) id"), "{bad}");
     assert!(bad.contains("MANAGED_IDENTITY_RESOURCE_ID: must be /subscriptions/"), "{bad}");
 }
+
+/// EnvironmentCredential: a client secret first, then a client certificate (PEM only).
+#[test]
+fn a_client_certificate_is_the_environment_credential_without_a_secret() {
+    let certificate = [
+        ("AZURE_CLIENT_ID", "11111111-0000-0000-0000-000000000002"),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", "/etc/vaultgate/client.pem"),
+    ];
+    let chosen = credential(&certificate);
+    assert!(
+        matches!(&chosen, CredentialSource::ClientCertificate { path, send_chain: false, .. } if path == "/etc/vaultgate/client.pem"),
+        "{chosen:?}"
+    );
+    let mut narrowed = certificate.to_vec();
+    narrowed.push(("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential"));
+    narrowed.push(("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "true"));
+    assert!(matches!(credential(&narrowed), CredentialSource::ClientCertificate { send_chain: true, .. }));
+    let mut with_secret = certificate.to_vec();
+    with_secret.push(("AZURE_CLIENT_SECRET", "s"));
+    assert!(matches!(credential(&with_secret), CredentialSource::ClientSecret { .. }));
+
+    let mut pfx = vec![("KEY_VAULT_URL", VAULT)];
+    pfx.extend_from_slice(&certificate);
+    pfx.push(("AZURE_CLIENT_CERTIFICATE_PASSWORD", "p"));
+    let problems = settings(&pfx).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("AZURE_CLIENT_CERTIFICATE_PASSWORD: vaultgate reads an unencrypted PEM file"));
+}

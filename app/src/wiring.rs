@@ -97,6 +97,7 @@ pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<Sec
             (Arc::new(store), None, description)
         }
         SecretSource::KeyVault(key_vault) => {
+            crate::credential::check_at_start(&key_vault.credential)?;
             let store = Arc::new(KeyVaultStore::new(key_vault, settings.upstream_timeout));
             store.register(registry);
             let description = format!("{} as {}", key_vault.url, key_vault.credential.describe());

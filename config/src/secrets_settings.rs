@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::defaults::{
-    DEFAULT_IMDS_ENDPOINT, DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS,
-    DEFAULT_SECRET_CACHE_MAX_ENTRIES, DEFAULT_SECRET_CACHE_TTL_SECS, DEFAULT_SECRET_MAX_STALE_SECS,
-    DEFAULT_SECRET_MISS_BUDGET, DEFAULT_SECRET_NEGATIVE_TTL_SECS, DEFAULT_SECRETS_DIR,
+    DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, DEFAULT_SECRET_CACHE_MAX_ENTRIES,
+    DEFAULT_SECRET_CACHE_TTL_SECS, DEFAULT_SECRET_MAX_STALE_SECS, DEFAULT_SECRET_MISS_BUDGET,
+    DEFAULT_SECRET_NEGATIVE_TTL_SECS, DEFAULT_SECRETS_DIR,
 };
 use crate::env::Env;
-use crate::mode::HOSTING_VARIABLES;
 use crate::url::UrlRule;
+
+use crate::credential_settings::credential_source;
+pub use crate::credential_settings::{CredentialSource, DeveloperTool, UserAssigned};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -82,93 +84,6 @@ pub fn is_tenant_guid(value: &str) -> bool {
     crate::env::is_guid(value)
 }
 
-/// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in
-/// the Azure SDKs' order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialSource {
-    /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET`.
-    ClientSecret { authority_host: String, tenant_id: String, client_id: String, secret: Redacted },
-    /// `AZURE_FEDERATED_TOKEN_FILE` + `AZURE_CLIENT_ID` + `AZURE_TENANT_ID` (AKS workload identity).
-    WorkloadIdentity { authority_host: String, tenant_id: String, client_id: String, token_file: String },
-    /// `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service, Functions, Container Apps).
-    AppServiceManagedIdentity { endpoint: String, header: Redacted, client_id: Option<String> },
-    /// The VM's instance metadata service; `AZURE_POD_IDENTITY_AUTHORITY_HOST` overrides its host.
-    Imds { endpoint: String, client_id: Option<String> },
-    /// A developer's own sign-in: the Azure CLI and/or the Azure Developer CLI, tried in this
-    /// order (the SDKs' chain order). `tenant_id` is `AZURE_TENANT_ID`, passed when Key Vault's
-    /// challenge names no tenant.
-    DeveloperCli { tools: Vec<DeveloperTool>, tenant_id: Option<String> },
-}
-
-/// A command-line tool that hands out its signed-in user's tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeveloperTool {
-    /// `az account get-access-token`, after `az login`.
-    AzureCli,
-    /// `azd auth token`, after `azd auth login`.
-    AzureDeveloperCli,
-}
-
-impl DeveloperTool {
-    /// The program looked up on `PATH`.
-    pub const fn program(self) -> &'static str {
-        match self {
-            DeveloperTool::AzureCli => "az",
-            DeveloperTool::AzureDeveloperCli => "azd",
-        }
-    }
-
-    /// What the user runs to sign in.
-    pub const fn login_command(self) -> &'static str {
-        match self {
-            DeveloperTool::AzureCli => "az login",
-            DeveloperTool::AzureDeveloperCli => "azd auth login",
-        }
-    }
-
-    /// The SDKs' credential name (`AZURE_TOKEN_CREDENTIALS`).
-    pub const fn credential_name(self) -> &'static str {
-        match self {
-            DeveloperTool::AzureCli => "AzureCliCredential",
-            DeveloperTool::AzureDeveloperCli => "AzureDeveloperCliCredential",
-        }
-    }
-}
-
-impl CredentialSource {
-    /// A name for logs (never a secret).
-    pub fn describe(&self) -> String {
-        match self {
-            CredentialSource::ClientSecret { client_id, tenant_id, .. } => {
-                format!("client secret (client {client_id}, tenant {tenant_id})")
-            }
-            CredentialSource::WorkloadIdentity { client_id, tenant_id, .. } => {
-                format!("workload identity (client {client_id}, tenant {tenant_id})")
-            }
-            CredentialSource::AppServiceManagedIdentity { client_id, .. } => {
-                format!("managed identity via IDENTITY_ENDPOINT{}", user_assigned(client_id))
-            }
-            CredentialSource::Imds { client_id, .. } => {
-                format!("managed identity via IMDS{}", user_assigned(client_id))
-            }
-            CredentialSource::DeveloperCli { tools, tenant_id } => {
-                let programs: Vec<&str> = tools.iter().map(|tool| tool.program()).collect();
-                let tenant = tenant_id.as_ref().map(|t| format!(", tenant {t}")).unwrap_or_default();
-                format!("developer sign-in via {}{tenant}", programs.join(", then "))
-            }
-        }
-    }
-
-    /// Whether this is a person's own sign-in rather than a workload identity.
-    pub fn is_developer(&self) -> bool {
-        matches!(self, CredentialSource::DeveloperCli { .. })
-    }
-}
-
-fn user_assigned(client_id: &Option<String>) -> String {
-    client_id.as_ref().map(|id| format!(" (user-assigned {id})")).unwrap_or_default()
-}
-
 /// The cache in front of every secret store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretCacheSettings {
@@ -233,128 +148,6 @@ fn allowed_tenants(env: &mut Env) -> AllowedTenants {
         return AllowedTenants::Any;
     }
     AllowedTenants::Listed(env.guids(NAME))
-}
-
-/// `AZURE_TOKEN_CREDENTIALS`, as the Azure SDKs read it (case-insensitive): `prod` keeps the
-/// deployed credentials (environment, workload identity, managed identity), `dev` the
-/// developer tools, a credential's name that one alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Narrowed {
-    All,
-    Prod,
-    Dev,
-    Environment,
-    WorkloadIdentity,
-    ManagedIdentity,
-    Tool(DeveloperTool),
-}
-
-const NARROWING: &[(&str, Narrowed)] = &[
-    ("prod", Narrowed::Prod),
-    ("dev", Narrowed::Dev),
-    ("EnvironmentCredential", Narrowed::Environment),
-    ("WorkloadIdentityCredential", Narrowed::WorkloadIdentity),
-    ("ManagedIdentityCredential", Narrowed::ManagedIdentity),
-    ("AzureCliCredential", Narrowed::Tool(DeveloperTool::AzureCli)),
-    ("AzureDeveloperCliCredential", Narrowed::Tool(DeveloperTool::AzureDeveloperCli)),
-];
-
-fn narrowed(env: &mut Env) -> Narrowed {
-    let Some(value) = env.text("AZURE_TOKEN_CREDENTIALS") else { return Narrowed::All };
-    if let Some((_, narrowed)) = NARROWING.iter().find(|(name, _)| name.eq_ignore_ascii_case(&value)) {
-        return *narrowed;
-    }
-    let accepted: Vec<&str> = NARROWING.iter().map(|(name, _)| *name).collect();
-    env.problem(format!(
-        "AZURE_TOKEN_CREDENTIALS: {value:?} is not one of {} (the Azure SDKs' values that vaultgate supports)",
-        accepted.join(", ")
-    ));
-    Narrowed::All
-}
-
-/// The credential, in the Azure SDKs' `DefaultAzureCredential` order: environment (client
-/// secret), workload identity, managed identity, then the developer tools. Managed identity
-/// cannot be detected on a VM (IMDS has no variable), so the developer tools are chosen only
-/// when no hosting environment is in sight and `az` or `azd` is on `PATH`; otherwise IMDS.
-fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
-    // Every identity endpoint is checked, whichever credential wins below.
-    let identity_endpoint = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint);
-    let imds_override = env.url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::Imds);
-    // Read only to be checked: the credentials that use them (Cloud Shell, Azure ML, Azure Arc)
-    // are not built yet.
-    env.url("MSI_ENDPOINT", UrlRule::IdentityEndpoint);
-    env.url("IMDS_ENDPOINT", UrlRule::Imds);
-    let narrowed = narrowed(env);
-    let client_id = env.text("AZURE_CLIENT_ID");
-    let tenant_id = env.text("AZURE_TENANT_ID");
-    let authority_host = authority_host.to_owned();
-    let wants = |kind: Narrowed| narrowed == kind || (narrowed == Narrowed::All || narrowed == Narrowed::Prod);
-    let developer =
-        |tools: Vec<DeveloperTool>, tenant_id: Option<String>| CredentialSource::DeveloperCli { tools, tenant_id };
-    match narrowed {
-        Narrowed::Dev => return developer(vec![DeveloperTool::AzureCli, DeveloperTool::AzureDeveloperCli], tenant_id),
-        Narrowed::Tool(tool) => return developer(vec![tool], tenant_id),
-        _ => {}
-    }
-    let secret = env.text("AZURE_CLIENT_SECRET");
-    if wants(Narrowed::Environment)
-        && let (Some(client_id), Some(tenant_id), Some(secret)) = (&client_id, &tenant_id, secret)
-    {
-        return CredentialSource::ClientSecret {
-            authority_host,
-            tenant_id: tenant_id.clone(),
-            client_id: client_id.clone(),
-            secret: Redacted(secret),
-        };
-    }
-    if narrowed == Narrowed::Environment {
-        env.problem(
-            "AZURE_TOKEN_CREDENTIALS: EnvironmentCredential needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET",
-        );
-        return CredentialSource::Imds { endpoint: DEFAULT_IMDS_ENDPOINT.into(), client_id };
-    }
-    if wants(Narrowed::WorkloadIdentity) {
-        match (env.text("AZURE_FEDERATED_TOKEN_FILE"), &client_id, tenant_id.clone()) {
-            (Some(token_file), Some(client_id), Some(tenant_id)) => {
-                let client_id = client_id.clone();
-                return CredentialSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file };
-            }
-            (Some(_), _, _) => env.problem(
-                "AZURE_FEDERATED_TOKEN_FILE: workload identity also needs AZURE_CLIENT_ID and AZURE_TENANT_ID",
-            ),
-            (None, _, _) => {}
-        }
-    }
-    if narrowed == Narrowed::WorkloadIdentity {
-        env.problem(
-            "AZURE_TOKEN_CREDENTIALS: WorkloadIdentityCredential needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID",
-        );
-        return CredentialSource::Imds { endpoint: DEFAULT_IMDS_ENDPOINT.into(), client_id };
-    }
-    if let (Some(endpoint), Some(header)) = (identity_endpoint, env.text("IDENTITY_HEADER")) {
-        return CredentialSource::AppServiceManagedIdentity { endpoint, header: Redacted(header), client_id };
-    }
-    let endpoint = imds_override.unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
-    if narrowed == Narrowed::All && !hosting_in_sight(env) {
-        let tools = developer_tools_on_path(env);
-        if !tools.is_empty() {
-            return developer(tools, tenant_id);
-        }
-    }
-    CredentialSource::Imds { endpoint, client_id }
-}
-
-fn hosting_in_sight(env: &Env) -> bool {
-    HOSTING_VARIABLES.iter().any(|name| env.text(name).is_some())
-}
-
-/// The developer tools found on `PATH`, in the SDKs' order.
-fn developer_tools_on_path(env: &Env) -> Vec<DeveloperTool> {
-    let path = env.text("PATH").unwrap_or_default();
-    [DeveloperTool::AzureCli, DeveloperTool::AzureDeveloperCli]
-        .into_iter()
-        .filter(|tool| std::env::split_paths(&path).any(|dir| dir.join(tool.program()).is_file()))
-        .collect()
 }
 
 pub(crate) fn secret_cache_settings(env: &mut Env) -> SecretCacheSettings {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use vaultgate_config::secrets_settings::{CredentialSource, DeveloperTool};
+use vaultgate_config::secrets_settings::{CredentialSource, DeveloperTool, UserAssigned};
 use vaultgate_config::{SecretSource, Settings};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -52,7 +52,7 @@ fn a_laptop_with_az_or_azd_uses_them_in_the_sdks_order() {
 
 #[test]
 fn without_the_tools_or_in_a_hosting_environment_managed_identity_stays() {
-    let imds = CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: None };
+    let imds = CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), identity: None };
     assert_eq!(credential(&[("PATH", "/nonexistent")]), imds);
     let both = bin_dir(&["az", "azd"]);
     let path = both.path().to_str().unwrap();
@@ -98,7 +98,7 @@ fn azure_token_credentials_narrows_the_chain() {
         with("ManagedIdentityCredential"),
         CredentialSource::Imds {
             endpoint: "http://169.254.169.254".into(),
-            client_id: Some("11111111-0000-0000-0000-000000000002".into())
+            identity: Some(UserAssigned::ClientId("11111111-0000-0000-0000-000000000002".into()))
         }
     );
 }
@@ -108,7 +108,7 @@ fn prod_never_picks_a_developer_tool() {
     let both = bin_dir(&["az", "azd"]);
     let path = both.path().to_str().unwrap();
     let chosen = credential(&[("PATH", path), ("AZURE_TOKEN_CREDENTIALS", "prod")]);
-    assert_eq!(chosen, CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: None });
+    assert_eq!(chosen, CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), identity: None });
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn a_named_credential_that_cannot_work_or_an_unknown_name_is_refused_at_start() 
     assert_eq!(
         environment,
         [
-            "AZURE_TOKEN_CREDENTIALS: EnvironmentCredential needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
+            "AZURE_TOKEN_CREDENTIALS: EnvironmentCredential needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"
         ]
     );
     let workload = problems("WorkloadIdentityCredential");
@@ -133,4 +133,103 @@ fn a_named_credential_that_cannot_work_or_an_unknown_name_is_refused_at_start() 
             "AZURE_TOKEN_CREDENTIALS: WorkloadIdentityCredential needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID"
         ]
     );
+}
+
+/// The sources that share `IDENTITY_ENDPOINT` and `MSI_ENDPOINT`, told apart as the SDKs do.
+#[test]
+fn service_fabric_azure_arc_cloud_shell_and_azure_ml_are_told_apart() {
+    // An identity endpoint is a hosting environment: local mode only when asked for.
+    let credential = |vars: &[(&str, &str)]| {
+        let mut all = vec![("VAULTGATE_MODE", "local")];
+        all.extend_from_slice(vars);
+        credential(&all)
+    };
+    let endpoint = ("IDENTITY_ENDPOINT", "https://localhost:2377/metadata/identity/oauth2/token");
+    let thumbprint = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01";
+    let fabric = credential(&[endpoint, ("IDENTITY_HEADER", "h"), ("IDENTITY_SERVER_THUMBPRINT", thumbprint)]);
+    assert!(
+        matches!(&fabric, CredentialSource::ServiceFabric { thumbprint, .. } if thumbprint == "abcdef0123456789abcdef0123456789abcdef01"),
+        "{fabric:?}"
+    );
+    let arc = [
+        ("IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"),
+        ("IMDS_ENDPOINT", "http://localhost:40342"),
+    ];
+    assert!(matches!(credential(&arc), CredentialSource::AzureArc { .. }));
+    let shell = [("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")];
+    assert!(matches!(credential(&shell), CredentialSource::CloudShell { .. }));
+    let ml =
+        [("MSI_ENDPOINT", "http://127.0.0.1:46808/"), ("MSI_SECRET", "s"), ("DEFAULT_IDENTITY_CLIENT_ID", "compute")];
+    assert!(matches!(credential(&ml), CredentialSource::AzureMl { ref client_id, .. } if client_id == "compute"));
+
+    let problems = |vars: &[(&str, &str)]| {
+        let mut all = vec![("KEY_VAULT_URL", VAULT)];
+        all.extend_from_slice(vars);
+        settings(&all).err().unwrap_or_default().join("\n")
+    };
+    let bad = problems(&[endpoint, ("IDENTITY_HEADER", "h"), ("IDENTITY_SERVER_THUMBPRINT", "not-a-thumbprint")]);
+    assert!(bad.contains("IDENTITY_SERVER_THUMBPRINT: must be the SHA-1 thumbprint"), "{bad}");
+    let user_assigned = problems(&[arc[0], arc[1], ("AZURE_CLIENT_ID", "x")]);
+    assert!(user_assigned.contains("Azure Arc managed identity takes no user-assigned identity"), "{user_assigned}");
+    let ml_without_id = problems(&[ml[0], ml[1]]);
+    assert!(ml_without_id.contains("set DEFAULT_IDENTITY_CLIENT_ID or AZURE_CLIENT_ID"), "{ml_without_id}");
+}
+
+#[test]
+fn a_user_assigned_identity_is_named_by_one_of_client_object_or_resource_id() {
+    let object_id = "2f2b8b3c-0000-4000-8000-0000000000aa";
+    let resource_id = "/subscriptions/9b5b8b3c-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/vaultgate";
+    assert_eq!(
+        credential(&[("MANAGED_IDENTITY_OBJECT_ID", object_id), ("PATH", "/nonexistent")]),
+        CredentialSource::Imds {
+            endpoint: "http://169.254.169.254".into(),
+            identity: Some(UserAssigned::ObjectId(object_id.into()))
+        }
+    );
+    assert_eq!(
+        credential(&[("MANAGED_IDENTITY_RESOURCE_ID", resource_id), ("PATH", "/nonexistent")]),
+        CredentialSource::Imds {
+            endpoint: "http://169.254.169.254".into(),
+            identity: Some(UserAssigned::ResourceId(resource_id.into()))
+        }
+    );
+    let problems = |vars: &[(&str, &str)]| {
+        let mut all = vec![("KEY_VAULT_URL", VAULT)];
+        all.extend_from_slice(vars);
+        settings(&all).err().unwrap_or_default().join("\n")
+    };
+    let both = problems(&[("MANAGED_IDENTITY_OBJECT_ID", object_id), ("AZURE_CLIENT_ID", "c")]);
+    assert!(both.contains("name the user-assigned identity with one of them only"), "{both}");
+    let bad = problems(&[("MANAGED_IDENTITY_OBJECT_ID", "me"), ("MANAGED_IDENTITY_RESOURCE_ID", "/subscriptions/x")]);
+    assert!(bad.contains("MANAGED_IDENTITY_OBJECT_ID: must be the identity's object (principal) id"), "{bad}");
+    assert!(bad.contains("MANAGED_IDENTITY_RESOURCE_ID: must be /subscriptions/"), "{bad}");
+}
+
+/// EnvironmentCredential: a client secret first, then a client certificate (PEM only).
+#[test]
+fn a_client_certificate_is_the_environment_credential_without_a_secret() {
+    let certificate = [
+        ("AZURE_CLIENT_ID", "11111111-0000-0000-0000-000000000002"),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", "/etc/vaultgate/client.pem"),
+    ];
+    let chosen = credential(&certificate);
+    assert!(
+        matches!(&chosen, CredentialSource::ClientCertificate { path, send_chain: false, .. } if path == "/etc/vaultgate/client.pem"),
+        "{chosen:?}"
+    );
+    let mut narrowed = certificate.to_vec();
+    narrowed.push(("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential"));
+    narrowed.push(("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "true"));
+    assert!(matches!(credential(&narrowed), CredentialSource::ClientCertificate { send_chain: true, .. }));
+    let mut with_secret = certificate.to_vec();
+    with_secret.push(("AZURE_CLIENT_SECRET", "s"));
+    assert!(matches!(credential(&with_secret), CredentialSource::ClientSecret { .. }));
+
+    let mut pfx = vec![("KEY_VAULT_URL", VAULT)];
+    pfx.extend_from_slice(&certificate);
+    pfx.push(("AZURE_CLIENT_CERTIFICATE_PASSWORD", "p"));
+    let problems = settings(&pfx).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("AZURE_CLIENT_CERTIFICATE_PASSWORD: vaultgate reads an unencrypted PEM file"));
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use vaultgate_config::secrets_settings::{CredentialSource, Redacted};
+use vaultgate_config::secrets_settings::{CredentialSource, Redacted, UserAssigned};
 use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
@@ -75,7 +75,7 @@ fn azure_mode_reads_the_seeds_names() {
     assert_eq!(key_vault.url, "https://myvault.vault.azure.net");
     assert_eq!(
         key_vault.credential,
-        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: None }
+        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), identity: None }
     );
 }
 
@@ -170,12 +170,15 @@ fn credentials_are_picked_in_the_azure_sdks_order() {
         CredentialSource::AppServiceManagedIdentity {
             endpoint: "http://localhost:42356/msi/token".into(),
             header: Redacted("h".into()),
-            client_id: Some("user-assigned".into())
+            identity: Some(UserAssigned::ClientId("user-assigned".into()))
         }
     );
     assert_eq!(
         credential(&[("AZURE_CLIENT_ID", "vm-identity")]),
-        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: Some("vm-identity".into()) }
+        CredentialSource::Imds {
+            endpoint: "http://169.254.169.254".into(),
+            identity: Some(UserAssigned::ClientId("vm-identity".into()))
+        }
     );
 }
 

@@ -1,6 +1,6 @@
 //! Fake Azure token endpoints on loopback, answering in the shapes of `wire/`: App Service
-//! managed identity (`IDENTITY_ENDPOINT`), VM IMDS, and the Entra token endpoint (client
-//! secret or federated assertion). Every token issued is recorded with its resource, so the
+//! managed identity (`IDENTITY_ENDPOINT`), Service Fabric, Azure Arc, Cloud Shell, Azure ML,
+//! VM IMDS, and the Entra token endpoint (client secret, federated or certificate assertion). Every token issued is recorded with its resource, so the
 //! fake Key Vault can check what it is shown.
 
 use std::collections::{HashMap, VecDeque};
@@ -17,9 +17,15 @@ use crate::tokens::now;
 const WIRE_APP_SERVICE: &str = include_str!("../wire/managed-identity-app-service.json");
 const WIRE_IMDS: &str = include_str!("../wire/managed-identity-imds.json");
 const WIRE_TOKEN_ENDPOINT: &str = include_str!("../wire/token-endpoint-client-credentials.json");
+const WIRE_SERVICE_FABRIC: &str = include_str!("../wire/managed-identity-service-fabric.http");
+const WIRE_APP_SERVICE_2017: &str = include_str!("../wire/managed-identity-app-service-2017-09-01.json");
+const WIRE_CLOUD_SHELL_ERROR: &str = include_str!("../wire/managed-identity-cloud-shell-error.json");
+const WIRE_SERVICE_FABRIC_ERROR: &str = include_str!("../wire/managed-identity-service-fabric-error.json");
 
 /// The `IDENTITY_HEADER` secret the fake App Service endpoint expects.
 pub const IDENTITY_HEADER: &str = "fake-identity-header-7f3a";
+/// The `MSI_SECRET` the fake Azure ML endpoint expects.
+pub const MSI_SECRET: &str = "fake-msi-secret-5d21";
 /// The client secret the fake token endpoint expects.
 pub const CLIENT_SECRET: &str = "fake-client-secret-91c2";
 
@@ -46,6 +52,12 @@ struct State {
     open_sender: watch::Sender<bool>,
     /// Every request seen, answered or not.
     seen: watch::Sender<usize>,
+    /// Azure Arc: the key file its challenge names, and the content it expects back.
+    arc_key: Mutex<Option<(String, String)>>,
+    /// Azure ML: the `clientid` of each request.
+    ml_client_ids: Mutex<Vec<String>>,
+    /// App Service and IMDS: the user-assigned identity each request named (parameter, value).
+    selectors: Mutex<Vec<(String, String)>>,
 }
 
 pub struct FakeIdentity {
@@ -65,6 +77,9 @@ impl FakeIdentity {
             open,
             open_sender,
             seen: watch::channel(0).0,
+            arc_key: Mutex::new(None),
+            ml_client_ids: Mutex::new(Vec::new()),
+            selectors: Mutex::new(Vec::new()),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -72,7 +87,10 @@ impl FakeIdentity {
                 .app_data(data.clone())
                 .wrap(actix_web::middleware::from_fn(faults))
                 .route("/msi/token", web::get().to(app_service))
-                .route("/metadata/identity/oauth2/token", web::get().to(imds))
+                .route("/cloudshell/token", web::post().to(cloud_shell))
+                .route("/azureml/token", web::get().to(azure_ml))
+                // IMDS, Service Fabric and Azure Arc share the path; the api-version tells them apart.
+                .route("/metadata/identity/oauth2/token", web::get().to(metadata_identity))
                 .route("/{tenant}/oauth2/v2.0/token", web::post().to(token_endpoint))
         })
         .workers(1)
@@ -110,6 +128,21 @@ impl FakeIdentity {
     /// The next requests, on any endpoint, get these answers (status, JSON body) in order.
     pub fn script(&self, answers: impl IntoIterator<Item = (u16, Value)>) {
         self.state.scripted.lock().unwrap().extend(answers);
+    }
+
+    /// Azure Arc: challenge with `Basic realm=<path>` and accept `Basic <content>`.
+    pub fn arc_key_file(&self, path: &str, content: &str) {
+        *self.state.arc_key.lock().unwrap() = Some((path.to_owned(), content.to_owned()));
+    }
+
+    /// Azure ML: the `clientid` of every request so far.
+    pub fn ml_client_ids(&self) -> Vec<String> {
+        self.state.ml_client_ids.lock().unwrap().clone()
+    }
+
+    /// App Service and IMDS: the user-assigned identity parameters of every request so far.
+    pub fn selectors(&self) -> Vec<(String, String)> {
+        self.state.selectors.lock().unwrap().clone()
     }
 
     /// While stalled, requests are held without an answer.
@@ -152,6 +185,16 @@ impl State {
     }
 }
 
+/// Records the user-assigned identity a request names, by the parameter names App Service
+/// (`client_id`, `principal_id`, `mi_res_id`) and IMDS (`client_id`, `object_id`, `msi_res_id`) take.
+fn record_selector(req: &HttpRequest, state: &State) {
+    for name in ["client_id", "object_id", "msi_res_id", "principal_id", "mi_res_id"] {
+        if let Some(value) = query_param(req, name) {
+            state.selectors.lock().unwrap().push((name.to_owned(), value));
+        }
+    }
+}
+
 fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
     web::Query::<HashMap<String, String>>::from_query(req.query_string()).ok()?.get(name).cloned()
 }
@@ -163,10 +206,107 @@ async fn app_service(req: HttpRequest, state: web::Data<State>) -> HttpResponse 
     else {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
     };
+    record_selector(&req, &state);
     let (token, lifetime) = state.issue(&resource);
     let mut answer: Value = serde_json::from_str(WIRE_APP_SERVICE).unwrap();
     answer["access_token"] = token.into();
     answer["expires_on"] = (now() as u64 + lifetime).to_string().into();
+    answer["resource"] = resource.into();
+    HttpResponse::Ok().json(answer)
+}
+
+/// The JSON body of a `.http` wire sample (what follows its last blank line).
+fn http_body(sample: &str) -> Value {
+    let body = sample.rsplit("\n\n").next().expect("a body");
+    serde_json::from_str(body).expect("a JSON body")
+}
+
+async fn metadata_identity(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    match query_param(&req, "api-version").as_deref() {
+        Some("2019-07-01-preview") => service_fabric(req, state).await,
+        Some("2020-06-01") => azure_arc(req, state).await,
+        _ => imds(req, state).await,
+    }
+}
+
+/// Service Fabric: `Secret` header, api-version `2019-07-01-preview`; `expires_on` a number.
+async fn service_fabric(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    if req.headers().get("Secret").is_none_or(|v| v != IDENTITY_HEADER) {
+        return HttpResponse::Unauthorized()
+            .json(serde_json::from_str::<Value>(WIRE_SERVICE_FABRIC_ERROR).expect("a JSON sample"));
+    }
+    let Some(resource) = query_param(&req, "resource") else {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": {"code": "ArgumentNullOrEmpty", "message": "resource"}}));
+    };
+    let (token, lifetime) = state.issue(&resource);
+    let mut answer = http_body(WIRE_SERVICE_FABRIC);
+    answer["access_token"] = token.into();
+    answer["expires_on"] = (now() as u64 + lifetime).into();
+    answer["resource"] = resource.into();
+    HttpResponse::Ok().json(answer)
+}
+
+/// An answer in IMDS's shape (Azure Arc's agent and Cloud Shell answer as IMDS does: MSAL
+/// reads them with its IMDS parser).
+fn imds_shaped(state: &State, resource: String) -> HttpResponse {
+    let (token, lifetime) = state.issue(&resource);
+    let mut answer: Value = serde_json::from_str(WIRE_IMDS).unwrap();
+    answer["access_token"] = token.into();
+    answer["expires_in"] = lifetime.to_string().into();
+    answer["expires_on"] = (now() as u64 + lifetime).to_string().into();
+    answer["not_before"] = now().to_string().into();
+    answer["resource"] = resource.into();
+    HttpResponse::Ok().json(answer)
+}
+
+/// Azure Arc: a request without the key gets 401 naming the key file; one with it, a token.
+async fn azure_arc(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let metadata = req.headers().get("Metadata").is_some_and(|v| v == "true");
+    let (Some(resource), true) = (query_param(&req, "resource"), metadata) else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
+    };
+    let Some((path, content)) = state.arc_key.lock().unwrap().clone() else {
+        return HttpResponse::NotFound().finish();
+    };
+    match req.headers().get("Authorization") {
+        None => {
+            HttpResponse::Unauthorized().insert_header(("WWW-Authenticate", format!("Basic realm={path}"))).finish()
+        }
+        Some(value) if value.as_bytes() == format!("Basic {content}").as_bytes() => imds_shaped(&state, resource),
+        Some(_) => HttpResponse::Unauthorized().finish(),
+    }
+}
+
+/// Cloud Shell: `POST` with `Metadata: true` and a form with the resource.
+async fn cloud_shell(
+    req: HttpRequest,
+    form: web::Form<HashMap<String, String>>,
+    state: web::Data<State>,
+) -> HttpResponse {
+    let metadata = req.headers().get("Metadata").is_some_and(|v| v == "true");
+    match (form.get("resource"), metadata) {
+        (Some(resource), true) => imds_shaped(&state, resource.clone()),
+        _ => HttpResponse::BadRequest().json(serde_json::from_str::<Value>(WIRE_CLOUD_SHELL_ERROR).unwrap()),
+    }
+}
+
+/// Azure ML: App Service 2017-09-01's shape with `secret` and `clientid`; `expires_on` an integer.
+async fn azure_ml(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let secret_ok = req.headers().get("secret").is_some_and(|v| v == MSI_SECRET);
+    let (Some("2017-09-01"), Some(resource), Some(client_id), true) = (
+        query_param(&req, "api-version").as_deref(),
+        query_param(&req, "resource"),
+        query_param(&req, "clientid"),
+        secret_ok,
+    ) else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
+    };
+    state.ml_client_ids.lock().unwrap().push(client_id);
+    let (token, lifetime) = state.issue(&resource);
+    let mut answer: Value = serde_json::from_str(WIRE_APP_SERVICE_2017).unwrap();
+    answer["access_token"] = token.into();
+    answer["expires_on"] = (now() as u64 + lifetime).into();
     answer["resource"] = resource.into();
     HttpResponse::Ok().json(answer)
 }
@@ -178,14 +318,8 @@ async fn imds(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
     else {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
     };
-    let (token, lifetime) = state.issue(&resource);
-    let mut answer: Value = serde_json::from_str(WIRE_IMDS).unwrap();
-    answer["access_token"] = token.into();
-    answer["expires_in"] = lifetime.to_string().into();
-    answer["expires_on"] = (now() as u64 + lifetime).to_string().into();
-    answer["not_before"] = now().to_string().into();
-    answer["resource"] = resource.into();
-    HttpResponse::Ok().json(answer)
+    record_selector(&req, &state);
+    imds_shaped(&state, resource)
 }
 
 async fn token_endpoint(

@@ -63,6 +63,33 @@ impl TestCa {
     }
 }
 
+/// A server configuration presenting a self-signed certificate for `names`, as Service
+/// Fabric's identity endpoint does, and that certificate's DER encoding (for its thumbprint).
+pub fn self_signed_server_config(names: &[&str]) -> (rustls::ServerConfig, Vec<u8>) {
+    let key = KeyPair::generate().expect("a server key");
+    let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("names");
+    params.distinguished_name.push(DnType::CommonName, names[0]);
+    let certificate = params.self_signed(&key).expect("a self-signed certificate");
+    let der = certificate.der().to_vec();
+    let chain = vec![CertificateDer::from(der.clone())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("a usable certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (config, der)
+}
+
+/// The SHA-1 thumbprint of a DER certificate, upper-case as Windows shows it.
+pub fn sha1_thumbprint(der: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    digest.as_ref().iter().map(|b| format!("{b:02X}")).collect()
+}
+
 /// TLS in front of a plain-HTTP fake.
 pub struct TlsFront {
     /// `https://127.0.0.1:<port>`
@@ -75,7 +102,12 @@ impl TlsFront {
     /// Serves TLS for `names` with a certificate `ca` issued, forwarding to `backend`, on a
     /// free loopback port and a thread of its own.
     pub fn start(ca: &TestCa, names: &[&str], backend: SocketAddr) -> TlsFront {
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(ca.server_config(names)));
+        TlsFront::start_with(ca.server_config(names), backend)
+    }
+
+    /// Serves TLS with `config`, forwarding to `backend`.
+    pub fn start_with(config: rustls::ServerConfig, backend: SocketAddr) -> TlsFront {
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
         std_listener.set_nonblocking(true).expect("a non-blocking listener");
         let addr = std_listener.local_addr().unwrap();

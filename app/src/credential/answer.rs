@@ -33,17 +33,25 @@ struct TokenAnswer {
     refresh_in: Option<Seconds>,
 }
 
-/// What the three endpoint kinds say when they refuse: OAuth's `error`, `error_description`
-/// and Entra's `error_codes` (AADSTS numbers); App Service's `message`.
+/// What the endpoints say when they refuse: OAuth's `error`, `error_description` and Entra's
+/// `error_codes` (AADSTS numbers); App Service's `message`; Service Fabric's and Cloud
+/// Shell's `error` object with its `code` and `message`.
 #[derive(Deserialize, Default)]
 struct ErrorAnswer {
-    error: Option<String>,
+    error: Option<ErrorField>,
     error_description: Option<String>,
     #[serde(default)]
     error_codes: Vec<u64>,
     message: Option<String>,
     #[serde(rename = "Message")]
     message_capitalised: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ErrorField {
+    Code(String),
+    Detail { code: Option<String>, message: Option<String> },
 }
 
 /// The longest error description logged (Entra's run to a few hundred characters).
@@ -75,12 +83,20 @@ pub fn read(answer: &Answer, url: &str) -> Result<AccessToken, String> {
 pub fn describe_error(body: &[u8]) -> String {
     let parsed: ErrorAnswer = serde_json::from_slice(body).unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
-    parts.extend(parsed.error);
+    let mut detail = None;
+    match parsed.error {
+        Some(ErrorField::Code(code)) => parts.push(code),
+        Some(ErrorField::Detail { code, message }) => {
+            parts.extend(code);
+            detail = message;
+        }
+        None => {}
+    }
     if !parsed.error_codes.is_empty() {
         let codes: Vec<String> = parsed.error_codes.iter().map(|code| format!("AADSTS{code}")).collect();
         parts.push(format!("[{}]", codes.join(", ")));
     }
-    if let Some(text) = parsed.error_description.or(parsed.message).or(parsed.message_capitalised) {
+    if let Some(text) = parsed.error_description.or(detail).or(parsed.message).or(parsed.message_capitalised) {
         let text: String =
             text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(MAX_DESCRIPTION_CHARS).collect();
         parts.push(text);
@@ -105,6 +121,13 @@ mod tests {
         );
         assert_eq!(describe_error(br#"{"statusCode":400,"message":"No managed identity"}"#), ": No managed identity");
         assert_eq!(describe_error(b"<html>gateway</html>"), "");
+        // Service Fabric and Cloud Shell nest theirs (wire-new samples).
+        assert_eq!(
+            describe_error(
+                br#"{"error":{"correlationId":"7f30f4d3-0f3a-41e0-a417-527f21b3848f","code":"SecretHeaderNotFound","message":"Secret is not found in the request headers."}}"#
+            ),
+            ": SecretHeaderNotFound Secret is not found in the request headers."
+        );
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! Azure variables, and a cache that renews its tokens before they expire.
 
 mod answer;
+mod azure_arc;
 mod cache;
+mod client_certificate;
 mod developer_cli;
 mod managed_identity;
+mod msi_endpoint;
 mod retry;
 mod token_endpoint;
 
@@ -88,6 +91,15 @@ impl TokenRequest {
     }
 }
 
+/// Checks at start what needs no network call: a client certificate file that cannot be read
+/// or holds no usable key stops start-up, rather than failing every read afterwards.
+pub fn check_at_start(source: &CredentialSource) -> Result<(), String> {
+    if let CredentialSource::ClientCertificate { path, .. } = source {
+        client_certificate::ClientCertificate::load(path)?;
+    }
+    Ok(())
+}
+
 /// Asks the credential's endpoint for a new token. The error text is for logs and never
 /// holds a token or a client secret.
 pub async fn fetch(
@@ -101,6 +113,15 @@ pub async fn fetch(
             let proof = token_endpoint::Proof::Secret(&secret.0);
             token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
         }
+        CredentialSource::ClientCertificate { authority_host, tenant_id, client_id, path, send_chain } => {
+            // Re-read every time, as the federated token file: certificates are rotated in place.
+            let certificate = client_certificate::ClientCertificate::load(path)?;
+            let tenant = request.tenant.as_deref().unwrap_or(tenant_id);
+            let audience = token_endpoint::url(authority_host, tenant);
+            let assertion = certificate.assertion(client_id, &audience, *send_chain)?;
+            let proof = token_endpoint::Proof::Assertion(&assertion);
+            token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
+        }
         CredentialSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file } => {
             // Re-read every time: the kubelet rotates the projected token file.
             let assertion = std::fs::read_to_string(token_file)
@@ -109,11 +130,21 @@ pub async fn fetch(
             let proof = token_endpoint::Proof::Assertion(assertion.trim());
             token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
         }
-        CredentialSource::AppServiceManagedIdentity { endpoint, header, client_id } => {
-            managed_identity::app_service(endpoint, &header.0, client_id.as_deref(), request.resource(), timeout).await
+        CredentialSource::AppServiceManagedIdentity { endpoint, header, identity } => {
+            managed_identity::app_service(endpoint, &header.0, identity.as_ref(), request.resource(), timeout).await
         }
-        CredentialSource::Imds { endpoint, client_id } => {
-            managed_identity::imds(endpoint, client_id.as_deref(), request.resource(), timeout).await
+        CredentialSource::ServiceFabric { endpoint, header, thumbprint } => {
+            managed_identity::service_fabric(endpoint, &header.0, thumbprint, request.resource(), timeout).await
+        }
+        CredentialSource::AzureArc { endpoint } => azure_arc::fetch(endpoint, request.resource(), timeout).await,
+        CredentialSource::CloudShell { endpoint } => {
+            msi_endpoint::cloud_shell(endpoint, request.resource(), timeout).await
+        }
+        CredentialSource::AzureMl { endpoint, secret, client_id } => {
+            msi_endpoint::azure_ml(endpoint, &secret.0, client_id, request.resource(), timeout).await
+        }
+        CredentialSource::Imds { endpoint, identity } => {
+            managed_identity::imds(endpoint, identity.as_ref(), request.resource(), timeout).await
         }
         CredentialSource::DeveloperCli { tools, tenant_id } => {
             let tenant = request.tenant.as_deref().or(tenant_id.as_deref());

@@ -34,6 +34,14 @@ pub const APP_SERVICE: Policy = Policy {
     base: Duration::from_secs(1),
 };
 
+/// Service Fabric, Azure Arc, Cloud Shell and Azure ML: 408, 429, 500, 502, 503, 504 (MSAL
+/// Go's list for the managed identity sources other than IMDS).
+pub const OTHER_MANAGED_IDENTITY: Policy = Policy {
+    retry_on: |status| matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+    max_retries: 3,
+    base: Duration::from_secs(1),
+};
+
 /// The Entra token endpoint: 429 and 5xx.
 pub const TOKEN_ENDPOINT: Policy = Policy { retry_on: busy_or_failing, max_retries: 3, base: Duration::from_secs(1) };
 

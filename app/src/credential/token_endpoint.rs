@@ -1,5 +1,6 @@
 //! The Entra token endpoint (`POST {authority}/{tenant}/oauth2/v2.0/token`), client
-//! credentials flow with a client secret or a federated assertion (workload identity).
+//! credentials flow with a client secret, a federated assertion (workload identity) or a
+//! certificate's signed assertion.
 
 use std::time::Duration;
 
@@ -12,6 +13,11 @@ pub enum Proof<'a> {
     Assertion(&'a str),
 }
 
+/// The tenant's token endpoint (also a client assertion's audience).
+pub fn url(authority_host: &str, tenant: &str) -> String {
+    format!("{authority_host}/{tenant}/oauth2/v2.0/token")
+}
+
 pub async fn fetch(
     authority_host: &str,
     tenant: &str,
@@ -20,7 +26,7 @@ pub async fn fetch(
     scope: &str,
     timeout: Duration,
 ) -> Result<AccessToken, String> {
-    let url = format!("{authority_host}/{tenant}/oauth2/v2.0/token");
+    let url = url(authority_host, tenant);
     let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id), ("scope", scope)];
     match proof {
         Proof::Secret(secret) => form.push(("client_secret", secret)),

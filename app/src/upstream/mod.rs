@@ -124,6 +124,21 @@ pub fn client() -> awc::Client {
     })
 }
 
+/// A client for one endpoint whose self-signed certificate is trusted by its SHA-1
+/// thumbprint only (Service Fabric's identity endpoint). Built per call: such tokens are
+/// fetched about once an hour, and a client of its own keeps the pin away from every other call.
+pub fn pinned_client(thumbprint: &str) -> awc::Client {
+    let connector = awc::Connector::new()
+        .connector(tunnel::TunnelingConnector::new(network().proxies.clone()))
+        .rustls_0_23(tls::pinned_client_config(thumbprint))
+        .timeout(CONNECT_TIMEOUT);
+    awc::Client::builder()
+        .connector(connector)
+        .disable_redirects()
+        .add_default_header(("User-Agent", concat!("vaultgate/", env!("CARGO_PKG_VERSION"))))
+        .finish()
+}
+
 /// Why an upstream call failed. The text is for logs: it names the URL (without its
 /// query), never a token or a secret.
 #[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]

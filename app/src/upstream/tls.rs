@@ -7,7 +7,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rustls::{ClientConfig, RootCertStore};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// Trusted roots and where they came from.
 pub struct TrustedRoots {
@@ -99,6 +102,87 @@ impl TrustedRoots {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Arc::new(config)
     }
+}
+
+/// Trusts one certificate, named by the SHA-1 thumbprint of its DER encoding, and nothing
+/// else: Service Fabric's identity endpoint serves a self-signed certificate that no root
+/// vouches for, and hands its thumbprint to the workload in `IDENTITY_SERVER_THUMBPRINT`
+/// (MSAL .NET compares `X509Certificate2.GetCertHashString()`, the SHA-1 thumbprint, with
+/// it, ignoring case). The name and the dates are not checked: the pin is stronger than
+/// either. The handshake signature still is, so only the key's holder passes.
+#[derive(Debug)]
+pub struct ThumbprintVerifier {
+    /// 40 lower-case hexadecimal digits.
+    thumbprint: String,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ThumbprintVerifier {
+    pub fn new(thumbprint: &str) -> Self {
+        let algorithms = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+        ThumbprintVerifier { thumbprint: thumbprint.to_ascii_lowercase(), algorithms }
+    }
+}
+
+/// The SHA-1 thumbprint of a DER certificate, in lower-case hexadecimal.
+pub fn sha1_thumbprint(der: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ServerCertVerifier for ThumbprintVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if sha1_thumbprint(end_entity) == self.thumbprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            log::warn!(
+                "the identity endpoint's certificate does not have the thumbprint in IDENTITY_SERVER_THUMBPRINT"
+            );
+            Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// A client configuration that trusts only the certificate with this SHA-1 thumbprint.
+pub fn pinned_client_config(thumbprint: &str) -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("aws-lc-rs supports TLS 1.2 and 1.3")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(ThumbprintVerifier::new(thumbprint)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
 }
 
 #[cfg(test)]

@@ -21,14 +21,19 @@ pub fn checked(
         return Err(StoreError::refused("Key Vault's challenge names a tenant that is not a GUID"));
     }
     let own = match credential {
-        CredentialSource::ClientSecret { tenant_id, .. } | CredentialSource::WorkloadIdentity { tenant_id, .. } => {
-            tenant_id
-        }
+        CredentialSource::ClientSecret { tenant_id, .. }
+        | CredentialSource::ClientCertificate { tenant_id, .. }
+        | CredentialSource::WorkloadIdentity { tenant_id, .. } => tenant_id,
         CredentialSource::DeveloperCli { tenant_id: Some(tenant_id), .. } => tenant_id,
         // Signed in with `az login`/`azd auth login` and no AZURE_TENANT_ID: the sign-in decides
         // which tenants the tool can reach, so the (GUID) tenant goes to the tool as asked.
         CredentialSource::DeveloperCli { tenant_id: None, .. } => return Ok(Some(tenant.to_ascii_lowercase())),
-        CredentialSource::AppServiceManagedIdentity { .. } | CredentialSource::Imds { .. } => return Ok(None),
+        CredentialSource::AppServiceManagedIdentity { .. }
+        | CredentialSource::ServiceFabric { .. }
+        | CredentialSource::AzureArc { .. }
+        | CredentialSource::CloudShell { .. }
+        | CredentialSource::AzureMl { .. }
+        | CredentialSource::Imds { .. } => return Ok(None),
     };
     if own.eq_ignore_ascii_case(&tenant) || allowed.allows(&tenant) {
         return Ok(Some(tenant.to_ascii_lowercase()));
@@ -80,7 +85,7 @@ mod tests {
 
     #[test]
     fn managed_identity_ignores_the_challenges_tenant() {
-        let identity = CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), client_id: None };
+        let identity = CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), identity: None };
         assert_eq!(checked(Some(OTHER.into()), &identity, &none()), Ok(None));
         assert!(checked(Some("../evil".into()), &identity, &AllowedTenants::Any).is_err());
     }

@@ -1,0 +1,126 @@
+//! Azure Arc-enabled servers: the agent's identity endpoint first answers 401 naming a key
+//! file that only root (or the agent's group) can read; the caller proves itself by sending
+//! the file's content back. The file is read only from the agent's token directory, with the
+//! `.key` extension and at most 4096 bytes, as MSAL and the Azure SDKs check: the endpoint
+//! must not be able to make vaultgate read and send any other file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{AccessToken, answer, retry};
+use crate::upstream::{self, url_for_logs};
+
+/// api-version of MSAL and of Microsoft's Arc documentation.
+const API_VERSION: &str = "2020-06-01";
+/// The largest key file read.
+const MAX_KEY_BYTES: u64 = 4096;
+
+/// Where the agent writes its key files.
+fn key_directory() -> Result<PathBuf, String> {
+    if cfg!(target_os = "linux") {
+        Ok(PathBuf::from("/var/opt/azcmagent/tokens"))
+    } else if cfg!(windows) {
+        let data = std::env::var_os("ProgramData").ok_or("Azure Arc: ProgramData is not set")?;
+        Ok(Path::new(&data).join("AzureConnectedMachineAgent").join("Tokens"))
+    } else {
+        Err("Azure Arc: the agent's key directory is known only on Linux and Windows".to_owned())
+    }
+}
+
+pub async fn fetch(endpoint: &str, resource: &str, timeout: Duration) -> Result<AccessToken, String> {
+    let query = [("api-version", API_VERSION), ("resource", resource)];
+    let challenge = || {
+        Ok(upstream::client()
+            .get(endpoint)
+            .query(&query)
+            .map_err(|e| format!("IDENTITY_ENDPOINT: {e}"))?
+            .insert_header(("Metadata", "true")))
+    };
+    let answer = retry::OTHER_MANAGED_IDENTITY.send(challenge, None, timeout).await?;
+    if answer.status != 401 {
+        return Err(format!(
+            "{}: answered {} where Azure Arc's agent challenges with 401{}",
+            url_for_logs(endpoint),
+            answer.status,
+            answer::describe_error(&answer.body)
+        ));
+    }
+    let header = answer
+        .headers
+        .get("WWW-Authenticate")
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| format!("{}: the 401 has no WWW-Authenticate header", url_for_logs(endpoint)))?;
+    let key = read_key(&key_path(header, &key_directory()?)?)?;
+    let authorization = format!("Basic {key}");
+    let proven = || {
+        Ok(upstream::client()
+            .get(endpoint)
+            .query(&query)
+            .map_err(|e| format!("IDENTITY_ENDPOINT: {e}"))?
+            .insert_header(("Metadata", "true"))
+            .insert_header(("Authorization", authorization.as_str())))
+    };
+    let answer = retry::OTHER_MANAGED_IDENTITY.send(proven, None, timeout).await?;
+    answer::read(&answer, endpoint)
+}
+
+/// The key file a `Basic realm=<path>` challenge names, if it is a `.key` file directly in
+/// `directory`.
+fn key_path(header: &str, directory: &Path) -> Result<PathBuf, String> {
+    let realm = header
+        .split_once("Basic realm=")
+        .map(|(_, realm)| realm.trim())
+        .ok_or("Azure Arc: the challenge is not `Basic realm=<key file>`")?;
+    let path = PathBuf::from(realm);
+    let in_directory = path.parent() == Some(directory);
+    let is_key = path.extension().is_some_and(|ext| ext == "key");
+    if !in_directory || !is_key {
+        return Err(format!(
+            "Azure Arc: the challenge names {realm:?}, not a .key file in {}; not read",
+            directory.display()
+        ));
+    }
+    Ok(path)
+}
+
+fn read_key(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| format!("Azure Arc: {shown}: {e}"))?.len();
+    if size > MAX_KEY_BYTES {
+        return Err(format!("Azure Arc: {shown} holds {size} bytes, more than a key's {MAX_KEY_BYTES}"));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("Azure Arc: {shown}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_key_file_directly_in_the_agents_directory_is_read() {
+        let dir = Path::new("/var/opt/azcmagent/tokens");
+        let named = |header: &str| key_path(header, dir);
+        assert_eq!(named("Basic realm=/var/opt/azcmagent/tokens/3c1ac7ba.key").unwrap(), dir.join("3c1ac7ba.key"));
+        for header in [
+            "Basic realm=/etc/shadow",
+            "Basic realm=/var/opt/azcmagent/tokens/notes.txt",
+            "Basic realm=/var/opt/azcmagent/tokens/../secrets/x.key",
+            "Basic realm=/var/opt/azcmagent/tokens/sub/x.key",
+            "Basic realm=tokens/x.key",
+            "Bearer authorization_uri=x",
+        ] {
+            assert!(named(header).is_err(), "{header}");
+        }
+    }
+
+    #[test]
+    fn a_key_file_larger_than_4096_bytes_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("a.key");
+        std::fs::write(&small, "k".repeat(4096)).unwrap();
+        assert_eq!(read_key(&small).unwrap().len(), 4096);
+        let large = dir.path().join("b.key");
+        std::fs::write(&large, "k".repeat(4097)).unwrap();
+        assert!(read_key(&large).unwrap_err().contains("4097 bytes"));
+    }
+}

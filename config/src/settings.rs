@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::defaults::{
     DEFAULT_AZURE_BIND, DEFAULT_HEADER_READ_TIMEOUT_SECS, DEFAULT_HEALTH_PROBE_INTERVAL_SECS, DEFAULT_KEEP_ALIVE_SECS,
-    DEFAULT_LEEWAY_SECS, DEFAULT_LOCAL_BIND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT,
+    DEFAULT_EVENT_GRID_ROLE, DEFAULT_LEEWAY_SECS, DEFAULT_LOCAL_BIND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_TIMEOUT_SECS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, DEFAULT_UPSTREAM_TIMEOUT_SECS, MAX_LEEWAY_SECS,
 };
 use crate::env::Env;
@@ -50,6 +50,8 @@ pub struct Settings {
     pub token_cache_max_entries: usize,
     /// Limits that keep slow or greedy clients from starving others.
     pub limits: ConnectionLimits,
+    /// `EVENT_GRID_ROLE`: the app role Event Grid's token must carry to post Key Vault events.
+    pub event_grid_role: String,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -122,12 +124,15 @@ impl Settings {
             max_header_bytes: env.count("MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, 1024..=65_536),
         };
 
+        let event_grid_role = event_grid_role(&mut env);
+
         let problems = env.into_problems();
         if !problems.is_empty() {
             return Err(SettingsError { problems, log_format });
         }
         Ok(Settings {
             limits,
+            event_grid_role,
             token_cache_max_entries,
             mode,
             mode_reason,
@@ -150,6 +155,16 @@ impl Settings {
     pub fn is_local(&self) -> bool {
         matches!(self.mode, Mode::Local { .. })
     }
+}
+
+/// `EVENT_GRID_ROLE`: an app role value as Entra ID allows them (no spaces), else the role
+/// Microsoft's secure webhook delivery docs create.
+fn event_grid_role(env: &mut Env) -> String {
+    let role = env.text("EVENT_GRID_ROLE").unwrap_or_else(|| DEFAULT_EVENT_GRID_ROLE.to_owned());
+    if role.chars().any(|c| c.is_whitespace() || c.is_control()) || role.len() > 250 {
+        env.problem("EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters");
+    }
+    role
 }
 
 /// `BIND`: loopback only in local mode.

@@ -3,6 +3,7 @@
 //! Functions routing and each route's protection against it, and the OpenAPI document is built
 //! from it (with the `OperationDoc` each line names). A new handler is one line here.
 
+pub mod events;
 pub mod fallback;
 pub mod health;
 pub mod limits;
@@ -55,6 +56,7 @@ pub static ROUTES: &[Route] = &[
         Always,
         vault::SECRET_BY_VERSION
     ),
+    route!("/events/keyvault", [POST, OPTIONS], events::keyvault_events, protected, Always, events::KEYVAULT_EVENTS),
     route!("/openapi.json", [GET, HEAD], docs::document, open, Docs, docs::DOCUMENT),
     route!("/docs", [GET, HEAD], docs::docs, open, Docs, docs::DOCS),
     route!("/docs/{file:.*}", [GET, HEAD], docs::docs_file, open, Docs, docs::DOCS_FILE),

@@ -285,3 +285,17 @@ fn key_vault_expiry_policy_and_additionally_allowed_tenants() {
         [r#"AZURE_ADDITIONALLY_ALLOWED_TENANTS: each entry must be a tenant GUID, got "contoso.com""#]
     );
 }
+
+#[test]
+fn event_grid_role_and_refresh_ahead_have_defaults_and_are_checked() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.event_grid_role, "AzureEventGridSecureWebhookSubscriber");
+    assert!(s.secret_cache.refresh_ahead);
+    let s = settings(&[("EVENT_GRID_ROLE", " Events.Deliver "), ("SECRET_REFRESH_AHEAD", "off")]).unwrap();
+    assert_eq!(s.event_grid_role, "Events.Deliver");
+    assert!(!s.secret_cache.refresh_ahead);
+    let problems = settings(&[("EVENT_GRID_ROLE", "Event Grid"), ("SECRET_REFRESH_AHEAD", "maybe")]).unwrap_err();
+    let names: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+    assert_eq!(names, ["SECRET_REFRESH_AHEAD", "EVENT_GRID_ROLE"], "{problems:?}");
+    assert_eq!(problems[1], "EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters");
+}

@@ -241,7 +241,10 @@ async fn only_event_grid_holding_the_role_may_post() {
     )
     .await;
     assert_eq!(anonymous.status, 401);
-    assert_eq!(anonymous.json(), error("AuthorizationHeaderMissing", "Authorization header is missing from the request"));
+    assert_eq!(
+        anonymous.json(),
+        error("AuthorizationHeaderMissing", "Authorization header is missing from the request")
+    );
 
     // A reader of secrets is not Event Grid.
     let reader = tokens::valid_for(shared_key(), &["GetSecret"], None, Some(EVENT_GRID_APP));
@@ -327,7 +330,10 @@ async fn bad_deliveries_get_400_or_415_from_the_catalog() {
         ("[]".into(), "a delivery holds at least one event"),
         ("[1]".into(), "each event is a JSON object"),
         ("[{\"data\": {}}]".into(), "each event has a type (`eventType`, or `type` with `specversion`)"),
-        ("{\"specversion\": \"1.0\", \"eventType\": \"x\"}".into(), "each event has a type (`eventType`, or `type` with `specversion`)"),
+        (
+            "{\"specversion\": \"1.0\", \"eventType\": \"x\"}".into(),
+            "each event has a type (`eventType`, or `type` with `specversion`)",
+        ),
         ("[{\"eventType\": \"x\", \"data\": \"text\"}]".into(), "an event's data is an object"),
         (
             "[{\"eventType\": \"Microsoft.EventGrid.SubscriptionValidationEvent\", \"data\": {}}]".into(),
@@ -339,11 +345,13 @@ async fn bad_deliveries_get_400_or_415_from_the_catalog() {
             "a Key Vault event carries data.ObjectName",
         ),
         (
-            "[{\"eventType\": \"Microsoft.KeyVault.SecretExpired\", \"data\": {\"ObjectName\": \"no/such name\"}}]".into(),
+            "[{\"eventType\": \"Microsoft.KeyVault.SecretExpired\", \"data\": {\"ObjectName\": \"no/such name\"}}]"
+                .into(),
             "data.ObjectName is not a secret name",
         ),
         (
-            "[{\"eventType\": \"Microsoft.KeyVault.SecretExpired\", \"data\": {\"ObjectName\": \"a\", \"Id\": 7}}]".into(),
+            "[{\"eventType\": \"Microsoft.KeyVault.SecretExpired\", \"data\": {\"ObjectName\": \"a\", \"Id\": 7}}]"
+                .into(),
             "data.Id is a string",
         ),
     ];

@@ -10,8 +10,8 @@ use actix_web::http::Method;
 use openapi_spec_validator_rs::{Options, Outcome, SpecVersion};
 use serde_json::{Value, json};
 use vaultgate::ErrorCode;
-use vaultgate::openapi::document::openapi_path;
 use vaultgate::auth::ConfiguredRoles;
+use vaultgate::openapi::document::openapi_path;
 use vaultgate::routes::{Access, ROUTES, Route};
 use vaultgate_config::Challenge;
 use vaultgate_config::defaults::DEFAULT_EVENT_GRID_ROLE;
@@ -182,9 +182,11 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
     assert!(authentication.contains(&ErrorCode::AuthorizationHeaderMissing));
     assert!(authentication.contains(&ErrorCode::MissingPathRole));
     for route in ROUTES {
-        let op = operation(&document, &openapi_path(route.path), "GET");
+        // Each route's first method (not every route serves GET).
+        let method = route.methods[0].as_str();
+        let op = operation(&document, &openapi_path(route.path), method);
         let listed = listed_errors(op);
-        let case = format!("GET {}", route.path);
+        let case = format!("{method} {}", route.path);
         assert!(listed.contains(&catalog_body(ErrorCode::RequestHeadersTooLarge)), "{case}");
         for code in &authentication {
             let expected = matches!(route.access, Access::Protected(_));
@@ -212,6 +214,10 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
     assert!(!by_name.contains(&catalog_body(ErrorCode::InvalidSecretVersion)), "/vault/{{name}} has no version");
     let seed = listed_errors(operation(&document, "/vault", "GET"));
     assert!(seed.contains(&catalog_body(ErrorCode::SecretNameMissing)), "the seed's {{\"message\"}} answer");
+    let events = listed_errors(operation(&document, "/events/keyvault", "POST"));
+    for code in [ErrorCode::InvalidRequest, ErrorCode::UnsupportedContentType] {
+        assert!(events.contains(&catalog_body(code)), "/events/keyvault omits {code:?}");
+    }
     let health = listed_errors(operation(&document, "/health", "GET"));
     assert!(health.contains(&catalog_body(ErrorCode::HealthCheckFailed)));
 }

@@ -16,7 +16,8 @@ use crate::route_table::{Answer, OperationDoc, ResponseHeader, SchemaOf, Tag};
 use crate::secrets::events::{Delivery, KeyVaultEvents};
 
 /// Event Grid's first-party application: Azure public cloud, then Azure Government.
-pub const EVENT_GRID_APP_IDS: &[&str] = &["4962773b-9cdb-44cf-a8bf-237846a00ab7", "54316b56-3481-47f9-8f30-0300f5542a7b"];
+pub const EVENT_GRID_APP_IDS: &[&str] =
+    &["4962773b-9cdb-44cf-a8bf-237846a00ab7", "54316b56-3481-47f9-8f30-0300f5542a7b"];
 
 /// A delivery is at most about 1 MB (`preferredBatchSizeInKilobytes` ≤ 1024), or one event of
 /// up to 1 MB delivered alone; twice that leaves room for either.
@@ -27,7 +28,8 @@ const ALLOWED_ORIGIN: HeaderName = HeaderName::from_static("webhook-allowed-orig
 const ALLOWED_RATE: HeaderName = HeaderName::from_static("webhook-allowed-rate");
 
 /// The media types deliveries come in: the Event Grid schema's, then CloudEvents' own.
-const MEDIA_TYPES: &[&str] = &["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"];
+const MEDIA_TYPES: &[&str] =
+    &["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"];
 
 #[protected(role_from = "EVENT_GRID_ROLE")]
 pub async fn keyvault_events(
@@ -60,12 +62,10 @@ pub async fn keyvault_events(
 
 /// The CloudEvents 1.0 webhook handshake: consent is `WebHook-Allowed-Origin`.
 fn handshake(request: &HttpRequest) -> Result<HttpResponse, AppError> {
-    let origin = request
-        .headers()
-        .get(REQUEST_ORIGIN)
-        .filter(|origin| is_host_name(origin.as_bytes()))
-        .ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidRequest).with_debug("the handshake needs WebHook-Request-Origin: a host name")
+    let origin =
+        request.headers().get(REQUEST_ORIGIN).filter(|origin| is_host_name(origin.as_bytes())).ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidRequest)
+                .with_debug("the handshake needs WebHook-Request-Origin: a host name")
         })?;
     Ok(HttpResponse::Ok()
         .insert_header((ALLOW, HeaderValue::from_static("POST")))
@@ -95,7 +95,8 @@ fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
 async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, AppError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| AppError::new(ErrorCode::InvalidRequest).with_debug("the body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| AppError::new(ErrorCode::InvalidRequest).with_debug("the body could not be read"))?;
         if body.len() + chunk.len() > MAX_DELIVERY_BYTES {
             return Err(AppError::new(ErrorCode::InvalidRequest).with_debug("a delivery is at most 2 MiB"));
         }

@@ -58,7 +58,10 @@ pub struct CacheStats {
 /// What the cache holds for a key at a given moment.
 enum Lookup {
     /// Within the TTL; `refresh_due` in its last fifth.
-    Fresh { answer: Result<Arc<Secret>, StoreError>, refresh_due: bool },
+    Fresh {
+        answer: Result<Arc<Secret>, StoreError>,
+        refresh_due: bool,
+    },
     /// Past the TTL but usable, while a refresh of it is under way.
     Refreshing(Arc<Secret>),
     Miss,
@@ -183,9 +186,8 @@ impl Core {
     fn lookup(&self, key: &Key, now: Instant) -> Lookup {
         let Some(entry) = self.entries.get(key).filter(|e| now < e.usable_until) else { return Lookup::Miss };
         if now < entry.fresh_until {
-            let refresh_due = self.settings.refresh_ahead
-                && now >= entry.refresh_from
-                && matches!(entry.cached, Cached::Found(_));
+            let refresh_due =
+                self.settings.refresh_ahead && now >= entry.refresh_from && matches!(entry.cached, Cached::Found(_));
             let answer = match entry.cached {
                 Cached::Found(secret) => Ok(secret),
                 Cached::Missing => Err(StoreError::NotFound),

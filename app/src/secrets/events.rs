@@ -210,7 +210,7 @@ fn is_cloud_event(event: &Map<String, Value>) -> bool {
 
 /// The event's type and `data`: `type` in CloudEvents (recognised by `specversion`),
 /// `eventType` in the Event Grid schema.
-fn type_and_data(event: &Map<String, Value>) -> Result<(&str, Option<&Map<String, Value>>), AppError> {
+fn type_and_data(event: &Map<String, Value>) -> Result<(&str, Data<'_>), AppError> {
     let type_field = if is_cloud_event(event) { "type" } else { "eventType" };
     let event_type = event
         .get(type_field)
@@ -224,8 +224,11 @@ fn type_and_data(event: &Map<String, Value>) -> Result<(&str, Option<&Map<String
     Ok((event_type, data))
 }
 
+/// An event's `data` object, when it has one.
+type Data<'a> = Option<&'a Map<String, Value>>;
+
 /// A `data` field by name, ignoring case.
-fn field<'a>(data: Option<&'a Map<String, Value>>, name: &str) -> Option<&'a Value> {
+fn field<'a>(data: Data<'a>, name: &str) -> Option<&'a Value> {
     data?.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
 }
 

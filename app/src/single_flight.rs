@@ -34,6 +34,12 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
         flight.get_or_init(work).await.clone()
     }
 
+    /// Detaches the runs under way for the keys `which` selects: their callers still get
+    /// their result, but later calls start a run of their own (e.g. the data changed).
+    pub fn forget(&self, which: impl Fn(&K) -> bool) {
+        self.lock().retain(|key, _| !which(key));
+    }
+
     /// Whether a run for `key` is under way now.
     pub fn is_running(&self, key: &K) -> bool {
         self.lock().contains_key(key)
@@ -110,6 +116,21 @@ mod tests {
         assert!(!flights.is_running(&"k"), "no flight left without a waiter");
         assert_eq!(flights.lock().len(), 0);
         assert_eq!(flights.run(&"k", || async { 7 }).await, 7);
+    }
+
+    #[actix_web::test]
+    async fn a_forgotten_run_is_not_joined_by_later_calls() {
+        let flights: SingleFlight<&str, usize> = SingleFlight::default();
+        let mut old = Box::pin(flights.run(&"k", std::future::pending::<usize>));
+        assert!(old.as_mut().now_or_never().is_none());
+        flights.forget(|key| *key == "k");
+        assert!(!flights.is_running(&"k"));
+        let mut newer = Box::pin(flights.run(&"k", std::future::pending::<usize>));
+        assert!(newer.as_mut().now_or_never().is_none(), "a run of its own, not the old one's");
+        drop(old);
+        assert!(flights.is_running(&"k"), "the old run's caller leaving does not clear the newer run");
+        drop(newer);
+        assert_eq!(flights.run(&"k", || async { 3 }).await, 3);
     }
 
     #[actix_web::test]

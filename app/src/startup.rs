@@ -8,10 +8,12 @@ use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use vaultgate_config::{SecretSource, Settings};
 
+use crate::auth::ConfiguredRoles;
 use crate::metrics::Metrics;
 use crate::routes::health::StoreProbe;
-use crate::routes::{self, Switches, fallback};
+use crate::routes::{self, Access, Switches, fallback};
 use crate::secrets::SecretStore;
+use crate::secrets::events::KeyVaultEvents;
 use crate::secrets::policy::ExposurePolicy;
 use crate::wiring::{self, KeySource};
 
@@ -54,6 +56,8 @@ impl Application {
         let validator = web::Data::new(authentication.validator);
         let stores = wiring::secret_stores(&settings, &mut metrics.registry).map_err(StartupError::new)?;
         log::info!("secrets are read from {}", stores.description);
+        let events = web::Data::new(KeyVaultEvents::new(&settings, stores.served.clone()));
+        events.register(&mut metrics.registry);
         if let (true, SecretSource::KeyVault(key_vault)) = (settings.is_local(), &settings.secrets)
             && key_vault.credential.is_developer()
         {
@@ -75,6 +79,20 @@ impl Application {
         let http_metrics = web::Data::new(metrics.http.clone());
         let metrics = web::Data::new(metrics);
         let switches = Switches { metrics: settings.metrics_enabled, docs: settings.docs_enabled };
+        let configured_roles = web::Data::new(ConfiguredRoles::new(&settings));
+        // A route whose role comes from a setting this server does not know would refuse
+        // everyone; say so now rather than at the first event.
+        for route in routes::served(switches) {
+            if let Access::Protected(rule) = route.access
+                && configured_roles.resolve(&rule).is_none()
+            {
+                return Err(StartupError::new(format!(
+                    "route {} takes its role from {:?}, which vaultgate does not know",
+                    route.path, rule.role_from
+                )));
+            }
+        }
+
         let document = web::Data::new(crate::openapi::serve::DocumentJson(
             serde_json::to_vec(&crate::openapi::document_of(&settings, routes::served(switches)))
                 .map_err(|e| StartupError::new(format!("the OpenAPI document: {e}")))?
@@ -96,6 +114,8 @@ impl Application {
                 // Skipped outright when info lines are filtered out: the access line costs a format.
                 .wrap(Condition::new(access_log_enabled, access_log()))
                 .app_data(validator.clone())
+                .app_data(configured_roles.clone())
+                .app_data(events.clone())
                 .app_data(store.clone())
                 .app_data(cache.clone())
                 .app_data(policy.clone())

@@ -43,3 +43,6 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 5;
 pub const DEFAULT_KEEP_ALIVE_SECS: u64 = 5;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// The app role Microsoft's secure webhook delivery script creates and assigns to Event Grid.
+pub const DEFAULT_EVENT_GRID_ROLE: &str = "AzureEventGridSecureWebhookSubscriber";

@@ -97,6 +97,9 @@ pub struct SecretCacheSettings {
     pub max_entries: usize,
     /// `SECRET_MISS_BUDGET`: fruitless store reads one caller may cause per 10 s.
     pub miss_budget: usize,
+    /// `SECRET_REFRESH_AHEAD=off` stops reading a secret again in the background when it is
+    /// read in the last fifth of its TTL.
+    pub refresh_ahead: bool,
 }
 
 /// Which secrets are served, and to whom.
@@ -158,6 +161,7 @@ pub(crate) fn secret_cache_settings(env: &mut Env) -> SecretCacheSettings {
         negative_ttl: env.seconds("SECRET_NEGATIVE_TTL", DEFAULT_SECRET_NEGATIVE_TTL_SECS, 0..=3_600),
         max_entries,
         miss_budget: env.count("SECRET_MISS_BUDGET", DEFAULT_SECRET_MISS_BUDGET, 1..=1_000_000),
+        refresh_ahead: env.switch("SECRET_REFRESH_AHEAD", true),
     }
 }
 

@@ -6,9 +6,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::defaults::{
-    DEFAULT_AZURE_BIND, DEFAULT_HEADER_READ_TIMEOUT_SECS, DEFAULT_HEALTH_PROBE_INTERVAL_SECS, DEFAULT_KEEP_ALIVE_SECS,
-    DEFAULT_LEEWAY_SECS, DEFAULT_LOCAL_BIND, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT,
-    DEFAULT_SHUTDOWN_TIMEOUT_SECS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES, DEFAULT_UPSTREAM_TIMEOUT_SECS, MAX_LEEWAY_SECS,
+    DEFAULT_AZURE_BIND, DEFAULT_EVENT_GRID_ROLE, DEFAULT_HEADER_READ_TIMEOUT_SECS, DEFAULT_HEALTH_PROBE_INTERVAL_SECS,
+    DEFAULT_KEEP_ALIVE_SECS, DEFAULT_LEEWAY_SECS, DEFAULT_LOCAL_BIND, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT_SECS, DEFAULT_TOKEN_CACHE_MAX_ENTRIES,
+    DEFAULT_UPSTREAM_TIMEOUT_SECS, MAX_LEEWAY_SECS,
 };
 use crate::env::Env;
 use crate::mode::{Mode, ModeReason, authority_host, mode};
@@ -54,6 +55,8 @@ pub struct Settings {
     /// without a trailing slash), for the ids and links of `GET /secrets`; unset, they use the
     /// request's own scheme and `Host`.
     pub public_url: Option<String>,
+    /// `EVENT_GRID_ROLE`: the app role Event Grid's token must carry to post Key Vault events.
+    pub event_grid_role: String,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -127,6 +130,7 @@ impl Settings {
         };
 
         let public_url = public_url(&mut env);
+        let event_grid_role = event_grid_role(&mut env);
 
         let problems = env.into_problems();
         if !problems.is_empty() {
@@ -135,6 +139,7 @@ impl Settings {
         Ok(Settings {
             public_url,
             limits,
+            event_grid_role,
             token_cache_max_entries,
             mode,
             mode_reason,
@@ -157,6 +162,16 @@ impl Settings {
     pub fn is_local(&self) -> bool {
         matches!(self.mode, Mode::Local { .. })
     }
+}
+
+/// `EVENT_GRID_ROLE`: an app role value as Entra ID allows them (no spaces), else the role
+/// Microsoft's secure webhook delivery docs create.
+fn event_grid_role(env: &mut Env) -> String {
+    let role = env.text("EVENT_GRID_ROLE").unwrap_or_else(|| DEFAULT_EVENT_GRID_ROLE.to_owned());
+    if role.chars().any(|c| c.is_whitespace() || c.is_control()) || role.len() > 250 {
+        env.problem("EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters");
+    }
+    role
 }
 
 /// `BIND`: loopback only in local mode.

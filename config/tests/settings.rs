@@ -314,3 +314,17 @@ fn public_url_is_an_absolute_http_url_without_user_query_or_fragment() {
         assert!(!problems[0].contains("user:pass"), "a password is never shown: {problems:?}");
     }
 }
+
+#[test]
+fn event_grid_role_and_refresh_ahead_have_defaults_and_are_checked() {
+    let s = settings(&[]).unwrap();
+    assert_eq!(s.event_grid_role, "AzureEventGridSecureWebhookSubscriber");
+    assert!(s.secret_cache.refresh_ahead);
+    let s = settings(&[("EVENT_GRID_ROLE", " Events.Deliver "), ("SECRET_REFRESH_AHEAD", "off")]).unwrap();
+    assert_eq!(s.event_grid_role, "Events.Deliver");
+    assert!(!s.secret_cache.refresh_ahead);
+    let problems = settings(&[("EVENT_GRID_ROLE", "Event Grid"), ("SECRET_REFRESH_AHEAD", "maybe")]).unwrap_err();
+    let names: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+    assert_eq!(names, ["SECRET_REFRESH_AHEAD", "EVENT_GRID_ROLE"], "{problems:?}");
+    assert_eq!(problems[1], "EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters");
+}

@@ -37,7 +37,11 @@ fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let name = &sig.ident;
     let rule_type = format_ident!("__vaultgate_requirement_{}", name);
     let inner_name = format_ident!("__vaultgate_protected_{}", name);
-    let RequirementArgs { any_roles, all_roles, any_scopes } = requirement;
+    let RequirementArgs { any_roles, all_roles, any_scopes, role_from } = requirement;
+    let role_from = match role_from {
+        Some(setting) => quote!(::core::option::Option::Some(#setting)),
+        None => quote!(::core::option::Option::None),
+    };
 
     let types: Vec<&syn::Type> = sig
         .inputs
@@ -81,6 +85,7 @@ fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
                 any_roles: &[#(#any_roles),*],
                 all_roles: &[#(#all_roles),*],
                 any_scopes: &[#(#any_scopes),*],
+                role_from: #role_from,
             };
         }
 

@@ -10,9 +10,11 @@ use actix_web::http::Method;
 use openapi_spec_validator_rs::{Options, Outcome, SpecVersion};
 use serde_json::{Value, json};
 use vaultgate::ErrorCode;
+use vaultgate::auth::ConfiguredRoles;
 use vaultgate::openapi::document::openapi_path;
 use vaultgate::routes::{Access, ROUTES, Route};
 use vaultgate_config::Challenge;
+use vaultgate_config::defaults::DEFAULT_EVENT_GRID_ROLE;
 use vaultgate_tests::app::{extra_key, shared_key};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
 use vaultgate_tests::openapi::{assert_documented, client_without_redirects, fetch, operation, operations};
@@ -99,6 +101,8 @@ async fn operation_ids_are_the_handlers_names_and_unique() {
 /// What a protected operation must state of `route`'s rule.
 fn assert_states_rule(document: &Value, route: &Route, method: &Method, entra: bool) {
     let Access::Protected(rule) = route.access else { unreachable!() };
+    // A role named by a setting is documented as the server has it (here the default).
+    let rule = ConfiguredRoles::with_event_grid_role(DEFAULT_EVENT_GRID_ROLE).resolve(&rule).expect("a known setting");
     let op = operation(document, &openapi_path(route.path), method.as_str());
     let case = format!("{method} {}", route.path);
     assert_eq!(
@@ -144,6 +148,12 @@ async fn each_protected_operation_states_its_rule_from_its_attribute_and_open_on
     // The secret routes' rule, as their handlers' attributes write it.
     let op = operation(&local, "/vault/{name}", "GET");
     assert_eq!(op["x-vaultgate-roles"], json!({"roles": ["GetSecret"], "allRoles": [], "scopes": []}));
+    let op = operation(&local, "/events/keyvault", "POST");
+    assert_eq!(
+        op["x-vaultgate-roles"],
+        json!({"roles": ["AzureEventGridSecureWebhookSubscriber"], "allRoles": [], "scopes": []}),
+        "the role EVENT_GRID_ROLE names"
+    );
 }
 
 /// Every `(status, body)` an operation lists as an error example.
@@ -172,9 +182,11 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
     assert!(authentication.contains(&ErrorCode::AuthorizationHeaderMissing));
     assert!(authentication.contains(&ErrorCode::MissingPathRole));
     for route in ROUTES {
-        let op = operation(&document, &openapi_path(route.path), "GET");
+        // Each route's first method (not every route serves GET).
+        let method = route.methods[0].as_str();
+        let op = operation(&document, &openapi_path(route.path), method);
         let listed = listed_errors(op);
-        let case = format!("GET {}", route.path);
+        let case = format!("{method} {}", route.path);
         assert!(listed.contains(&catalog_body(ErrorCode::RequestHeadersTooLarge)), "{case}");
         for code in &authentication {
             let expected = matches!(route.access, Access::Protected(_));
@@ -214,6 +226,10 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
     let catalog = listed_errors(operation(&document, "/secrets", "GET"));
     for code in [ErrorCode::InvalidRequest, ErrorCode::VaultError, ErrorCode::VaultThrottled] {
         assert!(catalog.contains(&catalog_body(code)), "GET /secrets omits {code:?}");
+    }
+    let events = listed_errors(operation(&document, "/events/keyvault", "POST"));
+    for code in [ErrorCode::InvalidRequest, ErrorCode::UnsupportedContentType] {
+        assert!(events.contains(&catalog_body(code)), "/events/keyvault omits {code:?}");
     }
     let health = listed_errors(operation(&document, "/health", "GET"));
     assert!(health.contains(&catalog_body(ErrorCode::HealthCheckFailed)));

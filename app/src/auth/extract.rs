@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::{AppError, ErrorCode};
 
-use super::requirement::Requirement;
+use super::requirement::{ConfiguredRoles, Requirement, Rule};
 use super::{Claims, Validator, bearer};
 
 /// Proof that the request carries a valid token meeting `R`: the handler `#[protected]`
@@ -33,11 +33,24 @@ impl<R: Requirement> FromRequest for Authorized<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
+            let rule = configured_rule(&req, &R::RULE)?;
             let caller = authenticate(&req).await?;
-            R::RULE.check(&caller, req.path())?;
+            rule.check(&caller, req.path())?;
             Ok(Authorized { caller, requirement: PhantomData })
         })
     }
+}
+
+/// `rule` with a role named by a setting put in place; without the settings' roles, such a
+/// route refuses every request (it cannot fail open).
+fn configured_rule(req: &HttpRequest, rule: &Rule) -> Result<Rule, AppError> {
+    if rule.role_from.is_none() {
+        return Ok(*rule);
+    }
+    req.app_data::<web::Data<ConfiguredRoles>>().and_then(|roles| roles.resolve(rule)).ok_or_else(|| {
+        log::error!("no configured role for {:?}: the route refuses every caller", rule.role_from);
+        AppError::new(ErrorCode::AuthorizationServiceUnavailable)
+    })
 }
 
 /// The verified caller: its claims, shared (cloning costs a reference count). As a handler

@@ -20,5 +20,5 @@ pub mod verdict_cache;
 pub use claims::Claims;
 pub use extract::{Authorized, Caller};
 pub use refusal::TokenRefusal;
-pub use requirement::{Requirement, Rule, rule_of};
+pub use requirement::{ConfiguredRoles, Requirement, Rule, rule_of};
 pub use validate::{ClaimRules, Validator};

@@ -14,6 +14,9 @@ pub struct Rule {
     pub any_roles: &'static [&'static str],
     pub all_roles: &'static [&'static str],
     pub any_scopes: &'static [&'static str],
+    /// `role_from = "SETTING"`: the role is that setting's value. Until `ConfiguredRoles`
+    /// puts it in `any_roles`, no role passes (an unresolved rule fails closed).
+    pub role_from: Option<&'static str>,
 }
 
 impl Rule {
@@ -44,6 +47,48 @@ impl Rule {
         all.extend(self.any_scopes);
         all.join(" ")
     }
+}
+
+/// The roles named by settings (`#[protected(role_from = "SETTING")]`), read once at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredRoles {
+    event_grid: &'static [&'static str],
+}
+
+impl ConfiguredRoles {
+    pub fn new(settings: &vaultgate_config::Settings) -> Self {
+        ConfiguredRoles::with_event_grid_role(&settings.event_grid_role)
+    }
+
+    /// `EVENT_GRID_ROLE` as given.
+    pub fn with_event_grid_role(role: &str) -> Self {
+        ConfiguredRoles { event_grid: interned(role) }
+    }
+
+    /// `rule` with its configured role in `any_roles`; `None` for a setting this server does
+    /// not know (start-up refuses such a route, and a request to it is refused).
+    pub fn resolve(&self, rule: &Rule) -> Option<Rule> {
+        let Some(setting) = rule.role_from else { return Some(*rule) };
+        let roles = match setting {
+            "EVENT_GRID_ROLE" => self.event_grid,
+            _ => return None,
+        };
+        Some(Rule { any_roles: roles, role_from: None, ..*rule })
+    }
+}
+
+/// `Rule` holds `'static` lists; a configured role is kept once per distinct value for the
+/// process (a handful of bytes, however many servers a test process starts).
+fn interned(role: &str) -> &'static [&'static str] {
+    static SEEN: std::sync::Mutex<Vec<&'static [&'static str]>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = crate::sync::lock(&SEEN);
+    if let Some(known) = seen.iter().find(|known| known[0] == role).copied() {
+        return known;
+    }
+    let name: &'static str = Box::leak(role.to_owned().into_boxed_str());
+    let list: &'static [&'static str] = Box::leak(Box::new([name]));
+    seen.push(list);
+    list
 }
 
 /// A handler's requirement, as a type (written by `#[protected]`).

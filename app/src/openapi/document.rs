@@ -19,18 +19,20 @@ use vaultgate_config::{ErrorCode, Settings};
 use super::errors;
 
 use super::security::{self, Security};
+use crate::auth::ConfiguredRoles;
 use crate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
 use crate::route_table::{Access, Answer, Param, ParamIn, RequestBody, Route, Tag};
 
 /// The document of `routes` (the served ones, or a test's own table) for these settings.
 pub fn document_of<'a>(settings: &Settings, routes: impl Iterator<Item = &'a Route>) -> OpenApi {
     let security = Security::new(settings);
+    let roles = ConfiguredRoles::new(settings);
     let routes: Vec<&Route> = routes.collect();
     let mut paths = Paths::new();
     let mut schemas: BTreeMap<String, RefOr<Schema>> = errors::schemas().into_iter().collect();
     for route in &routes {
         for method in route.methods {
-            let operation = operation(route, method, &security, &mut schemas);
+            let operation = operation(route, method, &security, &roles, &mut schemas);
             paths.add_path_operation(openapi_path(route.path), vec![http_method(method)], operation);
         }
     }
@@ -109,6 +111,7 @@ fn operation(
     route: &Route,
     method: &Method,
     security: &Security,
+    roles: &ConfiguredRoles,
     schemas: &mut BTreeMap<String, RefOr<Schema>>,
 ) -> Operation {
     let doc = &route.doc;
@@ -130,6 +133,8 @@ fn operation(
 
     let mut codes: Vec<ErrorCode> = Vec::new();
     if let Access::Protected(rule) = route.access {
+        // A role named by a setting is documented as configured (start-up refuses unknown settings).
+        let rule = roles.resolve(&rule).unwrap_or(rule);
         description = format!("{description}\n\n{}", security::describe(&rule));
         builder = builder.securities(Some(security.requirements(&rule)));
         let extensions: Extensions =

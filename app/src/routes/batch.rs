@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_LENGTH, HeaderValue};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaultgate_config::{AppError, ErrorCode};
 
+use super::body::read_bounded;
 use super::secret_access::SecretAccess;
 use crate::metrics::HttpMetrics;
 use crate::protected;
@@ -92,7 +93,7 @@ pub async fn secrets_batch(
     access: SecretAccess,
 ) -> Result<HttpResponse, AppError> {
     check_content_type(&request)?;
-    let body = read_body(&request, payload).await?;
+    let body = read_bounded(&request, payload, MAX_BODY_BYTES).await?;
     let names = parse(&body)?;
     if let Some(metrics) = request.app_data::<web::Data<Arc<HttpMetrics>>>() {
         metrics.batch_names.observe(names.len() as f64);
@@ -139,32 +140,6 @@ pub async fn secrets_batch(
 fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
     let json = request.mime_type().ok().flatten().is_some_and(|mime| mime.essence_str() == "application/json");
     if json { Ok(()) } else { Err(ErrorCode::UnsupportedContentType.into()) }
-}
-
-/// The body, refused with 413 as soon as it is known to pass `MAX_BODY_BYTES` (from its
-/// `Content-Length`, else while it streams in).
-async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<web::BytesMut, AppError> {
-    let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    if declared.is_some_and(|length: usize| length > MAX_BODY_BYTES) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            log::debug!("batch read: the body could not be read: {e}");
-            AppError::new(ErrorCode::InvalidRequest).with_debug("The request body could not be read")
-        })?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn too_large() -> AppError {
-    AppError::new(ErrorCode::RequestBodyTooLarge)
-        .with_debug(format!("The body may hold at most {MAX_BODY_BYTES} bytes"))
 }
 
 /// `{"names": [...]}` with 1 to `MAX_NAMES` strings; else 400 saying which rule failed.

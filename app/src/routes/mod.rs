@@ -4,6 +4,9 @@
 //! from it (with the `OperationDoc` each line names). A new handler is one line here.
 
 pub mod batch;
+pub mod body;
+pub mod events;
+pub mod events_schema;
 pub mod fallback;
 pub mod health;
 pub mod limits;
@@ -59,6 +62,7 @@ pub static ROUTES: &[Route] = &[
         vault::SECRET_BY_VERSION
     ),
     route!("/secrets", [GET, HEAD], secret_catalog::secret_catalog, protected, Always, secret_catalog::SECRET_CATALOG),
+    route!("/events/keyvault", [POST, OPTIONS], events::keyvault_events, protected, Always, events::KEYVAULT_EVENTS),
     route!("/openapi.json", [GET, HEAD], docs::document, open, Docs, docs::DOCUMENT),
     route!("/docs", [GET, HEAD], docs::docs, open, Docs, docs::DOCS),
     route!("/docs/{file:.*}", [GET, HEAD], docs::docs_file, open, Docs, docs::DOCS_FILE),

@@ -4,8 +4,17 @@
 //! Bounded in size by quick_cache (S3-FIFO-like eviction in O(1): entries read once, such as a
 //! flood of missing names, leave before the secrets in use; hits take a shard's read lock only).
 //! Names are case-insensitive (`SecretName`), so every casing of a name is one entry.
+//!
+//! Refresh-ahead: a secret read in the last fifth of its TTL is read again in the background
+//! (once at a time, in a task of its own, so a caller going away cannot cancel it); until that
+//! read ends, even past the TTL, readers get the cached value (while it is usable, i.e. within
+//! `SECRET_MAX_STALE`). Secrets nobody reads near the end of their TTL simply expire.
+//! Push invalidation (`invalidate`) drops a name's entries; a read that was under way when the
+//! name was invalidated is not cached, as it may carry the old version.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
@@ -30,6 +39,8 @@ struct Entry {
     cached: Cached,
     fetched_at: Instant,
     fresh_until: Instant,
+    /// A read from here on (the TTL's last fifth) starts a refresh in the background.
+    refresh_from: Instant,
     /// Never served after this, fresh or stale (the secret's own `exp`, or `max_stale`).
     usable_until: Instant,
 }
@@ -40,51 +51,80 @@ pub struct CacheStats {
     pub hits: Counter,
     pub misses: Counter,
     pub stale_served: Counter,
+    pub refresh_ahead_runs: Counter,
+    pub refresh_ahead_failures: Counter,
+}
+
+/// What the cache holds for a key at a given moment.
+enum Lookup {
+    /// Within the TTL; `refresh_due` in its last fifth.
+    Fresh {
+        answer: Result<Arc<Secret>, StoreError>,
+        refresh_due: bool,
+    },
+    /// Past the TTL but usable, while a refresh of it is under way.
+    Refreshing(Arc<Secret>),
+    Miss,
 }
 
 pub struct SecretCache {
+    core: Arc<Core>,
+}
+
+/// The cache's state, shared with the refreshes running in the background.
+struct Core {
     inner: Arc<dyn SecretStore>,
     settings: SecretCacheSettings,
     entries: quick_cache::sync::Cache<Key, Entry>,
     flights: SingleFlight<Key, Result<Arc<Secret>, StoreError>>,
+    /// Keys with a refresh-ahead under way (claimed before its task starts: one at a time).
+    refreshing: Mutex<HashSet<Key>>,
+    /// Bumped by every invalidation: a read that saw it change does not cache its answer.
+    invalidations: AtomicU64,
     budget: MissBudget,
     stats: CacheStats,
 }
 
 impl SecretCache {
     pub fn new(inner: Arc<dyn SecretStore>, settings: SecretCacheSettings) -> Self {
-        SecretCache {
+        let core = Core {
             inner,
             entries: quick_cache::sync::Cache::new(settings.max_entries),
             budget: MissBudget::new(settings.miss_budget),
             settings,
             flights: SingleFlight::default(),
+            refreshing: Mutex::new(HashSet::new()),
+            invalidations: AtomicU64::new(0),
             stats: CacheStats::default(),
-        }
+        };
+        SecretCache { core: Arc::new(core) }
     }
 
     pub fn stats(&self) -> &CacheStats {
-        &self.stats
+        &self.core.stats
     }
 
     /// Registers the cache and miss-budget counters for `/metrics`.
     pub fn register(&self, registry: &mut Registry) {
-        registry.register("secret_cache_hits", "Secret reads answered from the cache", self.stats.hits.clone());
-        registry.register("secret_cache_misses", "Secret reads that went to the store", self.stats.misses.clone());
+        let stats = &self.core.stats;
+        registry.register("secret_cache_hits", "Secret reads answered from the cache", stats.hits.clone());
+        registry.register("secret_cache_misses", "Secret reads that went to the store", stats.misses.clone());
         registry.register(
             "secret_cache_stale_served",
             "Cached secrets served because the store failed",
-            self.stats.stale_served.clone(),
+            stats.stale_served.clone(),
         );
-        self.budget.register(registry);
-    }
-
-    fn fresh(&self, key: &Key, now: Instant) -> Option<Result<Arc<Secret>, StoreError>> {
-        let entry = self.entries.get(key).filter(|e| now < e.fresh_until && now < e.usable_until)?;
-        Some(match entry.cached {
-            Cached::Found(secret) => Ok(secret),
-            Cached::Missing => Err(StoreError::NotFound),
-        })
+        registry.register(
+            "secret_refresh_ahead_runs",
+            "Background reads of a secret read in the last fifth of its TTL",
+            stats.refresh_ahead_runs.clone(),
+        );
+        registry.register(
+            "secret_refresh_ahead_failures",
+            "Background refreshes that failed (the cached value stays under the stale-if-error rules)",
+            stats.refresh_ahead_failures.clone(),
+        );
+        self.core.budget.register(registry);
     }
 
     /// Reads `name` for `caller`: a cache hit is always served; a miss is refused while the
@@ -96,28 +136,128 @@ impl SecretCache {
         name: &SecretName,
         version: Option<&SecretVersion>,
     ) -> Result<Arc<Secret>, StoreError> {
+        let core = &self.core;
         let key = (name.clone(), version.cloned());
         let now = Instant::now();
-        if let Some(answer) = self.fresh(&key, now) {
-            self.stats.hits.inc();
-            return answer;
+        match core.lookup(&key, now) {
+            Lookup::Fresh { answer, refresh_due } => {
+                core.stats.hits.inc();
+                if refresh_due {
+                    Core::refresh_ahead(core, key);
+                }
+                return answer;
+            }
+            Lookup::Refreshing(secret) => {
+                core.stats.hits.inc();
+                return Ok(secret);
+            }
+            Lookup::Miss => {}
         }
         if let Some(caller) = caller {
-            self.budget
+            core.budget
                 .check(caller, now)
                 .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?;
         }
-        self.stats.misses.inc();
-        self.flights.run(&key, || self.fetch(&key, caller)).await
+        core.stats.misses.inc();
+        core.flights.run(&key, || core.fetch(&key, caller)).await
+    }
+
+    /// Drops every cached entry of `name` (current and explicit versions), so that the next
+    /// read asks the store; reads under way when this is called are not cached. Returns how
+    /// many entries were dropped.
+    pub fn invalidate(&self, name: &SecretName) -> usize {
+        let core = &self.core;
+        core.invalidations.fetch_add(1, Ordering::SeqCst);
+        let dropped = AtomicUsize::new(0);
+        core.entries.retain(|(cached, _), _| {
+            let keep = cached != name;
+            if !keep {
+                dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            keep
+        });
+        // Later readers start a read of their own rather than join one begun before the event.
+        core.flights.forget(|(flying, _)| flying == name);
+        dropped.into_inner()
+    }
+}
+
+impl Core {
+    fn lookup(&self, key: &Key, now: Instant) -> Lookup {
+        let Some(entry) = self.entries.get(key).filter(|e| now < e.usable_until) else { return Lookup::Miss };
+        if now < entry.fresh_until {
+            let refresh_due =
+                self.settings.refresh_ahead && now >= entry.refresh_from && matches!(entry.cached, Cached::Found(_));
+            let answer = match entry.cached {
+                Cached::Found(secret) => Ok(secret),
+                Cached::Missing => Err(StoreError::NotFound),
+            };
+            return Lookup::Fresh { answer, refresh_due };
+        }
+        match entry.cached {
+            Cached::Found(secret) if crate::sync::lock(&self.refreshing).contains(key) => Lookup::Refreshing(secret),
+            _ => Lookup::Miss,
+        }
+    }
+
+    fn fresh(&self, key: &Key, now: Instant) -> Option<Result<Arc<Secret>, StoreError>> {
+        match self.lookup(key, now) {
+            Lookup::Fresh { answer, .. } => Some(answer),
+            Lookup::Refreshing(_) | Lookup::Miss => None,
+        }
+    }
+
+    /// Starts a background read of `key`, unless one is under way. Its own task: the
+    /// request that noticed the need may end (or be reset) long before the read does.
+    fn refresh_ahead(core: &Arc<Core>, key: Key) {
+        if !crate::sync::lock(&core.refreshing).insert(key.clone()) {
+            return;
+        }
+        let claim = RefreshClaim { core: core.clone(), key };
+        actix_web::rt::spawn(async move {
+            let (core, key) = (&claim.core, &claim.key);
+            core.stats.refresh_ahead_runs.inc();
+            // Through the flights, so that a reader missing meanwhile shares this read.
+            if let Err(error) = core.flights.run(key, || core.load(key, None)).await {
+                core.stats.refresh_ahead_failures.inc();
+                log::warn!("secret {}: refresh-ahead failed: {error}", key.0);
+            }
+        });
     }
 
     /// One upstream read, its outcome cached; on a transient failure, the last good value if
-    /// usable. A fruitless read is charged to the caller whose read this is.
+    /// usable.
     async fn fetch(&self, key: &Key, caller: Option<&CallerId>) -> Result<Arc<Secret>, StoreError> {
         // A flight that ended just before this one began may have refreshed the entry.
         if let Some(answer) = self.fresh(key, Instant::now()) {
             return answer;
         }
+        match self.load(key, caller).await {
+            Err(error) if error.may_serve_stale() => {
+                let now = Instant::now();
+                match self.stale(key, now) {
+                    Some((secret, age)) => {
+                        self.stats.stale_served.inc();
+                        log::warn!(
+                            "secret {} served from cache ({}s old) while the store fails: {error}",
+                            key.0,
+                            age.as_secs()
+                        );
+                        Ok(secret)
+                    }
+                    None => Err(error),
+                }
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Reads the store and records the outcome: a value or a not-found is cached (unless the
+    /// name was invalidated meanwhile), a refusal forgets what was cached, a transient failure
+    /// leaves the cached value as it was (for stale-if-error). A fruitless read is charged to
+    /// the caller whose read this is.
+    async fn load(&self, key: &Key, caller: Option<&CallerId>) -> Result<Arc<Secret>, StoreError> {
+        let invalidations = self.invalidations.load(Ordering::SeqCst);
         let result = self.inner.get(&key.0, key.1.as_ref()).await;
         let now = Instant::now();
         if let (Some(caller), Err(error)) = (caller, &result)
@@ -125,40 +265,28 @@ impl SecretCache {
         {
             self.budget.charge(caller, now);
         }
-        match result {
-            Ok(secret) => {
+        let current = self.invalidations.load(Ordering::SeqCst) == invalidations;
+        match &result {
+            Ok(secret) if current => {
                 // Explicit versions too: a version can be disabled, and that must show within the TTL.
                 let ttl = self.settings.ttl;
                 let usable_until = bounded_by_exp(now + self.settings.max_stale.max(ttl), secret.expires_at, now);
-                self.insert(key, Cached::Found(secret.clone()), now, (now + ttl).min(usable_until), usable_until);
-                Ok(secret)
+                let fresh_until = (now + ttl).min(usable_until);
+                let refresh_from = now + ttl - ttl / 5;
+                self.insert(key, Cached::Found(secret.clone()), now, fresh_until, refresh_from, usable_until);
             }
-            Err(StoreError::NotFound) => {
+            Err(StoreError::NotFound) if current => {
                 let until = now + self.settings.negative_ttl;
-                self.insert(key, Cached::Missing, now, until, until);
-                Err(StoreError::NotFound)
+                self.insert(key, Cached::Missing, now, until, until, until);
             }
-            Err(error) if error.may_serve_stale() => match self.stale(key, now) {
-                Some((secret, age)) => {
-                    self.stats.stale_served.inc();
-                    log::warn!(
-                        "secret {} served from cache ({}s old) while the store fails: {error}",
-                        key.0,
-                        age.as_secs()
-                    );
-                    Ok(secret)
-                }
-                None => Err(error),
-            },
-            Err(error) => {
-                // Disabled, or access refused: what was cached must not come back later as a
-                // stale answer to some other failure.
-                if error.is_fruitless() {
-                    self.entries.remove(key);
-                }
-                Err(error)
+            // Disabled, or access refused: what was cached must not come back later as a
+            // stale answer to some other failure.
+            Err(error) if error.is_fruitless() => {
+                self.entries.remove(key);
             }
+            _ => {}
         }
+        result
     }
 
     fn stale(&self, key: &Key, now: Instant) -> Option<(Arc<Secret>, Duration)> {
@@ -169,8 +297,29 @@ impl SecretCache {
         }
     }
 
-    fn insert(&self, key: &Key, cached: Cached, now: Instant, fresh_until: Instant, usable_until: Instant) {
-        self.entries.insert(key.clone(), Entry { cached, fetched_at: now, fresh_until, usable_until });
+    fn insert(
+        &self,
+        key: &Key,
+        cached: Cached,
+        now: Instant,
+        fresh_until: Instant,
+        refresh_from: Instant,
+        usable_until: Instant,
+    ) {
+        let entry = Entry { cached, fetched_at: now, fresh_until, refresh_from, usable_until };
+        self.entries.insert(key.clone(), entry);
+    }
+}
+
+/// A key's refresh-ahead claim, released however the refresh ends.
+struct RefreshClaim {
+    core: Arc<Core>,
+    key: Key,
+}
+
+impl Drop for RefreshClaim {
+    fn drop(&mut self) {
+        crate::sync::lock(&self.core.refreshing).remove(&self.key);
     }
 }
 
@@ -191,11 +340,11 @@ impl SecretStore for SecretCache {
     }
 
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-        self.inner.probe()
+        self.core.inner.probe()
     }
 
     fn kind(&self) -> &'static str {
-        self.inner.kind()
+        self.core.inner.kind()
     }
 }
 
@@ -255,6 +404,7 @@ mod tests {
             negative_ttl: Duration::from_secs(30),
             max_entries,
             miss_budget: 30,
+            refresh_ahead: true,
         };
         (store.clone(), SecretCache::new(store, settings))
     }
@@ -353,6 +503,7 @@ mod tests {
             negative_ttl: Duration::ZERO,
             max_entries: 10,
             miss_budget: 30,
+            refresh_ahead: true,
         };
         let cache = SecretCache::new(store.clone(), settings);
         let secret_name = name("s");
@@ -364,6 +515,54 @@ mod tests {
         assert!(answers.iter().all(|a| a.as_ref().unwrap().value.expose() == "gated"));
         assert_eq!(store.calls.load(Ordering::SeqCst), 1);
         assert_eq!(cache.stats().misses.get(), 50);
+    }
+
+    fn gated_cache(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<Gated>, SecretCache) {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
+        let settings = SecretCacheSettings {
+            ttl: Duration::from_secs(ttl),
+            max_stale: Duration::from_secs(3600),
+            negative_ttl: Duration::from_secs(30),
+            max_entries: 10,
+            miss_budget: 30,
+            refresh_ahead: true,
+        };
+        (open, store.clone(), SecretCache::new(store, settings))
+    }
+
+    #[actix_web::test]
+    async fn invalidation_drops_every_version_in_any_casing() {
+        let (open, store, cache) = gated_cache(300);
+        open.send(true).unwrap();
+        let version = SecretVersion::parse("0123456789abcdef0123456789abcdef").unwrap();
+        cache.get(&name("s"), None).await.unwrap();
+        cache.get(&name("s"), Some(&version)).await.unwrap();
+        cache.get(&name("other"), None).await.unwrap();
+        assert_eq!(store.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(cache.invalidate(&name("S")), 2, "the current and the explicit version");
+        cache.get(&name("s"), None).await.unwrap();
+        cache.get(&name("other"), None).await.unwrap();
+        assert_eq!(store.calls.load(Ordering::SeqCst), 4, "only the invalidated name is read again");
+    }
+
+    #[actix_web::test]
+    async fn a_read_under_way_when_its_name_is_invalidated_is_not_cached() {
+        let (open, store, cache) = gated_cache(300);
+        let secret_name = name("s");
+        let read = cache.get(&secret_name, None);
+        // Runs once the read has reached the store (join polls the read first).
+        let event_then_answer = async {
+            assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+            cache.invalidate(&secret_name);
+            open.send(true).unwrap();
+        };
+        let (answer, ()) = futures_util::future::join(read, event_then_answer).await;
+        assert_eq!(answer.unwrap().value.expose(), "gated", "the reader still gets its answer");
+        cache.get(&secret_name, None).await.unwrap();
+        assert_eq!(store.calls.load(Ordering::SeqCst), 2, "what it read (maybe the old version) was not kept");
+        cache.get(&secret_name, None).await.unwrap();
+        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
     }
 
     /// A store holding one secret, `hot`, counting reads of it.
@@ -402,6 +601,7 @@ mod tests {
             negative_ttl: Duration::from_secs(30),
             max_entries: 100,
             miss_budget: 30,
+            refresh_ahead: true,
         };
         let cache = SecretCache::new(store.clone(), settings);
         for _ in 0..3 {
@@ -423,6 +623,6 @@ mod tests {
         for n in ["a", "b", "c", "d", "e"] {
             cache.get(&name(n), None).await.unwrap();
         }
-        assert_eq!(cache.entries.len(), 2);
+        assert_eq!(cache.core.entries.len(), 2);
     }
 }

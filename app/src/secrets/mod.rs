@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 pub mod catalog;
 pub mod dir;
+pub mod events;
 pub mod keyvault;
 pub mod miss_budget;
 mod name;

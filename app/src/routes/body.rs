@@ -1,0 +1,34 @@
+//! Request bodies read with a bound: 413 `RequestBodyTooLarge` as soon as the body is known to
+//! pass it (from `Content-Length`, else while it streams in), never buffered past it.
+
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+use vaultgate_config::{AppError, ErrorCode};
+
+pub async fn read_bounded(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    max: usize,
+) -> Result<web::BytesMut, AppError> {
+    let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    if declared.is_some_and(|length: usize| length > max) {
+        return Err(too_large(max));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            log::debug!("{}: the body could not be read: {e}", request.path());
+            AppError::new(ErrorCode::InvalidRequest).with_debug("The request body could not be read")
+        })?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(max: usize) -> AppError {
+    AppError::new(ErrorCode::RequestBodyTooLarge).with_debug(format!("The body may hold at most {max} bytes"))
+}

@@ -1,0 +1,141 @@
+//! `POST /events/keyvault`: Key Vault events from Azure Event Grid (Event Grid schema or
+//! CloudEvents 1.0) drop the cached entries of the secrets they name; `OPTIONS` answers the
+//! CloudEvents webhook handshake. Secured as Event Grid's Entra ID webhook delivery is: a
+//! token for our app registration with the role `EVENT_GRID_ROLE`, issued to Event Grid's
+//! own application.
+
+use actix_web::http::Method;
+use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use vaultgate_config::{AppError, ErrorCode};
+
+use super::body::read_bounded;
+use super::events_schema::KeyVaultDelivery;
+use crate::auth::Caller;
+use crate::protected;
+use crate::route_table::{Answer, OperationDoc, RequestBody, ResponseHeader, SchemaOf, Tag};
+use crate::secrets::events::{Delivery, KeyVaultEvents};
+
+/// Event Grid's first-party application: Azure public cloud, then Azure Government.
+pub const EVENT_GRID_APP_IDS: &[&str] =
+    &["4962773b-9cdb-44cf-a8bf-237846a00ab7", "54316b56-3481-47f9-8f30-0300f5542a7b"];
+
+/// A delivery is at most about 1 MB (`preferredBatchSizeInKilobytes` ≤ 1024), or one event of
+/// up to 1 MB delivered alone; twice that leaves room for either.
+pub const MAX_DELIVERY_BYTES: usize = 2 * 1024 * 1024;
+
+const REQUEST_ORIGIN: HeaderName = HeaderName::from_static("webhook-request-origin");
+const ALLOWED_ORIGIN: HeaderName = HeaderName::from_static("webhook-allowed-origin");
+const ALLOWED_RATE: HeaderName = HeaderName::from_static("webhook-allowed-rate");
+
+/// The media types deliveries come in: the Event Grid schema's, then CloudEvents' own.
+const MEDIA_TYPES: &[&str] =
+    &["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"];
+
+#[protected(role_from = "EVENT_GRID_ROLE")]
+pub async fn keyvault_events(
+    request: HttpRequest,
+    payload: web::Payload,
+    caller: Caller,
+    events: web::Data<KeyVaultEvents>,
+) -> Result<HttpResponse, AppError> {
+    // The role alone is not enough: it must be Event Grid that holds it.
+    if !caller.appid.as_deref().is_some_and(|appid| EVENT_GRID_APP_IDS.contains(&appid)) {
+        return Err(AppError::new(ErrorCode::MissingPathRole)
+            .with_debug("Key Vault events are accepted from Azure Event Grid's application only"));
+    }
+    if request.method() == Method::OPTIONS {
+        return handshake(&request);
+    }
+    check_content_type(&request)?;
+    let body = read_bounded(&request, payload, MAX_DELIVERY_BYTES).await?;
+    match events.read(&body)? {
+        Delivery::Validation { code } => {
+            log::info!("Event Grid subscription validation answered");
+            Ok(HttpResponse::Ok().json(ValidationResponse { validation_response: code }))
+        }
+        Delivery::Events { invalidate, ignored, total } => {
+            events.apply(&invalidate, ignored);
+            Ok(HttpResponse::Ok().json(Received { events: total, invalidated: invalidate.len(), ignored }))
+        }
+    }
+}
+
+/// The CloudEvents 1.0 webhook handshake: consent is `WebHook-Allowed-Origin`.
+fn handshake(request: &HttpRequest) -> Result<HttpResponse, AppError> {
+    let origin =
+        request.headers().get(REQUEST_ORIGIN).filter(|origin| is_host_name(origin.as_bytes())).ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidRequest)
+                .with_debug("the handshake needs WebHook-Request-Origin: a host name")
+        })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((ALLOW, HeaderValue::from_static("POST")))
+        .insert_header((ALLOWED_ORIGIN, origin.clone()))
+        .insert_header((ALLOWED_RATE, HeaderValue::from_static("*")))
+        .finish())
+}
+
+fn is_host_name(value: &[u8]) -> bool {
+    !value.is_empty() && value.len() <= 253 && value.iter().all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(b))
+}
+
+fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
+    let essence = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    match essence {
+        Some(essence) if MEDIA_TYPES.contains(&essence.as_str()) => Ok(()),
+        _ => Err(AppError::new(ErrorCode::UnsupportedContentType)
+            .with_debug("deliveries are application/json or application/cloudevents(-batch)+json")),
+    }
+}
+
+/// The Event Grid schema's handshake answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ValidationResponse {
+    #[serde(rename = "validationResponse")]
+    validation_response: String,
+}
+
+/// What a delivery did: events read, of which dropped a cached secret or were ignored.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Received {
+    events: usize,
+    invalidated: usize,
+    ignored: usize,
+}
+
+pub const KEYVAULT_EVENTS: OperationDoc = OperationDoc {
+    summary: "Key Vault events from Azure Event Grid (push invalidation)",
+    description: "For Azure Event Grid's webhook delivery with Microsoft Entra ID, in the Event Grid schema \
+                  (`application/json`, a JSON array) or as CloudEvents 1.0 (`application/cloudevents+json`, \
+                  an event or an array), at most 5000 events and 2 MiB. `SecretNewVersionCreated`, \
+                  `SecretNearExpiry` and `SecretExpired` about this server's vault (`data.Id` under \
+                  `KEY_VAULT_URL`, else `data.VaultName`) drop the cached entries of `data.ObjectName`; \
+                  other events are accepted and ignored. The Event Grid schema's \
+                  `Microsoft.EventGrid.SubscriptionValidationEvent` is answered with \
+                  `{\"validationResponse\": <validationCode>}` (a `ValidationResponse`); `OPTIONS` answers \
+                  the CloudEvents handshake (`WebHook-Request-Origin` → `WebHook-Allowed-Origin`, empty body). \
+                  The token must also be Event Grid's own (`appid` \
+                  4962773b-9cdb-44cf-a8bf-237846a00ab7, or 54316b56-3481-47f9-8f30-0300f5542a7b in Azure \
+                  Government), else 403.",
+    tag: Tag::Operations,
+    params: &[],
+    body: Some(RequestBody {
+        description: "A delivery: Event Grid schema events (an array), or CloudEvents 1.0 (an event or an array); at \
+                      most 5000 events and 2 MiB",
+        schema: SchemaOf::of::<KeyVaultDelivery>(),
+    }),
+    answer: Answer::Json {
+        description: "The delivery was read: how many events, how many dropped a cached secret, how many were \
+                      ignored (or, for the validation event, `{\"validationResponse\"}`)",
+        schema: SchemaOf::of::<Received>(),
+        headers: &[ResponseHeader {
+            name: "WebHook-Allowed-Origin",
+            description: "`OPTIONS` only: the handshake's consent, the request's `WebHook-Request-Origin`",
+        }],
+    },
+    errors: &[&[ErrorCode::InvalidRequest, ErrorCode::UnsupportedContentType, ErrorCode::RequestBodyTooLarge]],
+};

@@ -1,0 +1,265 @@
+//! Key Vault events as Azure Event Grid delivers them, in the Event Grid schema or as
+//! CloudEvents 1.0: what a delivery asks (answer a validation handshake, or drop cached
+//! secrets), and which events are about our vault.
+//!
+//! Only `SecretNewVersionCreated`, `SecretNearExpiry` and `SecretExpired` drop a secret's
+//! cached entries, and only when the event names our vault: its `data.Id` lies under
+//! `KEY_VAULT_URL` (both parsed: scheme, host, port, then whole path segments), or, without
+//! an `Id`, its `data.VaultName` is the first label of the vault's host. Everything else is
+//! accepted and ignored. `data` field names are matched case-insensitively (older schemas
+//! wrote them camelCase).
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use actix_web::http::Uri;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+use serde_json::{Map, Value};
+use vaultgate_config::{AppError, ErrorCode, SecretSource, Settings};
+
+use super::SecretName;
+use super::cache::SecretCache;
+
+/// Event Grid's `maxEventsPerBatch` is at most 5,000.
+pub const MAX_EVENTS_PER_DELIVERY: usize = 5_000;
+
+/// The Event Grid schema's validation event.
+const SUBSCRIPTION_VALIDATION: &str = "Microsoft.EventGrid.SubscriptionValidationEvent";
+
+/// The event types that drop a secret's cached entries, with their metric label.
+const INVALIDATING: &[(&str, &str)] = &[
+    ("Microsoft.KeyVault.SecretNewVersionCreated", "SecretNewVersionCreated"),
+    ("Microsoft.KeyVault.SecretNearExpiry", "SecretNearExpiry"),
+    ("Microsoft.KeyVault.SecretExpired", "SecretExpired"),
+];
+
+/// What a delivery asks of us.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The Event Grid schema's handshake: answer `{"validationResponse": code}`.
+    Validation { code: String },
+    /// Events: the secrets to drop, by event type label, and how many events were ignored.
+    Events { invalidate: Vec<(&'static str, SecretName)>, ignored: usize, total: usize },
+}
+
+/// Our vault as events name it.
+#[derive(Debug, Clone)]
+struct Vault {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    segments: Vec<String>,
+    /// The host's first label: `VaultName` in events.
+    name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventTypeLabels {
+    event_type: &'static str,
+}
+
+/// Applies deliveries to the secret cache.
+pub struct KeyVaultEvents {
+    vault: Option<Vault>,
+    cache: Arc<SecretCache>,
+    invalidations: Family<EventTypeLabels, Counter>,
+    ignored: Counter,
+}
+
+impl KeyVaultEvents {
+    /// With the folder store there is no vault: every event is someone else's.
+    pub fn new(settings: &Settings, cache: Arc<SecretCache>) -> Self {
+        let vault = match &settings.secrets {
+            SecretSource::KeyVault(key_vault) => Vault::parse(&key_vault.url),
+            _ => None,
+        };
+        KeyVaultEvents { vault, cache, invalidations: Family::default(), ignored: Counter::default() }
+    }
+
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "keyvault_event_invalidations",
+            "Key Vault events that dropped a cached secret, by event type",
+            self.invalidations.clone(),
+        );
+        registry.register(
+            "keyvault_events_ignored",
+            "Key Vault events accepted and ignored (other types, other vaults)",
+            self.ignored.clone(),
+        );
+    }
+
+    /// Reads a delivery's body: bad JSON or a shape that is neither schema is a 400.
+    pub fn read(&self, body: &[u8]) -> Result<Delivery, AppError> {
+        let value: Value = serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
+        let events = match value {
+            Value::Array(events) => events,
+            // A single CloudEvent (structured mode) comes as an object.
+            Value::Object(event) => vec![Value::Object(event)],
+            _ => return Err(invalid("a delivery is a JSON array of events or one event object")),
+        };
+        if events.is_empty() {
+            return Err(invalid("a delivery holds at least one event"));
+        }
+        if events.len() > MAX_EVENTS_PER_DELIVERY {
+            return Err(invalid("a delivery holds at most 5000 events"));
+        }
+        let mut invalidate = Vec::new();
+        let mut ignored = 0;
+        let total = events.len();
+        for event in &events {
+            let event = event.as_object().ok_or_else(|| invalid("each event is a JSON object"))?;
+            let (event_type, data) = type_and_data(event)?;
+            if event_type == SUBSCRIPTION_VALIDATION && !is_cloud_event(event) {
+                let code = field(data, "validationCode")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| invalid("a validation event carries data.validationCode"))?;
+                return Ok(Delivery::Validation { code: code.to_owned() });
+            }
+            let Some(&(_, label)) = INVALIDATING.iter().find(|(name, _)| *name == event_type) else {
+                ignored += 1;
+                continue;
+            };
+            let data = data.ok_or_else(|| invalid("a Key Vault event carries data"))?;
+            let name = field(Some(data), "ObjectName")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("a Key Vault event carries data.ObjectName"))?;
+            let name = SecretName::parse(name).map_err(|_| invalid("data.ObjectName is not a secret name"))?;
+            if self.is_ours(data)? {
+                invalidate.push((label, name));
+            } else {
+                ignored += 1;
+            }
+        }
+        Ok(Delivery::Events { invalidate, ignored, total })
+    }
+
+    /// Drops the cached entries a delivery names; counts what it did.
+    pub fn apply(&self, invalidate: &[(&'static str, SecretName)], ignored: usize) {
+        for (label, name) in invalidate {
+            let dropped = self.cache.invalidate(name);
+            self.invalidations.get_or_create(&EventTypeLabels { event_type: label }).inc();
+            log::info!("secret {name}: {label} event, {dropped} cached entries dropped");
+        }
+        self.ignored.inc_by(ignored as u64);
+    }
+
+    /// Whether the event's `data` names our vault (see the module's rule).
+    fn is_ours(&self, data: &Map<String, Value>) -> Result<bool, AppError> {
+        let Some(vault) = &self.vault else { return Ok(false) };
+        if let Some(id) = field(Some(data), "Id") {
+            let id = id.as_str().ok_or_else(|| invalid("data.Id is a string"))?;
+            return Ok(vault.contains(id));
+        }
+        match field(Some(data), "VaultName") {
+            Some(Value::String(name)) => Ok(name.eq_ignore_ascii_case(&vault.name)),
+            Some(_) => Err(invalid("data.VaultName is a string")),
+            None => Ok(false),
+        }
+    }
+}
+
+impl Vault {
+    fn parse(url: &str) -> Option<Vault> {
+        let uri = Uri::from_str(url).ok()?;
+        let host = uri.host()?.to_ascii_lowercase();
+        let name = host.split('.').next()?.to_owned();
+        Some(Vault {
+            scheme: uri.scheme_str()?.to_ascii_lowercase(),
+            port: port_of(&uri),
+            segments: segments(uri.path()),
+            host,
+            name,
+        })
+    }
+
+    /// Whether `id` (an object's URL) is on this vault: same scheme, host and port, and the
+    /// vault URL's path segments, whole, at its start.
+    fn contains(&self, id: &str) -> bool {
+        let Ok(uri) = Uri::from_str(id) else { return false };
+        let Some(authority) = uri.authority() else { return false };
+        if authority.as_str().contains('@') {
+            return false;
+        }
+        uri.scheme_str().is_some_and(|scheme| scheme.eq_ignore_ascii_case(&self.scheme))
+            && authority.host().eq_ignore_ascii_case(&self.host)
+            && port_of(&uri) == self.port
+            && segments(uri.path()).starts_with(&self.segments)
+    }
+}
+
+/// The port, with the scheme's default made explicit (`:443` is how Key Vault writes links).
+fn port_of(uri: &Uri) -> Option<u16> {
+    uri.port_u16().or(match uri.scheme_str() {
+        Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
+        Some(scheme) if scheme.eq_ignore_ascii_case("http") => Some(80),
+        _ => None,
+    })
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/').filter(|segment| !segment.is_empty()).map(str::to_owned).collect()
+}
+
+fn is_cloud_event(event: &Map<String, Value>) -> bool {
+    event.contains_key("specversion")
+}
+
+/// The event's type and `data`: `type` in CloudEvents (recognised by `specversion`),
+/// `eventType` in the Event Grid schema.
+fn type_and_data(event: &Map<String, Value>) -> Result<(&str, Data<'_>), AppError> {
+    let type_field = if is_cloud_event(event) { "type" } else { "eventType" };
+    let event_type = event
+        .get(type_field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("each event has a type (`eventType`, or `type` with `specversion`)"))?;
+    let data = match event.get("data") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(data)) => Some(data),
+        Some(_) => return Err(invalid("an event's data is an object")),
+    };
+    Ok((event_type, data))
+}
+
+/// An event's `data` object, when it has one.
+type Data<'a> = Option<&'a Map<String, Value>>;
+
+/// A `data` field by name, ignoring case.
+fn field<'a>(data: Data<'a>, name: &str) -> Option<&'a Value> {
+    data?.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
+}
+
+fn invalid(why: &'static str) -> AppError {
+    AppError::new(ErrorCode::InvalidRequest).with_debug(why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(url: &str) -> Vault {
+        Vault::parse(url).unwrap()
+    }
+
+    #[test]
+    fn an_id_is_ours_only_on_the_same_origin_and_under_the_vault_path() {
+        let ours = vault("https://sample-kv.vault.azure.net/");
+        assert!(ours.contains("https://sample-kv.vault.azure.net/secrets/a/0123"));
+        assert!(ours.contains("https://SAMPLE-KV.vault.azure.net:443/secrets/a"));
+        assert!(!ours.contains("https://sample-kv.vault.azure.net.evil.example/secrets/a"));
+        assert!(!ours.contains("https://other-kv.vault.azure.net/secrets/a"));
+        assert!(!ours.contains("http://sample-kv.vault.azure.net/secrets/a"));
+        assert!(!ours.contains("https://sample-kv.vault.azure.net:8443/secrets/a"));
+        assert!(!ours.contains("https://x@sample-kv.vault.azure.net/secrets/a"));
+        assert!(!ours.contains("not a url"));
+        let local = vault("http://127.0.0.1:8200/kv");
+        assert!(local.contains("http://127.0.0.1:8200/kv/secrets/a"));
+        assert!(!local.contains("http://127.0.0.1:8200/kv2/secrets/a"), "segments, not a prefix");
+        assert!(!local.contains("http://127.0.0.1:8201/kv/secrets/a"));
+        assert_eq!(local.name, "127");
+        assert_eq!(ours.name, "sample-kv");
+    }
+}

@@ -20,12 +20,6 @@ pub fn init_logging(format: LogFormat) {
     let _ = builder.try_init();
 }
 
-/// For tests: log lines go through the test harness's capture, shown only on failure.
-pub fn init_test_logging() {
-    let env = env_logger::Env::default().default_filter_or("info");
-    let _ = env_logger::Builder::from_env(env).is_test(true).try_init();
-}
-
 /// One log record as a JSON object.
 pub fn json_line(time: &str, record: &log::Record) -> String {
     let mut fields = serde_json::Map::new();

@@ -40,7 +40,7 @@ impl TestApp {
 
     /// Spawns with extra environment variables on top of local-mode defaults.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        vaultgate::telemetry::init_test_logging();
+        crate::logs::start_capture();
         let secrets = tempfile::tempdir().expect("a temporary folder");
         for (name, value) in DEMO_SECRETS {
             std::fs::write(secrets.path().join(name), value).expect("a secret file");

@@ -1,4 +1,6 @@
-//! Captures every log line of the test process, so tests can search them for leaks.
+//! Captures every log line of the test process, so tests can search them for leaks. It is the
+//! test process's one logger (`TestApp` and `Azure` both start it, whichever comes first), and
+//! it also prints lines at info and above, which the test harness shows for a failing test.
 
 use std::sync::{Mutex, OnceLock};
 
@@ -14,6 +16,9 @@ impl log::Log for Capture {
     fn log(&self, record: &log::Record) {
         let mut line = format!("{} {} {}", record.level(), record.target(), record.args());
         let _ = record.key_values().visit(&mut Fields(&mut line));
+        if record.level() <= log::Level::Info {
+            eprintln!("{line}");
+        }
         self.lines.lock().unwrap().push(line);
     }
 

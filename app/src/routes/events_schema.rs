@@ -16,16 +16,21 @@ pub struct KeyVaultDelivery(Vec<KeyVaultEvent>);
 pub struct KeyVaultEvent {
     id: String,
     /// `/subscriptions/…/providers/Microsoft.KeyVault/vaults/<vault name>`
+    #[schema(nullable = false)]
     topic: Option<String>,
     /// The secret's name.
+    #[schema(nullable = false)]
     subject: Option<String>,
     /// `Microsoft.KeyVault.SecretNewVersionCreated`, `…SecretNearExpiry`, `…SecretExpired` drop
     /// the secret's cached entries; `Microsoft.EventGrid.SubscriptionValidationEvent` is the handshake;
     /// any other type is ignored.
     event_type: String,
+    #[schema(nullable = false)]
     event_time: Option<String>,
     data: KeyVaultEventData,
+    #[schema(nullable = false)]
     data_version: Option<String>,
+    #[schema(nullable = false)]
     metadata_version: Option<String>,
 }
 
@@ -33,23 +38,23 @@ pub struct KeyVaultEvent {
 #[derive(ToSchema)]
 pub struct KeyVaultEventData {
     /// `https://<vault>.vault.azure.net/secrets/<name>/<version>`: must lie under `KEY_VAULT_URL`.
-    #[schema(rename = "Id")]
+    #[schema(nullable = false, rename = "Id")]
     id: Option<String>,
     /// Compared with the first label of the vault's host when `Id` is absent.
-    #[schema(rename = "VaultName")]
+    #[schema(nullable = false, rename = "VaultName")]
     vault_name: Option<String>,
-    #[schema(rename = "ObjectType")]
+    #[schema(nullable = false, rename = "ObjectType")]
     object_type: Option<String>,
     /// The secret whose cached entries are dropped.
-    #[schema(rename = "ObjectName")]
+    #[schema(nullable = false, rename = "ObjectName")]
     object_name: Option<String>,
-    #[schema(rename = "Version")]
+    #[schema(nullable = false, rename = "Version")]
     version: Option<String>,
-    #[schema(rename = "NBF")]
+    #[schema(nullable = false, rename = "NBF")]
     nbf: Option<i64>,
-    #[schema(rename = "EXP")]
+    #[schema(nullable = false, rename = "EXP")]
     exp: Option<i64>,
     /// The handshake's code (`Microsoft.EventGrid.SubscriptionValidationEvent` only).
-    #[schema(rename = "validationCode")]
+    #[schema(nullable = false, rename = "validationCode")]
     validation_code: Option<String>,
 }

@@ -186,7 +186,8 @@ async fn main() {
     let prober = Rc::new(prober_token(key_a));
     let tally = Rc::new(std::cell::RefCell::new(Tally::default()));
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
-    let warm_up = Instant::now() + Duration::from_secs(options.seconds.div_ceil(5));
+    // A third of the run: allocator arenas settle as every kind of request (batches too) has run.
+    let warm_up = Instant::now() + Duration::from_secs(options.seconds.div_ceil(3));
     let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
 
     let mut workers = Vec::new();

@@ -13,11 +13,19 @@ use crate::url::UrlRule;
 pub enum CredentialSource {
     /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET`.
     ClientSecret { authority_host: String, tenant_id: String, client_id: String, secret: Redacted },
-    /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_CERTIFICATE_PATH`: a PEM file with
-    /// the private key (RSA) and its certificate, read at every token request (so a rotated file
-    /// is picked up); `send_chain` is `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN` (subject name/issuer
-    /// authentication: the assertion carries the certificate in `x5c`).
-    ClientCertificate { authority_host: String, tenant_id: String, client_id: String, path: String, send_chain: bool },
+    /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_CERTIFICATE_PATH`: a PEM or PKCS#12
+    /// file with the private key (RSA) and its certificate, read at every token request (so a
+    /// rotated file is picked up); `password` is `AZURE_CLIENT_CERTIFICATE_PASSWORD` (opens a
+    /// PKCS#12 file; empty or unset is none); `send_chain` is `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`
+    /// (subject name/issuer authentication: the assertion carries the chain in `x5c`).
+    ClientCertificate {
+        authority_host: String,
+        tenant_id: String,
+        client_id: String,
+        path: String,
+        password: Option<Redacted>,
+        send_chain: bool,
+    },
     /// `AZURE_FEDERATED_TOKEN_FILE` + `AZURE_CLIENT_ID` + `AZURE_TENANT_ID` (AKS workload identity).
     WorkloadIdentity { authority_host: String, tenant_id: String, client_id: String, token_file: String },
     /// `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service, Functions, Container Apps).
@@ -256,18 +264,22 @@ pub(crate) fn credential_source(env: &mut Env, authority_host: &str) -> Credenti
     {
         match (&client_id, &tenant_id) {
             (Some(client_id), Some(tenant_id)) => {
-                if env.text("AZURE_CLIENT_CERTIFICATE_PASSWORD").is_some() {
-                    env.problem(
-                        "AZURE_CLIENT_CERTIFICATE_PASSWORD: vaultgate reads an unencrypted PEM file (private key and certificate), not PKCS#12 or an encrypted key; convert it (openssl pkcs12 -in cert.pfx -nodes -out cert.pem) and unset the password",
-                    );
-                }
+                // Whether the file wants it is known only once it is read (PEM or PKCS#12).
+                let password = env.verbatim("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Redacted);
                 let send_chain = env.one_of(
                     "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
                     &[("true", true), ("1", true), ("false", false), ("0", false)],
                     false,
                 );
                 let (client_id, tenant_id) = (client_id.clone(), tenant_id.clone());
-                return CredentialSource::ClientCertificate { authority_host, tenant_id, client_id, path, send_chain };
+                return CredentialSource::ClientCertificate {
+                    authority_host,
+                    tenant_id,
+                    client_id,
+                    path,
+                    password,
+                    send_chain,
+                };
             }
             _ => env.problem(
                 "AZURE_CLIENT_CERTIFICATE_PATH: a client certificate also needs AZURE_CLIENT_ID and AZURE_TENANT_ID",

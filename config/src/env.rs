@@ -23,6 +23,11 @@ impl<'a> Env<'a> {
         (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
+    /// The value as it is, untrimmed (a password's spaces are its own); empty counts as unset.
+    pub(crate) fn verbatim(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.is_empty())
+    }
+
     /// Set, but to nothing but blanks: for variables whose absence means something else
     /// (a blank `TENANT_ID` is not "no tenant").
     pub(crate) fn is_blank(&self, name: &str) -> bool {

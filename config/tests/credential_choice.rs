@@ -205,7 +205,7 @@ fn a_user_assigned_identity_is_named_by_one_of_client_object_or_resource_id() {
     assert!(bad.contains("MANAGED_IDENTITY_RESOURCE_ID: must be /subscriptions/"), "{bad}");
 }
 
-/// EnvironmentCredential: a client secret first, then a client certificate (PEM only).
+/// EnvironmentCredential: a client secret first, then a client certificate (PEM or PKCS#12).
 #[test]
 fn a_client_certificate_is_the_environment_credential_without_a_secret() {
     let certificate = [
@@ -226,10 +226,32 @@ fn a_client_certificate_is_the_environment_credential_without_a_secret() {
     with_secret.push(("AZURE_CLIENT_SECRET", "s"));
     assert!(matches!(credential(&with_secret), CredentialSource::ClientSecret { .. }));
 
-    let mut pfx = vec![("KEY_VAULT_URL", VAULT)];
-    pfx.extend_from_slice(&certificate);
-    pfx.push(("AZURE_CLIENT_CERTIFICATE_PASSWORD", "p"));
-    let problems = settings(&pfx).unwrap_err();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].starts_with("AZURE_CLIENT_CERTIFICATE_PASSWORD: vaultgate reads an unencrypted PEM file"));
+    let password = |chosen: CredentialSource| match chosen {
+        CredentialSource::ClientCertificate { password, .. } => password.map(|p| p.0),
+        other => panic!("a client certificate, got {other:?}"),
+    };
+    assert_eq!(password(credential(&certificate)), None, "no password unless one is set");
+}
+
+/// `AZURE_CLIENT_CERTIFICATE_PASSWORD` opens a PKCS#12 file: taken as it is (a password's
+/// spaces are its own), empty meaning none, and never printed.
+#[test]
+fn the_certificate_password_is_kept_verbatim_and_never_printed() {
+    let with_password = |value: &'static str| {
+        credential(&[
+            ("AZURE_CLIENT_ID", "11111111-0000-0000-0000-000000000002"),
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/etc/vaultgate/client.pfx"),
+            ("AZURE_CLIENT_CERTIFICATE_PASSWORD", value),
+        ])
+    };
+    let password = |chosen: &CredentialSource| match chosen {
+        CredentialSource::ClientCertificate { password, .. } => password.as_ref().map(|p| p.0.clone()),
+        other => panic!("a client certificate, got {other:?}"),
+    };
+    let chosen = with_password(" pfx-Pa55 word ");
+    assert_eq!(password(&chosen).as_deref(), Some(" pfx-Pa55 word "));
+    assert!(!format!("{chosen:?}").contains("Pa55"), "{chosen:?}");
+    assert!(!chosen.describe().contains("Pa55"), "{}", chosen.describe());
+    assert_eq!(password(&with_password("")), None, "empty is no password");
 }

@@ -1,56 +1,65 @@
 //! A client certificate as Entra ID takes it: a JWT client assertion signed with the
 //! certificate's RSA key (RS256), naming the certificate by its SHA-256 (`x5t#S256`) and SHA-1
 //! (`x5t`) thumbprints as MSAL does, and optionally carrying it (`x5c`, for subject name/issuer
-//! authentication). The file is PEM, key and certificate together; PKCS#12 is not read (no
-//! pure-Rust PKCS#12 crate is available to the project).
+//! authentication). The file is PEM (key and certificate together, unencrypted) or PKCS#12,
+//! told apart by content as the SDKs do, whatever its name.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::KeyPair;
-use aws_lc_rs::signature::RSA_PKCS1_SHA256;
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
 
+use super::pkcs12_file;
+
 /// How long an assertion is good for (MSAL: 10 minutes).
 const ASSERTION_LIFETIME_SECS: u64 = 600;
 
 pub struct ClientCertificate {
     key: KeyPair,
-    /// The leaf first, then any chain the file holds.
+    /// The leaf (the certificate of `key`) first, then the rest of the chain the file holds.
     chain: Vec<Vec<u8>>,
 }
 
 impl ClientCertificate {
-    /// Reads a PEM file holding one private key (PKCS#8 or PKCS#1, RSA) and its certificate.
-    /// Errors name the file, never its content.
-    pub fn load(path: &str) -> Result<ClientCertificate, String> {
-        let pem = std::fs::read(path).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"))?;
-        let chain: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&pem)
-            .map(|c| c.map(|c| c.to_vec()))
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: not a readable PEM file"))?;
-        if chain.is_empty() {
-            return Err(format!(
-                "AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no PEM certificate (PKCS#12 is not read)"
-            ));
-        }
-        let key = match PrivateKeyDer::from_pem_slice(&pem) {
-            Ok(PrivateKeyDer::Pkcs8(key)) => KeyPair::from_pkcs8(key.secret_pkcs8_der()),
-            Ok(PrivateKeyDer::Pkcs1(key)) => KeyPair::from_der(key.secret_pkcs1_der()),
-            Ok(_) => return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not RSA")),
-            Err(_) => {
+    /// Reads a PEM or PKCS#12 file holding one RSA private key and its certificate, `password`
+    /// opening a PKCS#12 one. Errors name the file, never its content or the password.
+    pub fn load(path: &str, password: Option<&str>) -> Result<ClientCertificate, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"))?;
+        if memchr::memmem::find(&bytes, b"-----BEGIN ").is_some() {
+            if password.is_some() {
                 return Err(format!(
-                    "AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no unencrypted PEM private key (PRIVATE KEY or RSA PRIVATE KEY)"
+                    "AZURE_CLIENT_CERTIFICATE_PATH {path}: a PEM file, but AZURE_CLIENT_CERTIFICATE_PASSWORD is set; \
+                     vaultgate reads PEM keys unencrypted only (encrypted PEM keys are not supported): decrypt the key \
+                     (openssl pkey) or use a PKCS#12 file, or unset the password"
                 ));
             }
+            return load_pem(path, &bytes);
         }
-        .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not a usable RSA key"))?;
-        Ok(ClientCertificate { key, chain })
+        // A PKCS#12 file is DER: one SEQUENCE.
+        if bytes.first() != Some(&0x30) {
+            return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: neither a PEM nor a PKCS#12 (DER) file"));
+        }
+        let contents = pkcs12_file::open(path, &bytes, password)?;
+        let mut usable_key = false;
+        for key in &contents.keys {
+            let Ok(key) = KeyPair::from_pkcs8(key) else { continue };
+            usable_key = true;
+            if let Some(chain) = leaf_first(&key, &contents.certificates) {
+                return Ok(ClientCertificate { key, chain });
+            }
+        }
+        Err(if contents.keys.is_empty() || usable_key {
+            format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the PKCS#12 file holds no private key with its certificate")
+        } else {
+            format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not a usable RSA key")
+        })
     }
 
     /// A signed assertion for `client_id` towards the token endpoint `audience`.
@@ -86,4 +95,48 @@ impl ClientCertificate {
             .map_err(|_| "signing the client assertion failed".to_owned())?;
         Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
+}
+
+fn load_pem(path: &str, pem: &[u8]) -> Result<ClientCertificate, String> {
+    let certificates: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: not a readable PEM file"))?;
+    if certificates.is_empty() {
+        return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no PEM certificate"));
+    }
+    let key = match PrivateKeyDer::from_pem_slice(pem) {
+        Ok(PrivateKeyDer::Pkcs8(key)) => KeyPair::from_pkcs8(key.secret_pkcs8_der()),
+        Ok(PrivateKeyDer::Pkcs1(key)) => KeyPair::from_der(key.secret_pkcs1_der()),
+        Ok(_) => return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not RSA")),
+        Err(_) => {
+            return Err(format!(
+                "AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no unencrypted PEM private key (PRIVATE KEY or RSA PRIVATE KEY)"
+            ));
+        }
+    }
+    .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not a usable RSA key"))?;
+    let chain = leaf_first(&key, &certificates).ok_or_else(|| {
+        format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: no certificate in the file goes with the private key")
+    })?;
+    Ok(ClientCertificate { key, chain })
+}
+
+/// The certificate of `key` (the one carrying its public key) first, then the others in file
+/// order without repeats; `None` when no certificate is the key's. Entra ID knows the
+/// application by the leaf's thumbprint, so the leaf must be the key's, not merely the first.
+fn leaf_first(key: &KeyPair, certificates: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    let public_key = key.public_key().as_ref();
+    let carries_key = |der: &Vec<u8>| {
+        x509_parser::parse_x509_certificate(der)
+            .is_ok_and(|(_, certificate)| certificate.public_key().subject_public_key.data.as_ref() == public_key)
+    };
+    let leaf = certificates.iter().find(|der| carries_key(der))?;
+    let mut chain = vec![leaf.clone()];
+    for der in certificates {
+        if !chain.contains(der) {
+            chain.push(der.clone());
+        }
+    }
+    Some(chain)
 }

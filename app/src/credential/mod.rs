@@ -8,6 +8,7 @@ mod client_certificate;
 mod developer_cli;
 mod managed_identity;
 mod msi_endpoint;
+mod pkcs12_file;
 mod retry;
 mod token_endpoint;
 
@@ -94,8 +95,8 @@ impl TokenRequest {
 /// Checks at start what needs no network call: a client certificate file that cannot be read
 /// or holds no usable key stops start-up, rather than failing every read afterwards.
 pub fn check_at_start(source: &CredentialSource) -> Result<(), String> {
-    if let CredentialSource::ClientCertificate { path, .. } = source {
-        client_certificate::ClientCertificate::load(path)?;
+    if let CredentialSource::ClientCertificate { path, password, .. } = source {
+        client_certificate::ClientCertificate::load(path, password.as_ref().map(|p| p.0.as_str()))?;
     }
     Ok(())
 }
@@ -113,9 +114,10 @@ pub async fn fetch(
             let proof = token_endpoint::Proof::Secret(&secret.0);
             token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
         }
-        CredentialSource::ClientCertificate { authority_host, tenant_id, client_id, path, send_chain } => {
+        CredentialSource::ClientCertificate { authority_host, tenant_id, client_id, path, password, send_chain } => {
             // Re-read every time, as the federated token file: certificates are rotated in place.
-            let certificate = client_certificate::ClientCertificate::load(path)?;
+            let password = password.as_ref().map(|p| p.0.as_str());
+            let certificate = client_certificate::ClientCertificate::load(path, password)?;
             let tenant = request.tenant.as_deref().unwrap_or(tenant_id);
             let audience = token_endpoint::url(authority_host, tenant);
             let assertion = certificate.assertion(client_id, &audience, *send_chain)?;

@@ -47,7 +47,10 @@ impl Tag {
     pub const fn description(self) -> &'static str {
         match self {
             Tag::Secrets => "Secrets from Azure Key Vault (or local mode's folder), for callers with the right role.",
-            Tag::Operations => "Health and metrics for probes and monitoring; open, keep them internal.",
+            Tag::Operations => {
+                "Health and metrics for probes and monitoring (open: keep them internal), and Key Vault events \
+                 from Azure Event Grid (its token only)."
+            }
             Tag::Documentation => "This document and the page that renders it; open, `DOCS=off` removes them.",
         }
     }

@@ -93,16 +93,18 @@ pub fn check_upstream_url(name: &str, value: &str) -> Result<String, String> {
     check_url(name, value, UrlRule::Upstream)
 }
 
+/// The host of an absolute URL (`None` for anything that does not parse as one).
+pub fn host_of(url: &str) -> Option<String> {
+    Uri::from_str(url).ok()?.host().map(str::to_owned)
+}
+
 /// What `vaultgate check` says of the vault's host: which cloud its domain belongs to, or
 /// that it is a loopback test double. `None` for a host `KEY_VAULT_URL` would not accept.
 pub fn key_vault_host_verdict(host: &str) -> Option<String> {
     if is_loopback_host(host) {
         return Some(format!("{host} is a loopback host: test doubles only"));
     }
-    if !is_key_vault_host(host) {
-        return None;
-    }
-    let domain = KEY_VAULT_DOMAINS.iter().find(|domain| host.to_ascii_lowercase().ends_with(*domain))?;
+    let domain = key_vault_domain(host)?;
     let cloud = match domain.split_once('.').map_or("", |(_, cloud)| cloud) {
         "azure.net" => "Azure public cloud",
         "azure.cn" => "Azure China (21Vianet)",
@@ -114,10 +116,16 @@ pub fn key_vault_host_verdict(host: &str) -> Option<String> {
 
 /// `<name>.<Key Vault domain>`: exactly one DNS label before a listed domain.
 fn is_key_vault_host(host: &str) -> bool {
+    key_vault_domain(host).is_some()
+}
+
+/// The Key Vault domain `host` is one name under, if it is.
+fn key_vault_domain(host: &str) -> Option<&'static str> {
     let host = host.to_ascii_lowercase();
     KEY_VAULT_DOMAINS
         .iter()
-        .any(|domain| host.strip_suffix(domain).and_then(|name| name.strip_suffix('.')).is_some_and(is_dns_label))
+        .find(|domain| host.strip_suffix(*domain).and_then(|name| name.strip_suffix('.')).is_some_and(is_dns_label))
+        .copied()
 }
 
 /// Letters, digits and inner dashes, at most 63 characters.
@@ -144,7 +152,15 @@ fn ip(host: &str) -> Option<IpAddr> {
 
 #[cfg(test)]
 mod tests {
-    use super::key_vault_host_verdict;
+    use super::{host_of, key_vault_host_verdict};
+
+    #[test]
+    fn hosts_are_read_from_parsed_urls() {
+        assert_eq!(host_of("https://kv1.vault.azure.net").as_deref(), Some("kv1.vault.azure.net"));
+        assert_eq!(host_of("http://127.0.0.1:39761/").as_deref(), Some("127.0.0.1"));
+        assert_eq!(host_of("https://login.chinacloudapi.cn/tenant/v2.0").as_deref(), Some("login.chinacloudapi.cn"));
+        assert_eq!(host_of("not a url"), None);
+    }
 
     #[test]
     fn vault_hosts_are_named_by_their_cloud() {

@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, RwLock};
 
+use vaultgate_config::url::host_of;
+
 use super::claims::RawClaims;
 use super::refusal::TokenRefusal;
 
@@ -14,7 +16,7 @@ pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
 /// host, `sts.chinacloudapi.cn` in Azure China and `sts.windows.net` in the global cloud and
 /// Azure US Government (and for loopback test doubles).
 pub fn v1_issuer_template(authority_host: &str) -> String {
-    let host = authority_host.split("://").nth(1).unwrap_or(authority_host).split(['/', ':']).next().unwrap_or("");
+    let host = host_of(authority_host).unwrap_or_default();
     let sts = if host.to_ascii_lowercase().ends_with(".chinacloudapi.cn") {
         "sts.chinacloudapi.cn"
     } else {

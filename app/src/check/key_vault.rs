@@ -13,8 +13,7 @@ use crate::secrets::{FailureReason, SecretName, SecretStore, StoreError};
 
 pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl std::io::Write>) {
     let url = vault.url();
-    let host = url.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default();
-    match key_vault_host_verdict(host) {
+    match key_vault_host_verdict(vault.host()) {
         Some(verdict) => report.line(true, "key vault host", &format!("{url}: {verdict}")),
         None => report.line(false, "key vault host", &format!("{url}: not a Key Vault host")),
     }

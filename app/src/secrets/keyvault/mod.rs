@@ -21,6 +21,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use serde::Deserialize;
 use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, ExpiryPolicy, KeyVaultSettings};
+use vaultgate_config::url::host_of;
 
 use self::ceiling::GetCeiling;
 use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError, Validity};
@@ -65,10 +66,10 @@ const WARNED_VERSIONS: usize = 10_000;
 
 impl KeyVaultStore {
     pub fn new(settings: &KeyVaultSettings, timeout: Duration) -> Self {
-        let host = settings.url.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default();
+        let host = host_of(&settings.url).unwrap_or_default();
         KeyVaultStore {
             url: settings.url.clone(),
-            host: host.to_owned(),
+            host,
             tokens: Arc::new(AccessTokenCache::new(settings.credential.clone(), timeout)),
             token_request: RwLock::new(None),
             challenge_tenant: RwLock::new(None),
@@ -103,6 +104,11 @@ impl KeyVaultStore {
     fn count(&self, outcome: &'static str, started: Instant) {
         self.metrics.calls.get_or_create(&OutcomeLabels { outcome }).inc();
         self.metrics.latency.observe(started.elapsed().as_secs_f64());
+    }
+
+    /// The vault's host, e.g. `<name>.vault.azure.net`.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     /// The vault's URL, e.g. `https://<name>.vault.azure.net`.

@@ -45,21 +45,8 @@ impl TestCa {
     /// addresses) issued by this CA.
     pub fn server_config(&self, names: &[&str]) -> rustls::ServerConfig {
         let key = KeyPair::generate().expect("a server key");
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("names");
-        params.distinguished_name.push(DnType::CommonName, names[0]);
-        let certificate = params.signed_by(&key, &self.issuer).expect("a server certificate");
-        let chain = vec![CertificateDer::from(certificate.der().to_vec())];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("a usable certificate");
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        config
+        let certificate = certificate_params(names).signed_by(&key, &self.issuer).expect("a server certificate");
+        presenting(certificate.der().to_vec(), &key)
     }
 }
 
@@ -67,11 +54,21 @@ impl TestCa {
 /// Fabric's identity endpoint does, and that certificate's DER encoding (for its thumbprint).
 pub fn self_signed_server_config(names: &[&str]) -> (rustls::ServerConfig, Vec<u8>) {
     let key = KeyPair::generate().expect("a server key");
+    let certificate = certificate_params(names).self_signed(&key).expect("a self-signed certificate");
+    let der = certificate.der().to_vec();
+    (presenting(der.clone(), &key), der)
+}
+
+/// A server certificate's parameters: `names` as subject alternative names, the first as CN.
+fn certificate_params(names: &[&str]) -> CertificateParams {
     let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("names");
     params.distinguished_name.push(DnType::CommonName, names[0]);
-    let certificate = params.self_signed(&key).expect("a self-signed certificate");
-    let der = certificate.der().to_vec();
-    let chain = vec![CertificateDer::from(der.clone())];
+    params
+}
+
+/// A TLS server configuration presenting the certificate `der` with `key`, speaking HTTP/1.1.
+fn presenting(der: Vec<u8>, key: &KeyPair) -> rustls::ServerConfig {
+    let chain = vec![CertificateDer::from(der)];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -81,7 +78,7 @@ pub fn self_signed_server_config(names: &[&str]) -> (rustls::ServerConfig, Vec<u
         .with_single_cert(chain, key)
         .expect("a usable certificate");
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    (config, der)
+    config
 }
 
 /// The SHA-1 thumbprint of a DER certificate, upper-case as Windows shows it.

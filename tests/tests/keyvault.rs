@@ -4,9 +4,10 @@
 use actix_web::http::header::AUTHORIZATION;
 use serde_json::json;
 use vaultgate_tests::app::shared_key;
+use vaultgate_tests::azure::Azure;
 use vaultgate_tests::expected::{error, vault_error};
-use vaultgate_tests::fake_identity::{CLIENT_SECRET, FakeIdentity, IDENTITY_HEADER};
-use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, Fault, TENANT};
+use vaultgate_tests::fake_identity::{CLIENT_SECRET, IDENTITY_HEADER};
+use vaultgate_tests::fake_keyvault::{FakeSecret, Fault, TENANT};
 use vaultgate_tests::http::client;
 use vaultgate_tests::tokens::{self, now};
 use vaultgate_tests::{TestApp, logs, send};
@@ -14,37 +15,20 @@ use vaultgate_tests::{TestApp, logs, send};
 const V1: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const V2: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
 
-struct Azure {
-    identity: FakeIdentity,
-    vault: FakeKeyVault,
-}
-
-/// A fake Key Vault holding `db-password` (two versions) and `api-key`, and its identity
-/// endpoints. The vault challenges tokens issued for the public cloud's resource.
+/// The kit's fake Key Vault holding `db-password` (two versions) and `api-key`, and its
+/// identity endpoints. The vault challenges tokens issued for the public cloud's resource.
 fn azure() -> Azure {
-    logs::start_capture();
-    let identity = FakeIdentity::start();
-    let vault = FakeKeyVault::start(identity.issued(), false);
-    vault.put("db-password", FakeSecret::new(V1, "old-db-value-5521"));
-    vault.put("db-password", FakeSecret::new(V2, "db-value-8830-current"));
-    vault.put("api-key", FakeSecret { content_type: None, ..FakeSecret::new(V1, "api-key-value-1177") });
-    Azure { identity, vault }
+    let azure = Azure::start();
+    azure.vault.put("db-password", FakeSecret::new(V1, "old-db-value-5521"));
+    azure.vault.put("db-password", FakeSecret::new(V2, "db-value-8830-current"));
+    azure.vault.put("api-key", FakeSecret { content_type: None, ..FakeSecret::new(V1, "api-key-value-1177") });
+    azure
 }
 
 /// vaultgate in local mode (development caller tokens) reading the fake vault through the
-/// App Service managed identity, plus `extra` variables.
+/// App Service managed identity (the kit's `Azure::app`), plus `extra` variables.
 async fn app(azure: &Azure, extra: &[(&str, &str)]) -> TestApp {
-    let endpoint = format!("{}/msi/token", azure.identity.base_url);
-    let mut vars = vec![
-        ("KEY_VAULT_URL", azure.vault.url.as_str()),
-        ("IDENTITY_ENDPOINT", endpoint.as_str()),
-        ("IDENTITY_HEADER", IDENTITY_HEADER),
-        ("VAULTGATE_MODE", "local"), // IDENTITY_ENDPOINT alone would refuse local mode
-        ("KEY_VAULT_RETRY_BUDGET_SECS", "2"),
-        ("UPSTREAM_TIMEOUT_SECS", "2"),
-    ];
-    vars.extend_from_slice(extra);
-    TestApp::spawn_with(&vars).await
+    azure.app(extra).await
 }
 
 fn caller(roles: &[&str]) -> String {

@@ -5,7 +5,7 @@
 use serde_json::json;
 use vaultgate_tests::azure::Azure;
 use vaultgate_tests::expected::vault_error;
-use vaultgate_tests::fake_identity::{CLIENT_SECRET, IDENTITY_HEADER};
+use vaultgate_tests::fake_identity::CLIENT_SECRET;
 use vaultgate_tests::fake_keyvault::{FakeSecret, Fault, TENANT};
 use vaultgate_tests::http::{client, metric};
 use vaultgate_tests::tokens::now;
@@ -21,19 +21,12 @@ fn azure() -> Azure {
     azure
 }
 
-/// vaultgate reading the fake vault through the App Service managed identity.
+/// vaultgate reading the fake vault through the App Service managed identity (the kit's
+/// `Azure::app`), with room for a retry or two within the budget.
 async fn app(azure: &Azure, extra: &[(&str, &str)]) -> TestApp {
-    let endpoint = format!("{}/msi/token", azure.identity.base_url);
-    let mut vars = vec![
-        ("KEY_VAULT_URL", azure.vault.url.as_str()),
-        ("IDENTITY_ENDPOINT", endpoint.as_str()),
-        ("IDENTITY_HEADER", IDENTITY_HEADER),
-        ("VAULTGATE_MODE", "local"),
-        ("KEY_VAULT_RETRY_BUDGET_SECS", "5"),
-        ("UPSTREAM_TIMEOUT_SECS", "2"),
-    ];
+    let mut vars = vec![("KEY_VAULT_RETRY_BUDGET_SECS", "5")];
     vars.extend_from_slice(extra);
-    TestApp::spawn_with(&vars).await
+    azure.app(&vars).await
 }
 
 /// vaultgate reading the fake vault with a client secret in `TENANT`.

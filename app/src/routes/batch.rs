@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vaultgate_config::{AppError, ErrorCode};
 
-use super::body::read_bounded;
+use super::body::{has_media_type, read_bounded};
 use super::secret_access::SecretAccess;
 use crate::metrics::HttpMetrics;
 use crate::protected;
@@ -138,8 +138,7 @@ pub async fn secrets_batch(
 
 /// JSON only (`application/json`, any parameters); anything else is 415 before the body is read.
 fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
-    let json = request.mime_type().ok().flatten().is_some_and(|mime| mime.essence_str() == "application/json");
-    if json { Ok(()) } else { Err(ErrorCode::UnsupportedContentType.into()) }
+    if has_media_type(request, &["application/json"]) { Ok(()) } else { Err(ErrorCode::UnsupportedContentType.into()) }
 }
 
 /// `{"names": [...]}` with 1 to `MAX_NAMES` strings; else 400 saying which rule failed.

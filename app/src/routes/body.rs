@@ -1,10 +1,18 @@
-//! Request bodies read with a bound: 413 `RequestBodyTooLarge` as soon as the body is known to
-//! pass it (from `Content-Length`, else while it streams in), never buffered past it.
+//! Request bodies: their media type checked, and read with a bound: 413 `RequestBodyTooLarge`
+//! as soon as the body is known to pass it (from `Content-Length`, else while it streams in),
+//! never buffered past it.
 
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use vaultgate_config::{AppError, ErrorCode};
+
+/// Whether the request's `Content-Type` parses and its essence (parameters aside) is one of
+/// `accepted`.
+pub fn has_media_type(request: &HttpRequest, accepted: &[&str]) -> bool {
+    let mime = request.mime_type().ok().flatten();
+    mime.is_some_and(|mime| accepted.iter().any(|media_type| mime.essence_str().eq_ignore_ascii_case(media_type)))
+}
 
 pub async fn read_bounded(
     request: &HttpRequest,

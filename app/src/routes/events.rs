@@ -5,11 +5,11 @@
 //! own application.
 
 use actix_web::http::Method;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use vaultgate_config::{AppError, ErrorCode};
 
-use super::body::read_bounded;
+use super::body::{has_media_type, read_bounded};
 use super::events_schema::KeyVaultDelivery;
 use crate::auth::Caller;
 use crate::protected;
@@ -80,16 +80,11 @@ fn is_host_name(value: &[u8]) -> bool {
 }
 
 fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
-    let essence = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    match essence {
-        Some(essence) if MEDIA_TYPES.contains(&essence.as_str()) => Ok(()),
-        _ => Err(AppError::new(ErrorCode::UnsupportedContentType)
-            .with_debug("deliveries are application/json or application/cloudevents(-batch)+json")),
+    if has_media_type(request, MEDIA_TYPES) {
+        return Ok(());
     }
+    Err(AppError::new(ErrorCode::UnsupportedContentType)
+        .with_debug("deliveries are application/json or application/cloudevents(-batch)+json"))
 }
 
 /// The Event Grid schema's handshake answer.

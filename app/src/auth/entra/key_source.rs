@@ -171,9 +171,8 @@ impl EntraKeys {
         // subscribed before that refresh can announce its end.
         let waiting = {
             let mut on_demand = sync::lock(&self.on_demand);
-            let ended = self.refreshed.subscribe();
             if on_demand.pending {
-                Some(ended)
+                Some(self.refreshed.subscribe())
             } else if on_demand.last.is_some_and(|at| at.elapsed() < self.settings.min_refresh) {
                 None
             } else {
@@ -183,7 +182,8 @@ impl EntraKeys {
                     let _announce = RefreshEnd(&keys);
                     let _ = keys.refresh().await;
                 });
-                Some(ended)
+                // The refresh announces its end under this lock: it cannot before this subscribes.
+                Some(self.refreshed.subscribe())
             }
         };
         match waiting {

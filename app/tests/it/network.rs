@@ -3,12 +3,10 @@
 //! `SSL_CERT_FILE`/`SSL_CERT_DIR` name. Each test runs the binary with an environment of its
 //! own; the proxy, the TLS front and the Azure fakes all listen on 127.0.0.1.
 
-mod common;
-
 use std::process::Command;
 
+use crate::common::{Server, vaultgate};
 use base64::Engine;
-use common::{Server, vaultgate};
 use serde_json::{Value, json};
 use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};

@@ -145,7 +145,12 @@ fn azure_arc_answers_its_challenge_with_the_key_files_content() {
         .arg(r#"mount -t tmpfs tmpfs /var/opt && exec "$@""#)
         .arg("sh")
         .arg(&exe)
-        .args(["--exact", "azure_arc_in_a_private_var_opt", "--include-ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "managed_identity_sources::azure_arc_in_a_private_var_opt",
+            "--include-ignored",
+            "--nocapture",
+        ])
         .env(IN_NAMESPACE, "1")
         .output()
         .expect("unshare (util-linux) runs");

@@ -2,9 +2,7 @@
 //! and no caller token, credential token, identity header or secret value in any output,
 //! nor any token in an error body.
 
-mod common;
-
-use common::{Server, vaultgate};
+use crate::common::{Server, vaultgate};
 use serde_json::json;
 use vaultgate::auth::dev_key::{LOCAL_AUDIENCE, LOCAL_ISSUER};
 use vaultgate_tests::fake_identity::{FakeIdentity, IDENTITY_HEADER};

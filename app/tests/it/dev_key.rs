@@ -1,14 +1,11 @@
 //! The development key on disk, as the binary treats it: a key file others could read or
 //! change stops start-up, and `vaultgate token`, with a clear message.
-#![cfg(unix)]
-
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{ExitStatus, Stdio};
 
-use common::vaultgate;
+use crate::common::vaultgate;
 use vaultgate::auth::dev_key::KEY_FILE;
 
 #[test]

@@ -21,12 +21,12 @@ const V2: &str = "ee059b2bb5bc48398a53b168c6cdcb10";
 /// The host the wire samples name; the fake vault's origin replaces it for "our" events.
 const SAMPLE_VAULT: &str = "https://sample-kv.vault.azure.net";
 
-const NEW_VERSION: &str = include_str!("../wire/eventgrid-keyvault-secret-new-version-created.json");
-const BATCH: &str = include_str!("../wire/eventgrid-keyvault-secret-events-batch.json");
-const CLOUD_EVENT: &str = include_str!("../wire/cloudevents-keyvault-secret-new-version-created.json");
-const VALIDATION: &str = include_str!("../wire/eventgrid-subscription-validation-request.http");
-const ENTRA_DELIVERY: &str = include_str!("../wire/eventgrid-delivery-request-entra.http");
-const DELIVERY_TOKEN: &str = include_str!("../wire/eventgrid-delivery-access-token-v1.json");
+const NEW_VERSION: &str = include_str!("../../wire/eventgrid-keyvault-secret-new-version-created.json");
+const BATCH: &str = include_str!("../../wire/eventgrid-keyvault-secret-events-batch.json");
+const CLOUD_EVENT: &str = include_str!("../../wire/cloudevents-keyvault-secret-new-version-created.json");
+const VALIDATION: &str = include_str!("../../wire/eventgrid-subscription-validation-request.http");
+const ENTRA_DELIVERY: &str = include_str!("../../wire/eventgrid-delivery-request-entra.http");
+const DELIVERY_TOKEN: &str = include_str!("../../wire/eventgrid-delivery-access-token-v1.json");
 
 /// The body of a recorded `.http` request.
 fn http_body(sample: &str) -> Value {

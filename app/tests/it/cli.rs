@@ -1,8 +1,6 @@
 //! The `vaultgate` binary as a newcomer runs it: `serve` in local mode, `token` beside it.
 
-mod common;
-
-use common::{Server, vaultgate};
+use crate::common::{Server, vaultgate};
 
 fn mint(key_dir: &std::path::Path, args: &[&str]) -> String {
     let output = vaultgate(key_dir).arg("token").args(args).output().unwrap();

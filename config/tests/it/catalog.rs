@@ -5,7 +5,7 @@ use actix_web::body::to_bytes;
 use actix_web::http::header;
 use vaultgate_config::{AppError, ErrorCode};
 
-const SEED_CATALOG: &str = include_str!("data/seed-error-catalog.json");
+const SEED_CATALOG: &str = include_str!("../data/seed-error-catalog.json");
 
 /// The one deliberate change from the seed: an unsupported Content-Type is the client's fault.
 const SEED_STATUS_OVERRIDES: &[(&str, u16)] = &[("unsupported_content_type", 415)];

@@ -1,11 +1,9 @@
 //! Operating the binary: graceful shutdown, JSON logs, and `vaultgate check` against fake
 //! Entra ID and Key Vault servers on loopback.
 
-mod common;
-
 use std::process::Command;
 
-use common::{Server, vaultgate};
+use crate::common::{Server, vaultgate};
 use serde_json::Value;
 use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_entra::{APP_ID, FakeEntra, TENANT};
@@ -243,7 +241,7 @@ async fn check_names_what_fails() {
 async fn check_prints_the_credentials_refusal_with_its_aadsts_code() {
     let azure = azure();
     let aadsts: Value =
-        serde_json::from_str(include_str!("../../tests/wire/token-endpoint-error-aadsts.json")).unwrap();
+        serde_json::from_str(include_str!("../../../tests/wire/token-endpoint-error-aadsts.json")).unwrap();
     azure.identity.script([(401, aadsts)]);
     let key_dir = tempfile::tempdir().unwrap();
     let mut command = local_mode(key_dir.path());

@@ -3,13 +3,11 @@
 //! folder put first on the binary's `PATH`; they record their arguments and print the wire
 //! samples' JSON (or the signed-out error, or nothing for a while).
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{Server, vaultgate};
+use crate::common::{Server, vaultgate};
 use serde_json::Value;
 use vaultgate::auth::dev_key::{DevKey, MintRequest};
 use vaultgate_tests::fake_identity::Issued;
@@ -17,10 +15,10 @@ use vaultgate_tests::fake_keyvault::{FakeKeyVault, FakeSecret, TENANT};
 use vaultgate_tests::http::client;
 use vaultgate_tests::{Reply, send};
 
-const WIRE_AZ: &str = include_str!("../../tests/wire/az-account-get-access-token.json");
-const WIRE_AZ_SIGNED_OUT: &str = include_str!("../../tests/wire/az-account-get-access-token-not-logged-in.txt");
-const WIRE_AZD: &str = include_str!("../../tests/wire/azd-auth-token.json");
-const WIRE_AZD_SIGNED_OUT: &str = include_str!("../../tests/wire/azd-auth-token-not-logged-in.txt");
+const WIRE_AZ: &str = include_str!("../../../tests/wire/az-account-get-access-token.json");
+const WIRE_AZ_SIGNED_OUT: &str = include_str!("../../../tests/wire/az-account-get-access-token-not-logged-in.txt");
+const WIRE_AZD: &str = include_str!("../../../tests/wire/azd-auth-token.json");
+const WIRE_AZD_SIGNED_OUT: &str = include_str!("../../../tests/wire/azd-auth-token-not-logged-in.txt");
 const VERSION: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const VALUE: &str = "api-key-value-5521";
 /// The fake tools' tokens, `@SCOPE@` replaced by the scope they were asked for.

@@ -9,7 +9,7 @@ use vaultgate_tests::fake_keyvault::{FakeSecret, TENANT};
 use vaultgate_tests::{TestApp, logs};
 
 const VERSION: &str = "41cce6796d81438f9dad0d96bf85d50d";
-const WIRE_AADSTS: &str = include_str!("../wire/token-endpoint-error-aadsts.json");
+const WIRE_AADSTS: &str = include_str!("../../wire/token-endpoint-error-aadsts.json");
 
 /// The kit's fake vault and identity endpoints, holding `api-key`.
 fn azure() -> Azure {

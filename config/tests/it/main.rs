@@ -1,0 +1,7 @@
+//! The settings and the catalog as data: one test binary for the crate.
+
+mod catalog;
+mod credential_choice;
+mod mode;
+mod settings;
+mod urls;

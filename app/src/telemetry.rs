@@ -1,4 +1,4 @@
-//! Logging: env_logger, `RUST_LOG` honoured (`info` by default). `LOG_FORMAT=json` writes
+//! Logging: env_logger, `RUST_LOG` honoured (`info` by default), `RUST_LOG_STYLE` too. `LOG_FORMAT=json` writes
 //! one JSON object per line (time, level, target, message, fields) for Azure Monitor and
 //! Container Apps; in that mode panics are logged as JSON too.
 
@@ -7,9 +7,14 @@ use std::io::Write;
 use log::kv::{Key, Value, VisitSource};
 use vaultgate_config::LogFormat;
 
+/// env_logger's own variables, named here so that the documentation test sees them read.
+const LOG_FILTER_VARIABLE: &str = "RUST_LOG";
+const LOG_STYLE_VARIABLE: &str = "RUST_LOG_STYLE";
+
 /// Initialises logging once; later calls (tests spawning many servers) are ignored.
 pub fn init_logging(format: LogFormat) {
-    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    let variables = env_logger::Env::new().filter_or(LOG_FILTER_VARIABLE, "info").write_style(LOG_STYLE_VARIABLE);
+    let mut builder = env_logger::Builder::from_env(variables);
     if format == LogFormat::Json {
         builder.format(|buf, record| {
             let line = json_line(&buf.timestamp_millis().to_string(), record);

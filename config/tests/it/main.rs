@@ -2,6 +2,7 @@
 
 mod catalog;
 mod credential_choice;
+mod documented_variables;
 mod mode;
 mod settings;
 mod urls;

@@ -14,6 +14,7 @@ mod keyvault_sdk;
 mod local_mode;
 mod macro_ui;
 mod managed_identity_sources;
+mod markdown_links;
 mod miss_budget;
 mod openapi;
 mod operations;

@@ -10,7 +10,7 @@ usage:
   vaultgate check [--secret NAME]       prove the configuration: keys, credential, vault
   vaultgate help                        this text
 
-Configuration comes from the environment; see README.md.";
+Configuration comes from the environment; see docs/CONFIGURATION.md.";
 
 /// The default lifetime of a development token: an hour, like Entra's.
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 3600;

@@ -1,6 +1,6 @@
-//! Logging: env_logger, `RUST_LOG` honoured (`info` by default), `RUST_LOG_STYLE` too. `LOG_FORMAT=json` writes
-//! one JSON object per line (time, level, target, message, fields) for Azure Monitor and
-//! Container Apps; in that mode panics are logged as JSON too.
+//! Logging: env_logger, `RUST_LOG` honoured (`info` by default), `RUST_LOG_STYLE` too.
+//! `LOG_FORMAT=json` writes one JSON object per line (time, level, target, message, fields)
+//! for Azure Monitor and Container Apps; in that mode panics are logged as JSON too.
 
 use std::io::Write;
 

@@ -27,7 +27,7 @@ impl AppError {
         AppError { code, debug: None, retry_after_secs: None, required_scope: None }
     }
 
-    /// Adds the `debug` field (as the seed does for claims and path-role failures).
+    /// Adds the `debug` field (the catalog's claims and path-role failures carry one).
     /// Never pass a token or a secret value here: the text goes to the caller.
     pub fn with_debug(mut self, debug: impl Into<Cow<'static, str>>) -> Self {
         self.debug = Some(debug.into());

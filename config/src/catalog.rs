@@ -1,5 +1,5 @@
-//! The error catalog: every error vaultgate can answer, with the seed tutorial's keys,
-//! codes and descriptions kept to the letter (they are the public contract).
+//! The error catalog: every error vaultgate can answer. The public error catalog's keys,
+//! codes and descriptions are kept to the letter (they are the public contract).
 
 use actix_web::http::StatusCode;
 
@@ -21,7 +21,7 @@ pub enum Challenge {
 pub enum BodyShape {
     /// `{"code": ..., "description": ...}` (the catalog's form).
     CodeAndDescription,
-    /// `{"message": ...}`: the seed's answer to `/vault` without `secret`.
+    /// `{"message": ...}`: the answer to `/vault` without `secret`.
     Message,
 }
 
@@ -35,7 +35,7 @@ macro_rules! catalog {
             /// Every entry, in catalog order.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
 
-            /// The seed's key for the entry (e.g. `authorization_header_missing`).
+            /// The entry's key in the catalog (e.g. `authorization_header_missing`).
             pub const fn key(self) -> &'static str {
                 match self { $(ErrorCode::$variant => $key,)* }
             }
@@ -70,7 +70,7 @@ macro_rules! catalog {
 }
 
 catalog! {
-    // The seed tutorial's entries, to the letter.
+    // The public error catalog's entries: keys, codes and descriptions to the letter.
     AuthorizationHeaderMissing => "authorization_header_missing", "AuthorizationHeaderMissing", "Authorization header is missing from the request", 401, Bearer, CodeAndDescription;
     InvalidAuthHeaderFormatBearer => "invalid_auth_header_format_bearer", "InvalidAuthorizationHeader", "Authorization header must start with Bearer", 401, Bearer, CodeAndDescription;
     InvalidAuthHeaderFormatToken => "invalid_auth_header_format_token", "AuthorizationTokenNotFound", "Authorization does not contain Token", 401, Bearer, CodeAndDescription;
@@ -82,10 +82,10 @@ catalog! {
     VaultError => "vault_error", "AzureKeyVaultFatalError", "Error getting response from Azure Key Vault.", 502, None, CodeAndDescription;
     SecretNotFound => "secret_not_found", "SecretNotFound", "Requested secret not found in Key Vault.", 404, None, CodeAndDescription;
     HealthCheckFailed => "health_check_failed", "ServiceHealthCheckDown", "Function App health Check failed.", 500, None, CodeAndDescription;
-    // The seed answers 500 here; an unsupported Content-Type is the client's error.
+    // 415, not the public catalog's 500: an unsupported Content-Type is the client's error.
     UnsupportedContentType => "unsupported_content_type", "InvalidContentType", "Content-Type is not supported", 415, None, CodeAndDescription;
 
-    // Raised by the seed but never defined there.
+    // Answers of the public contract that its catalog does not list (missing roles).
     MissingRole => "missing_role", "MissingRoles", "Access token missing roles.", 403, InsufficientScope, CodeAndDescription;
     MissingPathRole => "missing_path_role", "MissingRequiredRole", "Access token missing required roles.", 403, InsufficientScope, CodeAndDescription;
 

@@ -1,5 +1,5 @@
-//! Every default and every fixed bound of the settings, in one place, so that the README's
-//! configuration table can be checked against one file.
+//! Every default and every fixed bound of the settings, in one place, so that
+//! docs/CONFIGURATION.md's tables can be checked against one file.
 
 /// The Functions host's local port.
 pub const DEFAULT_PORT: u16 = 7071;

@@ -7,11 +7,11 @@
 //! every default lives in `defaults`.
 //!
 //! The catalog, `AppError` and the `WWW-Authenticate` challenge stay in this crate rather
-//! than moving into the app: they are the service's public contract, as the seed's `configs/`
-//! held its error codes beside its constants, and the app, the handlers written with
-//! `#[protected]` and the black-box tests all build or match answers with them. Here they
-//! compile and are tested on their own, without the server; the dependency runs one way (the app depends on
-//! `config`, never back), so keeping them costs no cycle.
+//! than moving into the app: they are the service's public contract, and the app, the
+//! handlers written with `#[protected]` and the black-box tests all build or match answers
+//! with them. Here they compile and are tested on their own, without the server; the
+//! dependency runs one way (the app depends on `config`, never back), so keeping them costs
+//! no cycle.
 
 pub mod app_error;
 pub mod catalog;

@@ -297,7 +297,7 @@ async fn list_secrets(req: HttpRequest, state: web::Data<State>) -> HttpResponse
     }
     let paging = state.paging.lock().unwrap().clone();
     let size = query.get("maxresults").and_then(|m| m.parse().ok()).unwrap_or(25).min(paging.page_size).max(1);
-    // Tokens: `empty-N` for the leading empty pages, `at-N` for the page starting at item N.
+    // Tokens: `empty-N` for the empty pages that come first, `at-N` for the page starting at item N.
     let token = query
         .get("$skiptoken")
         .cloned()

@@ -20,7 +20,7 @@ pub mod tokens;
 pub use app::TestApp;
 pub use http::{Reply, send};
 
-// Compiles the README's Rust example, so the documented way to protect a handler stays true.
-#[doc = include_str!("../../README.md")]
+// Compiles docs/PROTECTING.md's Rust example, so the documented way to protect a handler stays true.
+#[doc = include_str!("../../docs/PROTECTING.md")]
 #[cfg(doctest)]
-pub struct ReadmeDoctests;
+pub struct ProtectingDoctests;

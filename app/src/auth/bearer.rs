@@ -1,4 +1,4 @@
-//! `Authorization` header → bearer token, with the seed tutorial's branches and answers.
+//! `Authorization` header → bearer token, each malformed form answered with its catalog entry.
 
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use vaultgate_config::{AppError, ErrorCode};
@@ -54,7 +54,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seeds_branches() {
+    fn each_malformed_header_has_its_catalog_entry() {
         assert_eq!(token(&HeaderMap::new()).unwrap_err().code(), ErrorCode::AuthorizationHeaderMissing);
         assert_eq!(check(b""), Err("authorization_header_missing"));
         assert_eq!(check(b"Basic abc"), Err("invalid_auth_header_format_bearer"));

@@ -1,5 +1,5 @@
 //! Why a bearer token was refused: one variant per reason, each answered with its catalog
-//! entry and, where the seed gives one, a `debug` text.
+//! entry and, where the catalog's contract has one, a `debug` text.
 
 use vaultgate_config::{AppError, ErrorCode};
 

@@ -26,7 +26,7 @@ impl Rule {
             || self.any_scopes.iter().any(|scope| claims.has_scope(scope))
     }
 
-    /// Checks `claims` for a request to `path`, with the seed's answers.
+    /// Checks `claims` for a request to `path`: 403 `MissingRoles` or `MissingRequiredRole`.
     pub fn check(&self, claims: &Claims, path: &str) -> Result<(), AppError> {
         if claims.roles.is_none() && claims.scopes.is_none() {
             return Err(AppError::new(ErrorCode::MissingRole).with_required_scope(self.describe()));

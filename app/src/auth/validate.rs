@@ -1,5 +1,5 @@
 //! Token verification: the key by `kid`, RS256 only, then the claims rules. Every failure
-//! maps to the catalog entry the seed tutorial would answer with.
+//! maps to its catalog entry (`TokenRefusal`).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,7 +11,7 @@ use vaultgate_config::{BodyShape, Challenge, ErrorCode};
 
 /// The schema of `{"code", "description", "debug"?}`.
 pub const ERROR_SCHEMA: &str = "Error";
-/// The schema of the seed's `{"message"}` (`/vault` without `secret`).
+/// The schema of the `{"message"}` body (`/vault` without `secret`).
 pub const MESSAGE_SCHEMA: &str = "Message";
 
 /// What any request may get, whatever its route: headers above `MAX_HEADER_BYTES`.
@@ -123,7 +123,7 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         .additional_properties(Some(false_schema()));
     let message = ObjectBuilder::new()
         .schema_type(Type::Object)
-        .description(Some("The seed tutorial's answer to `/vault` without `secret`."))
+        .description(Some("The answer to `/vault` without `secret`: a `message` instead of a `code`."))
         .property("message", text())
         .required("message")
         .additional_properties(Some(false_schema()));

@@ -1,4 +1,4 @@
-//! The secret routes: `/vault/{name}`, `/vault/{name}/{version}` and the seed's
+//! The secret routes: `/vault/{name}`, `/vault/{name}/{version}` and the query form
 //! `/vault?secret={name}`. Each needs the `GetSecret` role, then what the exposure policy
 //! asks for that name.
 
@@ -26,7 +26,8 @@ pub async fn secret_by_version(
     access.answer(&name, Some(&version)).await
 }
 
-/// The seed's form. As in the seed, the token is checked before the missing-name answer.
+/// The query form. The token is checked before the missing-name answer, so a caller without
+/// one learns nothing from it.
 #[protected(role = "GetSecret")]
 pub async fn secret_by_query(
     query: web::Query<HashMap<String, String>>,
@@ -82,9 +83,9 @@ pub const SECRET_BY_VERSION: OperationDoc = OperationDoc {
 };
 
 pub const SECRET_BY_QUERY: OperationDoc = OperationDoc {
-    summary: "Read a secret's current version (the seed's form)",
-    description: "The seed tutorial's form of reading a secret. Without `secret` it answers 400 with \
-                  the seed's `{\"message\"}` body, after the token is checked.",
+    summary: "Read a secret's current version (query form)",
+    description: "Reads a secret named by the `secret` query parameter, as `/vault/{name}` does. Without \
+                  `secret` it answers 400 with a `{\"message\"}` body, after the token is checked.",
     tag: Tag::Secrets,
     params: &[Param {
         name: "secret",

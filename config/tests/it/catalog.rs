@@ -1,32 +1,33 @@
-//! The catalog holds the seed tutorial's entries to the letter, and renders them as sent.
+//! The catalog holds the public error catalog's entries to the letter, and renders them as sent.
 
 use actix_web::ResponseError;
 use actix_web::body::to_bytes;
 use actix_web::http::header;
 use vaultgate_config::{AppError, ErrorCode};
 
-const SEED_CATALOG: &str = include_str!("../data/seed-error-catalog.json");
+const PUBLIC_CATALOG: &str = include_str!("../data/public-error-catalog.json");
 
-/// The one deliberate change from the seed: an unsupported Content-Type is the client's fault.
-const SEED_STATUS_OVERRIDES: &[(&str, u16)] = &[("unsupported_content_type", 415)];
+/// The one deliberate change from the public catalog: an unsupported Content-Type is the
+/// client's fault.
+const STATUS_OVERRIDES: &[(&str, u16)] = &[("unsupported_content_type", 415)];
 
-fn seed_entries() -> Vec<(String, serde_json::Value)> {
-    let seed: serde_json::Map<String, serde_json::Value> = serde_json::from_str(SEED_CATALOG).unwrap();
-    seed.into_iter().filter(|(key, _)| !key.starts_with('_')).collect()
+fn public_entries() -> Vec<(String, serde_json::Value)> {
+    let public: serde_json::Map<String, serde_json::Value> = serde_json::from_str(PUBLIC_CATALOG).unwrap();
+    public.into_iter().filter(|(key, _)| !key.starts_with('_')).collect()
 }
 
 #[test]
-fn every_seed_entry_keeps_its_key_code_description_and_status() {
-    let entries = seed_entries();
-    assert_eq!(entries.len(), 12, "the seed defines twelve entries");
+fn every_public_entry_keeps_its_key_code_description_and_status() {
+    let entries = public_entries();
+    assert_eq!(entries.len(), 12, "the public catalog defines twelve entries");
     for (key, entry) in entries {
         let code = ErrorCode::ALL
             .iter()
             .find(|c| c.key() == key)
-            .unwrap_or_else(|| panic!("seed entry {key} is missing from the catalog"));
+            .unwrap_or_else(|| panic!("public entry {key} is missing from the catalog"));
         assert_eq!(code.code(), entry["code"], "code of {key}");
         assert_eq!(code.description(), entry["description"], "description of {key}");
-        let expected_status = SEED_STATUS_OVERRIDES
+        let expected_status = STATUS_OVERRIDES
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, s)| *s)
@@ -36,7 +37,7 @@ fn every_seed_entry_keeps_its_key_code_description_and_status() {
 }
 
 #[test]
-fn entries_the_seed_raises_but_never_defined_are_present() {
+fn answers_the_public_catalog_does_not_list_are_present() {
     let find = |key: &str| *ErrorCode::ALL.iter().find(|c| c.key() == key).unwrap();
     assert_eq!((find("missing_role").code(), find("missing_role").status().as_u16()), ("MissingRoles", 403));
     assert_eq!(
@@ -105,7 +106,7 @@ async fn forbidden_challenges_insufficient_scope() {
 }
 
 #[actix_web::test]
-async fn secret_name_missing_keeps_the_seeds_message_shape() {
+async fn secret_name_missing_keeps_its_message_shape() {
     let (status, challenge, body) = render(ErrorCode::SecretNameMissing.into()).await;
     assert_eq!(status, 400);
     assert_eq!(challenge, None);

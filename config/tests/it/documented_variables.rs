@@ -94,7 +94,8 @@ fn string_constants(sources: &[(PathBuf, String)]) -> Vec<(String, String)> {
     for (_, code) in sources {
         for declaration in code.split("const ").skip(1) {
             let Some((name, rest)) = declaration.split_once(':') else { continue };
-            let Some(value) = rest.trim_start().strip_prefix("&str").and_then(|r| r.trim_start().strip_prefix('=')) else {
+            let Some(value) = rest.trim_start().strip_prefix("&str").and_then(|r| r.trim_start().strip_prefix('='))
+            else {
                 continue;
             };
             if let Some(literal) = literals_at(value).and_then(|mut v| v.pop()) {

@@ -48,7 +48,7 @@ fn leeway_is_capped_at_300_seconds() {
 }
 
 #[test]
-fn azure_mode_reads_the_seeds_names() {
+fn azure_mode_reads_tenant_app_and_vault() {
     let s = settings(&[
         ("TENANT_ID", TENANT),
         ("AD_SERVER_APP_ID", APP),
@@ -226,7 +226,7 @@ fn identity_endpoints_are_parsed_not_prefix_matched() {
     }
 }
 
-/// Settings that would fail open if read as unset are refused (issue 11 point 10).
+/// Settings that would fail open if read as unset are refused.
 #[test]
 fn a_blank_tenant_id_is_refused_rather_than_read_as_local_mode() {
     for blank in ["", "   "] {

@@ -31,7 +31,7 @@ async fn the_right_role_reads_a_secret() {
 }
 
 #[actix_web::test]
-async fn a_secret_reads_by_its_version_and_by_the_seeds_query_form() {
+async fn a_secret_reads_by_its_version_and_by_the_query_form() {
     let app = TestApp::spawn().await;
     let token = tokens::valid(shared_key(), &["Reader", "GetSecret"]);
     let current = app.get_as("/vault/db-password", &token).await.json();
@@ -60,7 +60,7 @@ async fn no_header_is_refused_with_a_plain_challenge() {
 }
 
 #[actix_web::test]
-async fn malformed_headers_get_the_seeds_answers() {
+async fn malformed_headers_get_their_catalog_answers() {
     let app = TestApp::spawn().await;
     let cases: &[(&[u8], (&str, &str))] = &[
         (b"", ("AuthorizationHeaderMissing", "Authorization header is missing from the request")),
@@ -263,7 +263,7 @@ async fn secret_names_and_versions_are_checked_before_the_store() {
 }
 
 #[actix_web::test]
-async fn vault_without_secret_answers_the_seeds_message_after_the_token_check() {
+async fn vault_without_secret_answers_its_message_after_the_token_check() {
     let app = TestApp::spawn().await;
     let answer = app.get("/vault").await;
     assert_eq!(answer.status, 401, "the token is checked first");

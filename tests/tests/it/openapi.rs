@@ -212,8 +212,8 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
     }
     let by_name = listed_errors(operation(&document, "/vault/{name}", "GET"));
     assert!(!by_name.contains(&catalog_body(ErrorCode::InvalidSecretVersion)), "/vault/{{name}} has no version");
-    let seed = listed_errors(operation(&document, "/vault", "GET"));
-    assert!(seed.contains(&catalog_body(ErrorCode::SecretNameMissing)), "the seed's {{\"message\"}} answer");
+    let query_form = listed_errors(operation(&document, "/vault", "GET"));
+    assert!(query_form.contains(&catalog_body(ErrorCode::SecretNameMissing)), "the {{\"message\"}} answer");
     let batch = operation(&document, "/vault", "POST");
     for code in [ErrorCode::InvalidRequest, ErrorCode::UnsupportedContentType, ErrorCode::RequestBodyTooLarge] {
         assert!(listed_errors(batch).contains(&catalog_body(code)), "POST /vault omits {code:?}");

@@ -1,4 +1,4 @@
-//! Issue 11's token hardening, as callers see it: access tokens only, signing keys bound to
+//! Token hardening, as callers see it: access tokens only, signing keys bound to
 //! their issuer, key rollovers that do not flicker, cancelled requests that leave nothing
 //! behind, and bad-signature floods that cannot push good tokens out of the verdict cache.
 

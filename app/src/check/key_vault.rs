@@ -9,7 +9,7 @@ use vaultgate_config::url::key_vault_host_verdict;
 
 use super::Report;
 use crate::secrets::keyvault::{KeyVaultStore, PROBE_SECRET};
-use crate::secrets::{FailureReason, SecretName, SecretStore, StoreError};
+use crate::secrets::{FailureReason, SecretName, SecretStore, StoreError, ThrottledBy};
 
 pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl std::io::Write>) {
     let url = vault.url();
@@ -54,11 +54,14 @@ pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl st
         ),
         Ok(_) => report.line(true, "probe", &format!("200: the probe name {PROBE_SECRET} exists in {url}")),
         Err(StoreError::Disabled(_)) => report.line(true, "probe", "403 SecretDisabled: reachable, reads permitted"),
-        Err(StoreError::Throttled { retry_after_secs }) => report.line(
+        Err(StoreError::Throttled { by: ThrottledBy::KeyVault, retry_after_secs }) => report.line(
             true,
             "probe",
             &format!("throttled (429/503, retry after {retry_after_secs}s): reachable; permission not proven"),
         ),
+        Err(StoreError::Throttled { by: ThrottledBy::Ceiling, .. }) => {
+            report.line(false, "probe", "not sent: KEY_VAULT_MAX_GETS_PER_10S reached")
+        }
         Err(StoreError::MissBudgetSpent { .. }) => report.line(false, "probe", "refused by the miss budget"),
         Err(failure @ StoreError::Failed { .. }) => report.line(
             false,

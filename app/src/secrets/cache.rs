@@ -22,7 +22,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use vaultgate_config::secrets_settings::SecretCacheSettings;
 
-use super::miss_budget::{CallerId, MissBudget};
+use super::miss_budget::{CallerId, MissBudget, Reservation};
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
 use crate::single_flight::SingleFlight;
 
@@ -127,9 +127,9 @@ impl SecretCache {
         self.core.budget.register(registry);
     }
 
-    /// Reads `name` for `caller`: a cache hit is always served; a miss is refused while the
-    /// caller has spent its miss budget, and a fruitless store read is counted against it.
-    /// `None` (vaultgate's own reads, e.g. `vaultgate check`) has no budget.
+    /// Reads `name` for `caller`: a cache hit is always served; a miss first reserves a unit of
+    /// the caller's miss budget (waiting for one of its turns), and is refused once the budget
+    /// is spent. `None` (vaultgate's own reads, e.g. `vaultgate check`) has no budget.
     pub async fn read_for(
         &self,
         caller: Option<&CallerId>,
@@ -153,13 +153,21 @@ impl SecretCache {
             }
             Lookup::Miss => {}
         }
-        if let Some(caller) = caller {
-            core.budget
-                .check(caller, now)
-                .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?;
-        }
+        let reservation = match caller {
+            Some(caller) => Some(
+                core.budget
+                    .reserve(caller)
+                    .await
+                    .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?,
+            ),
+            None => None,
+        };
         core.stats.misses.inc();
-        core.flights.run(&key, || core.fetch(&key, caller)).await
+        // Callers joining one flight each hold a unit while they wait, but only the one whose
+        // read asks the store (the flight's runner, or a waiter taking over) keeps it for a
+        // fruitless answer: each vault GET is charged once, to the caller that caused it, so
+        // the budgets together bound the GETs and nobody pays for another caller's names.
+        core.flights.run(&key, || core.fetch(&key, reservation.as_ref())).await
     }
 
     /// Drops every cached entry of `name` (current and explicit versions), so that the next
@@ -227,12 +235,12 @@ impl Core {
 
     /// One upstream read, its outcome cached; on a transient failure, the last good value if
     /// usable.
-    async fn fetch(&self, key: &Key, caller: Option<&CallerId>) -> Result<Arc<Secret>, StoreError> {
+    async fn fetch(&self, key: &Key, reservation: Option<&Reservation<'_>>) -> Result<Arc<Secret>, StoreError> {
         // A flight that ended just before this one began may have refreshed the entry.
         if let Some(answer) = self.fresh(key, Instant::now()) {
             return answer;
         }
-        match self.load(key, caller).await {
+        match self.load(key, reservation).await {
             Err(error) if error.may_serve_stale() => {
                 let now = Instant::now();
                 match self.stale(key, now) {
@@ -254,16 +262,17 @@ impl Core {
 
     /// Reads the store and records the outcome: a value or a not-found is cached (unless the
     /// name was invalidated meanwhile), a refusal forgets what was cached, a transient failure
-    /// leaves the cached value as it was (for stale-if-error). A fruitless read is charged to
-    /// the caller whose read this is.
-    async fn load(&self, key: &Key, caller: Option<&CallerId>) -> Result<Arc<Secret>, StoreError> {
+    /// leaves the cached value as it was (for stale-if-error). The caller whose reservation
+    /// this read runs under keeps its unit spent if the read is fruitless.
+    async fn load(&self, key: &Key, reservation: Option<&Reservation<'_>>) -> Result<Arc<Secret>, StoreError> {
         let invalidations = self.invalidations.load(Ordering::SeqCst);
+        if let Some(reservation) = reservation {
+            reservation.asking();
+        }
         let result = self.inner.get(&key.0, key.1.as_ref()).await;
         let now = Instant::now();
-        if let (Some(caller), Err(error)) = (caller, &result)
-            && error.is_fruitless()
-        {
-            self.budget.charge(caller, now);
+        if let Some(reservation) = reservation {
+            reservation.answered(result.as_ref().is_err_and(StoreError::is_fruitless));
         }
         let current = self.invalidations.load(Ordering::SeqCst) == invalidations;
         match &result {
@@ -351,7 +360,7 @@ impl SecretStore for SecretCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::SecretValue;
+    use crate::secrets::{SecretValue, ThrottledBy};
     use std::cell::RefCell;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -446,7 +455,9 @@ mod tests {
             StoreError::Failed { reason: super::super::FailureReason::Credential, detail: "no token".into() };
         for (failure, covered) in [
             (StoreError::unavailable("503"), true),
-            (StoreError::Throttled { retry_after_secs: 1 }, true),
+            (StoreError::Throttled { by: ThrottledBy::KeyVault, retry_after_secs: 1 }, true),
+            // vaultgate's own ceiling is no vault failure: a value past its TTL is not served for it.
+            (StoreError::Throttled { by: ThrottledBy::Ceiling, retry_after_secs: 1 }, false),
             (StoreError::refused("403 ForbiddenByRbac"), false),
             (StoreError::unusable("bad JSON"), false),
             (credential, false),
@@ -624,5 +635,129 @@ mod tests {
             cache.get(&name(n), None).await.unwrap();
         }
         assert_eq!(cache.core.entries.len(), 2);
+    }
+
+    /// A store whose answers wait for a signal: `missing-*` names are not found, others are;
+    /// counting calls.
+    struct Held {
+        open: tokio::sync::watch::Receiver<bool>,
+        calls: AtomicU64,
+    }
+
+    impl SecretStore for Held {
+        fn get<'a>(
+            &'a self,
+            name: &'a SecretName,
+            _: Option<&'a SecretVersion>,
+        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let mut open = self.open.clone();
+            let found = !name.as_str().starts_with("missing");
+            Box::pin(async move {
+                let _ = open.wait_for(|o| *o).await;
+                if found { Ok(Arc::new(secret("held", None))) } else { Err(StoreError::NotFound) }
+            })
+        }
+        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+            Box::pin(std::future::ready(Ok(())))
+        }
+        fn kind(&self) -> &'static str {
+            "held"
+        }
+    }
+
+    fn held_cache(miss_budget: usize) -> (tokio::sync::watch::Sender<bool>, Arc<Held>, SecretCache) {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let store = Arc::new(Held { open: gate, calls: AtomicU64::new(0) });
+        let settings = SecretCacheSettings {
+            ttl: Duration::from_secs(300),
+            max_stale: Duration::from_secs(3600),
+            negative_ttl: Duration::from_secs(30),
+            max_entries: 100,
+            miss_budget,
+            refresh_ahead: true,
+        };
+        (open, store.clone(), SecretCache::new(store, settings))
+    }
+
+    fn caller_id(oid: &str) -> CallerId {
+        CallerId::Object(oid.into())
+    }
+
+    #[actix_web::test]
+    async fn misses_in_flight_count_against_the_callers_budget() {
+        let (open, store, cache) = held_cache(2);
+        let greedy = caller_id("greedy");
+        let names: Vec<SecretName> = (0..3).map(|i| name(&format!("missing-{i}"))).collect();
+        let reads = futures_util::future::join_all(names.iter().map(|n| cache.read_for(Some(&greedy), n, None)));
+        let opener = async {
+            open.send(true).unwrap();
+        };
+        let (answers, ()) = futures_util::future::join(reads, opener).await;
+        assert_eq!(answers[0].as_ref().unwrap_err(), &StoreError::NotFound);
+        assert_eq!(answers[1].as_ref().unwrap_err(), &StoreError::NotFound);
+        assert!(matches!(answers[2], Err(StoreError::MissBudgetSpent { .. })), "{:?}", answers[2]);
+        assert_eq!(store.calls.load(Ordering::SeqCst), 2, "the third waited for the two under way, then was refused");
+    }
+
+    #[actix_web::test]
+    async fn a_caller_has_at_most_eight_misses_in_flight_and_others_are_not_held_up() {
+        let (open, store, cache) = held_cache(30);
+        let busy = caller_id("busy");
+        let names: Vec<SecretName> = (0..20).map(|i| name(&format!("setting-{i}"))).collect();
+        let reads = futures_util::future::join_all(names.iter().map(|n| cache.read_for(Some(&busy), n, None)));
+        let other_caller = caller_id("other");
+        let other_name = name("other-setting");
+        // Runs once every read of `busy` has been polled (join polls the reads first).
+        let watcher = async {
+            let busy_in_flight = store.calls.load(Ordering::SeqCst);
+            let mut other = Box::pin(cache.read_for(Some(&other_caller), &other_name, None));
+            assert!(futures_util::FutureExt::now_or_never(other.as_mut()).is_none());
+            let with_other = store.calls.load(Ordering::SeqCst);
+            open.send(true).unwrap();
+            (busy_in_flight, with_other, other.await)
+        };
+        let (answers, (busy_in_flight, with_other, other)) = futures_util::future::join(reads, watcher).await;
+        assert_eq!(busy_in_flight, 8);
+        assert_eq!(with_other, 9, "another caller's miss does not wait for busy's turns");
+        assert!(other.is_ok());
+        assert!(answers.iter().all(Result::is_ok), "found secrets give their units back: all 20 are read");
+        assert_eq!(store.calls.load(Ordering::SeqCst), 21);
+    }
+
+    #[actix_web::test]
+    async fn only_the_caller_whose_read_asks_the_store_is_charged() {
+        let (open, store, cache) = held_cache(1);
+        let (first, joiner) = (caller_id("first"), caller_id("joiner"));
+        let shared = name("missing-shared");
+        let reads = futures_util::future::join(
+            cache.read_for(Some(&first), &shared, None),
+            cache.read_for(Some(&joiner), &shared, None),
+        );
+        let opener = async {
+            open.send(true).unwrap();
+        };
+        let ((a, b), ()) = futures_util::future::join(reads, opener).await;
+        assert_eq!((a.unwrap_err(), b.unwrap_err()), (StoreError::NotFound, StoreError::NotFound));
+        assert_eq!(store.calls.load(Ordering::SeqCst), 1, "one read, joined");
+        let first_again = cache.read_for(Some(&first), &name("missing-a"), None).await;
+        assert!(matches!(first_again, Err(StoreError::MissBudgetSpent { .. })), "{first_again:?}");
+        let joiner_again = cache.read_for(Some(&joiner), &name("missing-b"), None).await;
+        assert_eq!(joiner_again.unwrap_err(), StoreError::NotFound, "the joiner sent no GET and kept its unit");
+        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[actix_web::test]
+    async fn a_read_abandoned_while_the_store_is_asked_stays_charged() {
+        let (open, store, cache) = held_cache(1);
+        let hasty = caller_id("hasty");
+        let first = name("missing-first");
+        let abandoned = futures_util::FutureExt::now_or_never(cache.read_for(Some(&hasty), &first, None));
+        assert!(abandoned.is_none(), "the caller hung up while the store was asked");
+        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        open.send(true).unwrap();
+        let next = cache.read_for(Some(&hasty), &name("missing-second"), None).await;
+        assert!(matches!(next, Err(StoreError::MissBudgetSpent { .. })), "{next:?}");
+        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -95,14 +95,26 @@ pub enum StoreError {
     #[display("secret not served: {_0}")]
     Disabled(&'static str),
     /// Key Vault kept throttling past the retry budget, or vaultgate's own ceiling on vault
-    /// GETs was reached.
-    #[display("secret store throttled; retry after {retry_after_secs}s")]
-    Throttled { retry_after_secs: u64 },
+    /// GETs was reached (`by` says which: only the vault's is a store failure).
+    #[display("secret store throttled by {by}; retry after {retry_after_secs}s")]
+    Throttled { by: ThrottledBy, retry_after_secs: u64 },
     /// The caller spent its budget of fruitless reads; its cache misses wait.
     #[display("miss budget spent; retry after {retry_after_secs}s")]
     MissBudgetSpent { retry_after_secs: u64 },
     #[display("secret store failed ({reason}): {detail}")]
     Failed { reason: FailureReason, detail: String },
+}
+
+/// Who refused a read for its rate: both answer 503 `AzureKeyVaultThrottled` with `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, derive_more::Display)]
+pub enum ThrottledBy {
+    /// Key Vault answered 429/503 past the retry budget: the store is unwell for now.
+    #[display("Key Vault")]
+    KeyVault,
+    /// vaultgate's own `KEY_VAULT_MAX_GETS_PER_10S`: no GET was sent, and the vault may well
+    /// have changed (a secret disabled), so no cached value past its TTL covers it.
+    #[display("KEY_VAULT_MAX_GETS_PER_10S")]
+    Ceiling,
 }
 
 /// Why a store failed, which decides whether a cached value may cover the failure.
@@ -138,9 +150,14 @@ impl StoreError {
     }
 
     /// Whether a cached value may be served instead (stale-if-error): for a store that is
-    /// briefly unwell (5xx, 429, timeouts, connection errors), never for one that refuses.
+    /// briefly unwell (5xx, 429, timeouts, connection errors), never for one that refuses, nor
+    /// for vaultgate's own ceiling (a limit of ours, not a failure of the vault).
     pub fn may_serve_stale(&self) -> bool {
-        matches!(self, StoreError::Throttled { .. } | StoreError::Failed { reason: FailureReason::Unavailable, .. })
+        matches!(
+            self,
+            StoreError::Throttled { by: ThrottledBy::KeyVault, .. }
+                | StoreError::Failed { reason: FailureReason::Unavailable, .. }
+        )
     }
 
     /// Whether the read found nothing for the caller (not found, refused): these count
@@ -158,7 +175,7 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound => ErrorCode::SecretNotFound.into(),
             StoreError::Disabled(reason) => AppError::new(ErrorCode::SecretDisabled).with_debug(reason),
-            StoreError::Throttled { retry_after_secs } => {
+            StoreError::Throttled { retry_after_secs, .. } => {
                 AppError::new(ErrorCode::VaultThrottled).with_retry_after(retry_after_secs)
             }
             StoreError::MissBudgetSpent { retry_after_secs } => {

@@ -20,12 +20,22 @@ impl SlidingWindow {
     /// `Err(wait)` when `limit` events happened within the last `window` (`wait`: until the
     /// oldest of them leaves it); `Ok` otherwise.
     pub fn check(&mut self, now: Instant) -> Result<(), Duration> {
-        while self.times.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
-            self.times.pop_front();
-        }
+        self.forget_past(now);
         match self.times.front() {
             Some(oldest) if self.times.len() >= self.limit => Err(self.window - now.saturating_duration_since(*oldest)),
             _ => Ok(()),
+        }
+    }
+
+    /// Events within the last `window`.
+    pub fn count(&mut self, now: Instant) -> usize {
+        self.forget_past(now);
+        self.times.len()
+    }
+
+    fn forget_past(&mut self, now: Instant) {
+        while self.times.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
+            self.times.pop_front();
         }
     }
 
@@ -72,6 +82,7 @@ mod tests {
         // The first event leaves the window at 10 s: one more fits, and no more.
         assert_eq!(window.take(start + TEN_SECONDS), Ok(()));
         assert_eq!(window.take(start + TEN_SECONDS), Err(Duration::from_secs(1)));
+        assert_eq!(window.count(start + Duration::from_secs(11)), 2, "the event of 1 s has left");
         assert!(!window.is_idle(start + Duration::from_secs(19)));
         assert!(window.is_idle(start + Duration::from_secs(20)));
     }

@@ -1,5 +1,5 @@
 //! Misuse of `#[protected]` is a compile error spanned on the user's own tokens.
-//! Regenerate the expected output with `TRYBUILD=overwrite cargo test -p vaultgate-tests --test macro_ui`.
+//! Regenerate the expected output with `TRYBUILD=overwrite cargo test -p vaultgate-tests --test it macro_ui::`.
 
 #[test]
 fn ui() {

@@ -1,6 +1,7 @@
 //! vaultgate's own ceiling on Key Vault GETs (`KEY_VAULT_MAX_GETS_PER_10S`, under Key Vault's
 //! 4,000 per 10 s): past it, misses answer 503 `AzureKeyVaultThrottled` without a vault call,
-//! and cached secrets keep being served.
+//! and cached secrets keep being served within their TTL, never past it (the ceiling is not a
+//! vault failure, so stale-if-error does not cover it).
 
 use vaultgate_tests::azure::Azure;
 use vaultgate_tests::expected::error;
@@ -44,15 +45,31 @@ async fn past_the_ceiling_misses_answer_503_and_cached_secrets_are_served() {
     assert_eq!(metric(&metrics, "vaultgate_keyvault_ceiling_refusals_total"), 1.0);
 }
 
+fn assert_throttled(answer: &vaultgate_tests::Reply, case: &str) {
+    assert_eq!(answer.status, 503, "{case}: {:?}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.json(),
+        error("AzureKeyVaultThrottled", "Azure Key Vault is throttling requests; try again later."),
+        "{case}"
+    );
+    let retry_after: u64 = answer.header("retry-after").expect("a Retry-After header").parse().unwrap();
+    assert!((1..=10).contains(&retry_after), "{case}: Retry-After {retry_after}");
+}
+
 #[actix_web::test]
-async fn without_a_ttl_the_last_good_value_covers_the_ceiling() {
+async fn the_ceiling_never_serves_a_value_past_its_ttl() {
     let azure = azure();
     let app = azure.app(&[("KEY_VAULT_MAX_GETS_PER_10S", "3"), ("SECRET_CACHE_TTL", "0")]).await;
     assert_eq!(app.get_secret("/vault/one").await.status, 200);
+    // An administrator disables `one`; with no TTL, its next read must ask the vault.
+    azure.vault.disable("one", V1);
     assert_eq!(app.get_secret("/vault/two").await.status, 200);
     assert_eq!(azure.vault.gets(), 3);
-    // Every read goes to the store (no TTL); at the ceiling, the last good value is served.
-    assert_eq!(app.get_secret("/vault/one").await.json()["value"], "one-value");
-    assert_eq!(app.get_secret("/vault/three").await.status, 503);
-    assert_eq!(azure.vault.gets(), 3);
+    // At the ceiling the read is not sent, and the value past its TTL is not served for it.
+    assert_throttled(&app.get_secret("/vault/one").await, "a cached secret past its TTL");
+    assert_throttled(&app.get_secret("/vault/three").await, "an uncached secret");
+    assert_eq!(azure.vault.gets(), 3, "refused without calling the vault");
+    let metrics = app.metrics().await;
+    assert_eq!(metric(&metrics, "vaultgate_keyvault_ceiling_refusals_total"), 2.0);
+    assert_eq!(metric(&metrics, "vaultgate_secret_cache_stale_served_total"), 0.0);
 }

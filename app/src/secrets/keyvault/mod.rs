@@ -24,7 +24,7 @@ use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, Expir
 use vaultgate_config::url::host_of;
 
 use self::ceiling::GetCeiling;
-use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError, Validity};
+use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError, ThrottledBy, Validity};
 use crate::credential::{AccessTokenCache, TokenRequest};
 use crate::metrics::{OutcomeLabels, VaultMetrics};
 use crate::upstream::{self, Body};
@@ -201,9 +201,10 @@ impl KeyVaultStore {
                     if let Err(wait) = self.wait_to_retry(started, &mut attempt, Some(&answer.headers)).await {
                         log::warn!("Key Vault kept answering {status} past the retry budget");
                         return Err(match status {
-                            429 | 503 => {
-                                StoreError::Throttled { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
-                            }
+                            429 | 503 => StoreError::Throttled {
+                                by: ThrottledBy::KeyVault,
+                                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                            },
                             _ => StoreError::unavailable(format!(
                                 "Key Vault answered {status}{}",
                                 error_code(&answer.body)

@@ -85,7 +85,8 @@ pub struct SecretStores {
     pub key_vault: Option<Arc<KeyVaultStore>>,
     /// For logs: the folder, or the vault and the credential (never a secret).
     pub description: String,
-    /// The store's list for `GET /secrets`, cached for the secret cache's TTL.
+    /// The store's list for `GET /secrets`, cached for the secret cache's TTL (a failure for
+    /// its negative TTL).
     pub catalog: Arc<SecretCatalog>,
 }
 
@@ -104,7 +105,7 @@ pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<Sec
             (store.clone(), Some(store), description)
         }
     };
-    let catalog = SecretCatalog::new(store.clone(), settings.secret_cache.ttl);
+    let catalog = SecretCatalog::new(store.clone(), settings.secret_cache.ttl, settings.secret_cache.negative_ttl);
     catalog.register(registry);
     let cache = SecretCache::new(store, settings.secret_cache.clone());
     cache.register(registry);

@@ -1,10 +1,13 @@
 //! `POST /vault`: many secrets in one call, for a client loading its configuration at start.
-//! Each name is read through `SecretAccess::read_audited`, the one path every read takes
-//! (name check, exposure policy, miss budget, cache, audit line); the batch only adds a
+//! Every name must pass the name rule, else the whole batch is 400. Each name is then read
+//! through `SecretAccess::read_in_batch`, the single read's path (exposure policy, miss
+//! budget, cache); names served or answered by the cache or a store get their own audit line,
+//! names refused before any store one summary line for the batch. The batch only adds a
 //! bounded body, one read per name in any casing, and bounded concurrency.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,10 +17,11 @@ use utoipa::ToSchema;
 use vaultgate_config::{AppError, ErrorCode};
 
 use super::body::{has_media_type, read_bounded};
-use super::secret_access::SecretAccess;
+use super::secret_access::{BatchRead, SecretAccess};
 use crate::metrics::HttpMetrics;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, RequestBody, ResponseHeader, SchemaOf, Tag};
+use crate::secrets::audit::{self, Refusals};
 use crate::secrets::{Secret, SecretName, SecretValue};
 
 /// Names per request: enough for an application's whole configuration, few enough that one
@@ -25,6 +29,8 @@ use crate::secrets::{Secret, SecretName, SecretValue};
 pub const MAX_NAMES: usize = 100;
 /// The body's limit: 100 names of 127 characters, quoted and separated, fit in 14 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Characters of a bad name quoted back in the 400's `debug`.
+const SHOWN_NAME_CHARS: usize = 64;
 /// Reads of one batch running at once: a cold batch costs at most this many vault calls in
 /// flight, so one caller's batch cannot take the whole of `KEY_VAULT_MAX_GETS_PER_10S` at once.
 pub const CONCURRENT_READS: usize = 8;
@@ -92,36 +98,44 @@ pub async fn secrets_batch(
     payload: web::Payload,
     access: SecretAccess,
 ) -> Result<HttpResponse, AppError> {
+    let started = Instant::now();
     check_content_type(&request)?;
     let body = read_bounded(&request, payload, MAX_BODY_BYTES).await?;
     let names = parse(&body)?;
+    let checked = check_names(&names)?;
     if let Some(metrics) = request.app_data::<web::Data<Arc<HttpMetrics>>>() {
         metrics.batch_names.observe(names.len() as f64);
     }
 
-    // One read per name in any casing; every casing asked gets that read's outcome. Names that
-    // are not names at all stay apart (each gets its own `InvalidSecretName` and audit line).
-    let mut reads: Vec<(&str, Vec<&str>)> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    for name in &names {
-        let key = if SecretName::parse(name).is_ok() { name.to_ascii_lowercase() } else { name.clone() };
-        match by_key.get(&key) {
-            Some(&index) => reads[index].1.push(name),
+    // One read per name in any casing; every casing asked gets that read's outcome.
+    let mut reads: Vec<(SecretName, Vec<&str>)> = Vec::new();
+    let mut by_name: HashMap<SecretName, usize> = HashMap::new();
+    for (asked, name) in names.iter().zip(checked) {
+        match by_name.get(&name) {
+            Some(&index) => reads[index].1.push(asked),
             None => {
-                by_key.insert(key, reads.len());
-                reads.push((name, vec![name]));
+                by_name.insert(name.clone(), reads.len());
+                reads.push((name, vec![asked]));
             }
         }
     }
     let access = &access;
-    let outcomes: Vec<(usize, Result<Arc<Secret>, AppError>)> = futures_util::stream::iter(reads.iter().enumerate())
-        .map(|(index, (name, _))| async move { (index, access.read_audited(name, None).await) })
+    let outcomes: Vec<(usize, BatchRead)> = futures_util::stream::iter(reads.iter().enumerate())
+        .map(|(index, (name, _))| async move { (index, access.read_in_batch(name).await) })
         .buffer_unordered(CONCURRENT_READS)
         .collect()
         .await;
 
     let mut answer = BatchAnswer { secrets: BTreeMap::new(), errors: BTreeMap::new() };
+    let mut refusals = Refusals::default();
     for (index, outcome) in outcomes {
+        let outcome = match outcome {
+            BatchRead::Answered(outcome) => outcome,
+            BatchRead::Refused(refusal, error) => {
+                refusals.count(refusal);
+                Err(error)
+            }
+        };
         for asked in &reads[index].1 {
             match &outcome {
                 Ok(secret) => {
@@ -133,6 +147,7 @@ pub async fn secrets_batch(
             }
         }
     }
+    audit::record_refusals(access.caller(), refusals, started.elapsed());
     Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store"))).json(answer))
 }
 
@@ -154,14 +169,42 @@ fn parse(body: &[u8]) -> Result<Vec<String>, AppError> {
     Ok(request.names)
 }
 
+/// Every name as a `SecretName`; else 400 naming the first that is not one (quoted escaped and
+/// cut short: the caller wrote it).
+fn check_names(names: &[String]) -> Result<Vec<SecretName>, AppError> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            SecretName::parse(name).map_err(|_| {
+                AppError::new(ErrorCode::InvalidRequest).with_debug(format!(
+                    "names[{index}] is not a secret name (1 to 127 letters, digits and dashes): {}",
+                    quoted(name)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// `text` in quotes with its special characters escaped, its first `SHOWN_NAME_CHARS`
+/// characters only (then `…`).
+fn quoted(text: &str) -> String {
+    let shown: String = text.chars().take(SHOWN_NAME_CHARS).collect();
+    let cut = if shown.len() < text.len() { "…" } else { "" };
+    format!("{shown:?}{cut}")
+}
+
 pub const SECRETS_BATCH: OperationDoc = OperationDoc {
     summary: "Read many secrets at once",
-    description: "Body `{\"names\": [...]}`: 1 to 100 names, at most 16 KiB, `application/json`. Each name \
-                  is read as `GET /vault/{name}` reads it (name check, `EXPOSED_SECRETS`, `SECRET_ROLES`, \
-                  miss budget, cache, one audit line per name); names differing only in case are read once. \
-                  The answer is 200 with each name as asked under `secrets` (value, version, `contentType`, \
-                  `validity` when outside its window) or under `errors` (the catalog's `code` and \
-                  `description` a single read would answer).",
+    description: "Body `{\"names\": [...]}`: 1 to 100 names, at most 16 KiB, `application/json`. A name \
+                  that is not a secret name (1 to 127 letters, digits and dashes) makes the whole batch 400 \
+                  `InvalidRequest`, its `debug` naming the first such name. Each name is read as \
+                  `GET /vault/{name}` reads it (`EXPOSED_SECRETS`, `SECRET_ROLES`, miss budget, cache); names \
+                  differing only in case are read once. Each name served or answered by the store has its own \
+                  audit line; names refused before any store (exposure, role, miss budget) are counted on one \
+                  audit line for the batch. The answer is 200 with each name as asked under `secrets` (value, \
+                  version, `contentType`, `validity` when outside its window) or under `errors` (the catalog's \
+                  `code` and `description` a single read would answer).",
     tag: Tag::Secrets,
     params: &[],
     body: Some(RequestBody {
@@ -175,3 +218,23 @@ pub const SECRETS_BATCH: OperationDoc = OperationDoc {
     },
     errors: &[],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_bad_name_is_named_escaped_and_cut_short() {
+        let names = ["demo".to_owned(), "a\"b\nc\u{1b}".to_owned(), "also bad".to_owned()];
+        assert_eq!(
+            check_names(&names).unwrap_err(),
+            AppError::new(ErrorCode::InvalidRequest).with_debug(
+                "names[1] is not a secret name (1 to 127 letters, digits and dashes): \"a\\\"b\\nc\\u{1b}\""
+            )
+        );
+        let long = "é".repeat(SHOWN_NAME_CHARS + 1);
+        assert_eq!(quoted(&long), format!("\"{}\"…", "é".repeat(SHOWN_NAME_CHARS)), "cut by characters");
+        assert_eq!(quoted(&"é".repeat(SHOWN_NAME_CHARS)), format!("\"{}\"", "é".repeat(SHOWN_NAME_CHARS)));
+        assert_eq!(check_names(&["demo".to_owned(), "DB-password".to_owned()]).unwrap().len(), 2);
+    }
+}

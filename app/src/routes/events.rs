@@ -2,7 +2,9 @@
 //! CloudEvents 1.0) drop the cached entries of the secrets they name; `OPTIONS` answers the
 //! CloudEvents webhook handshake. Secured as Event Grid's Entra ID webhook delivery is: a
 //! token for our app registration with the role `EVENT_GRID_ROLE`, issued to Event Grid's
-//! own application.
+//! own application. Only the home tenant's Event Grid (`tid` = `TENANT_ID`) counts: another
+//! tenant a multi-tenant app accepts (`ALLOWED_TENANTS`) gets no handshake, and its events
+//! are ignored.
 
 use actix_web::http::Method;
 use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
@@ -14,7 +16,7 @@ use super::events_schema::KeyVaultDelivery;
 use crate::auth::Caller;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, RequestBody, ResponseHeader, SchemaOf, Tag};
-use crate::secrets::events::{Delivery, KeyVaultEvents};
+use crate::secrets::events::{DeliveredBy, Delivery, KeyVaultEvents};
 
 /// Event Grid's first-party application: Azure public cloud, then Azure Government.
 pub const EVENT_GRID_APP_IDS: &[&str] =
@@ -44,12 +46,21 @@ pub async fn keyvault_events(
         return Err(AppError::new(ErrorCode::MissingPathRole)
             .with_debug("Key Vault events are accepted from Azure Event Grid's application only"));
     }
+    // Another tenant's Event Grid could route its own vaults' events here: no consent to it.
+    let delivered_by = events.delivered_by(caller.tid.as_deref());
     if request.method() == Method::OPTIONS {
+        if delivered_by == DeliveredBy::OtherTenant {
+            return Err(AppError::new(ErrorCode::MissingPathRole)
+                .with_debug("Key Vault events are accepted from the home tenant's Event Grid only"));
+        }
         return handshake(&request);
     }
     check_content_type(&request)?;
     let body = read_bounded(&request, payload, MAX_DELIVERY_BYTES).await?;
-    match events.read(&body)? {
+    if delivered_by == DeliveredBy::OtherTenant {
+        log::warn!("Key Vault events delivered from another tenant's Event Grid are ignored (only TENANT_ID's count)");
+    }
+    match events.read(&body, delivered_by)? {
         Delivery::Validation { code } => {
             log::info!("Event Grid subscription validation answered");
             Ok(HttpResponse::Ok().json(ValidationResponse { validation_response: code }))
@@ -107,9 +118,13 @@ pub const KEYVAULT_EVENTS: OperationDoc = OperationDoc {
     description: "For Azure Event Grid's webhook delivery with Microsoft Entra ID, in the Event Grid schema \
                   (`application/json`, a JSON array) or as CloudEvents 1.0 (`application/cloudevents+json`, \
                   an event or an array), at most 5000 events and 2 MiB. `SecretNewVersionCreated`, \
-                  `SecretNearExpiry` and `SecretExpired` about this server's vault (`data.Id` under \
-                  `KEY_VAULT_URL`, else `data.VaultName`) drop the cached entries of `data.ObjectName`; \
-                  other events are accepted and ignored. The Event Grid schema's \
+                  `SecretNearExpiry` and `SecretExpired` from this server's vault (`topic`, CloudEvents \
+                  `source`, the vault's resource id `/subscriptions/*/resourceGroups/*/providers/\
+                  Microsoft.KeyVault/vaults/<the first label of KEY_VAULT_URL's host>`, in any case) and about \
+                  it (`data.Id` under `KEY_VAULT_URL`, else `data.VaultName`) drop the cached entries of \
+                  `data.ObjectName`; other events are accepted and ignored, and so is every event of a token \
+                  whose `tid` is not `TENANT_ID` (a tenant of `ALLOWED_TENANTS`), which also gets no \
+                  handshake (no `validationResponse`; 403 to `OPTIONS`). The Event Grid schema's \
                   `Microsoft.EventGrid.SubscriptionValidationEvent` is answered with \
                   `{\"validationResponse\": <validationCode>}` (a `ValidationResponse`); `OPTIONS` answers \
                   the CloudEvents handshake (`WebHook-Request-Origin` → `WebHook-Allowed-Origin`, empty body). \

@@ -15,7 +15,8 @@ pub struct KeyVaultDelivery(Vec<KeyVaultEvent>);
 #[schema(rename_all = "camelCase")]
 pub struct KeyVaultEvent {
     id: String,
-    /// `/subscriptions/…/providers/Microsoft.KeyVault/vaults/<vault name>`
+    /// `/subscriptions/…/resourceGroups/…/providers/Microsoft.KeyVault/vaults/<vault name>`: a
+    /// Key Vault event counts only when this is the vault's own resource id (CloudEvents: `source`).
     #[schema(nullable = false)]
     topic: Option<String>,
     /// The secret's name.

@@ -13,8 +13,10 @@ use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::{AppError, ErrorCode};
 
 use crate::auth::Caller;
+use crate::secrets::audit::Refusal;
 use crate::secrets::cache::SecretCache;
 use crate::secrets::miss_budget::CallerId;
+use crate::secrets::miss_budget::MissBudget;
 use crate::secrets::policy::ExposurePolicy;
 use crate::secrets::{Secret, SecretName, SecretVersion, StoreError, audit};
 
@@ -101,17 +103,55 @@ impl SecretAccess {
         self.policy.check(name, &self.caller, self.request.path()).is_ok()
     }
 
+    /// This caller's miss budget, which a listing that goes to the store is charged to.
+    pub fn miss_budget(&self) -> (&MissBudget, CallerId) {
+        (self.store.miss_budget(), CallerId::of(&self.caller))
+    }
+
     pub fn request(&self) -> &HttpRequest {
         &self.request
+    }
+
+    /// Reads one name of a batch (already checked against the name rule). A refusal that
+    /// touched no store (exposure policy, per-secret role, miss budget) is handed back for the
+    /// batch's one summary line; anything else gets its own audit line, as a single read does.
+    pub async fn read_in_batch(&self, name: &SecretName) -> BatchRead {
+        let started = Instant::now();
+        if let Err(refusal) = self.policy.check(name, &self.caller, self.request.path()) {
+            let reason = if refusal.code() == ErrorCode::MissingPathRole { Refusal::Role } else { Refusal::Policy };
+            return BatchRead::Refused(reason, refusal);
+        }
+        let outcome = match self.fetch(name, None).await {
+            Err(spent @ StoreError::MissBudgetSpent { .. }) => {
+                return BatchRead::Refused(Refusal::Budget, spent.into());
+            }
+            outcome => outcome.map_err(|error| store_error(name, error)),
+        };
+        let audited = outcome.as_ref().map_or(name.as_str(), |secret| secret.name.as_str());
+        audit::record(&self.caller, audited, None, &outcome, started.elapsed());
+        BatchRead::Answered(outcome)
     }
 
     async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {
         let name = SecretName::parse(name)?;
         let version = version.map(SecretVersion::parse).transpose()?;
         self.policy.check(&name, &self.caller, self.request.path())?;
-        let caller = CallerId::of(&self.caller);
-        self.store.read_for(Some(&caller), &name, version.as_ref()).await.map_err(|error| store_error(&name, error))
+        self.fetch(&name, version.as_ref()).await.map_err(|error| store_error(&name, error))
     }
+
+    /// Through the cache, charged to this caller's miss budget.
+    async fn fetch(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Arc<Secret>, StoreError> {
+        let caller = CallerId::of(&self.caller);
+        self.store.read_for(Some(&caller), name, version).await
+    }
+}
+
+/// What became of one name of a batch.
+pub enum BatchRead {
+    /// Served, or answered by the cache or the store (audited on a line of its own).
+    Answered(Result<Arc<Secret>, AppError>),
+    /// Refused before any store, with the answer for that name (counted, not audited per name).
+    Refused(Refusal, AppError),
 }
 
 /// The caller's answer for a store failure; the cause goes to the log only.

@@ -2,7 +2,8 @@
 //! Secrets), so Key Vault clients can page through it. Names only, never a value: each item
 //! is shown when the exposure policy and the per-secret roles would let this caller read it
 //! (the very check a read takes). The store's list is loaded once per `SECRET_CACHE_TTL`
-//! (`SecretCatalog`); this answer pages it by name with `maxresults` and `nextLink`.
+//! (`SecretCatalog`, which charges the load to the caller's miss budget); this answer pages
+//! it by name with `maxresults` and `nextLink`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -107,7 +108,8 @@ async fn page(query: &HashMap<String, String>, access: &SecretAccess) -> Result<
         log::error!("no secret catalog registered as app data: GET /secrets cannot serve");
         return Err(ErrorCode::VaultError.into());
     };
-    let items = catalog.items().await.map_err(list_error)?;
+    let (budget, caller) = access.miss_budget();
+    let items = catalog.items(Some((budget, &caller))).await.map_err(list_error)?;
     // The names this caller may read, past the marker, in the catalog's (case-insensitive) order.
     let mut visible = items
         .iter()
@@ -177,9 +179,9 @@ fn base_url(request: &HttpRequest) -> Result<String, AppError> {
     Ok(format!("{scheme}://{host}"))
 }
 
-/// The caller's answer for a list that failed; the cause is logged.
+/// The caller's answer for a list that failed (the catalog logged the cause, once per
+/// `SECRET_NEGATIVE_TTL`).
 fn list_error(error: ListError) -> AppError {
-    log::warn!("GET /secrets: {error}");
     match error {
         ListError::Forbidden(_) => AppError::new(ErrorCode::VaultError).with_debug(
             "vaultgate's identity may not list the vault's secrets: grant it the role Key Vault Secrets User \
@@ -196,8 +198,11 @@ pub const SECRET_CATALOG: OperationDoc = OperationDoc {
                   the caller's roles), names and attributes only, never a value, in Key Vault's own list \
                   shape (Get Secrets) so that Key Vault clients can read it: `id` is \
                   `<PUBLIC_URL or this request's scheme and host>/secrets/<name>`; follow `nextLink` for \
-                  the next page. The store's list is cached for `SECRET_CACHE_TTL`. 502 with a `debug` \
-                  when vaultgate's identity may not list the vault (it needs the list permission).",
+                  the next page. The store's list is cached for `SECRET_CACHE_TTL`, a failure to list it \
+                  for `SECRET_NEGATIVE_TTL`. A call that lists the store costs the caller one unit of its \
+                  miss budget (`SECRET_MISS_BUDGET`): past it, 429 until the cached list serves again. 502 \
+                  with a `debug` when vaultgate's identity may not list the vault (it needs the list \
+                  permission).",
     tag: Tag::Secrets,
     params: &[
         Param {
@@ -228,5 +233,5 @@ pub const SECRET_CATALOG: OperationDoc = OperationDoc {
         schema: SchemaOf::of::<ListPage>(),
         headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
     },
-    errors: &[&[ErrorCode::VaultError, ErrorCode::VaultThrottled]],
+    errors: &[&[ErrorCode::VaultError, ErrorCode::VaultThrottled, ErrorCode::SecretMissBudgetExceeded]],
 };

@@ -1,5 +1,7 @@
-//! One audit line per secret access, under the log target `audit`: who, which secret,
-//! what came of it, how long it took, as structured fields. Never the value, never the token.
+//! Audit lines, under the log target `audit`: one per secret access that reached the cache or
+//! a store (who, which secret, what came of it, how long it took, as structured fields), and
+//! one per batch counting the names refused before any store, so that a caller cannot write
+//! a hundred lines for the price of one request. Never the value, never the token.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +56,55 @@ pub fn record_listing(claims: &Claims, shown: usize, outcome: Result<(), &AppErr
         shown = shown, outcome = result,
         oid = &*oid, appid = &*appid, tid = &*tid, latency_ms = latency_ms;
         "secret catalog"
+    );
+}
+
+/// Why a batch's name was refused before any store was touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Hidden by `EXPOSED_SECRETS` (answered as not found).
+    Policy,
+    /// A per-secret role (`SECRET_ROLES`) the caller lacks.
+    Role,
+    /// The caller's miss budget was spent.
+    Budget,
+}
+
+/// A batch's names refused before any store was touched, by reason.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Refusals {
+    pub policy: usize,
+    pub role: usize,
+    pub budget: usize,
+}
+
+impl Refusals {
+    pub fn count(&mut self, refusal: Refusal) {
+        match refusal {
+            Refusal::Policy => self.policy += 1,
+            Refusal::Role => self.role += 1,
+            Refusal::Budget => self.budget += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.policy + self.role + self.budget
+    }
+}
+
+/// One line for a batch's refusals (none when nothing was refused).
+pub fn record_refusals(claims: &Claims, refusals: Refusals, latency: Duration) {
+    if refusals.total() == 0 || !log::log_enabled!(target: TARGET, log::Level::Info) {
+        return;
+    }
+    let field = |value: &Option<String>| escaped(value.as_deref().unwrap_or("-")).into_owned();
+    let (oid, appid, tid) = (field(&claims.oid), field(&claims.appid), field(&claims.tid));
+    let latency_ms = (latency.as_secs_f64() * 10_000.0).round() / 10.0;
+    log::info!(
+        target: TARGET,
+        refused = refusals.total(), policy = refusals.policy, role = refusals.role, budget = refusals.budget,
+        oid = &*oid, appid = &*appid, tid = &*tid, latency_ms = latency_ms;
+        "secret batch refusals"
     );
 }
 

@@ -170,6 +170,11 @@ impl SecretCache {
         core.flights.run(&key, || core.fetch(&key, reservation.as_ref())).await
     }
 
+    /// Each caller's miss budget (a listing that goes to the store is charged to it too).
+    pub fn miss_budget(&self) -> &MissBudget {
+        &self.core.budget
+    }
+
     /// Drops every cached entry of `name` (current and explicit versions), so that the next
     /// read asks the store; reads under way when this is called are not cached. Returns how
     /// many entries were dropped.

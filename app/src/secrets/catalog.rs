@@ -1,6 +1,9 @@
 //! The list of secrets behind `GET /secrets`: what the store holds (names and attributes,
 //! never values), loaded once per `SECRET_CACHE_TTL` with one load at a time (single flight),
-//! so however many callers ask, the store is listed at most once per TTL.
+//! so however many callers ask, the store is listed at most once per TTL. A failed load is
+//! remembered (and warned about) once for `SECRET_NEGATIVE_TTL`, so a vault refusing to list
+//! is not asked again by every caller. A caller whose listing goes to the store pays one unit
+//! of its miss budget, as a cache miss would.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +14,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
+use super::miss_budget::{CallerId, MissBudget};
 use super::{SecretStore, StoreError};
 use crate::single_flight::SingleFlight;
 
@@ -68,19 +72,23 @@ struct LoadLabels {
 
 pub struct SecretCatalog {
     store: Arc<dyn SecretStore>,
+    /// How long a listing is served: `SECRET_CACHE_TTL`.
     ttl: Duration,
-    /// The last good listing and when it was loaded.
-    cached: Mutex<Option<(Instant, Arc<Vec<SecretItem>>)>>,
+    /// How long a failed load is answered again: `SECRET_NEGATIVE_TTL`.
+    negative_ttl: Duration,
+    /// The last load's outcome and when it ended.
+    last: Mutex<Option<(Instant, Listing)>>,
     flight: SingleFlight<(), Listing>,
     loads: Family<LoadLabels, Counter>,
 }
 
 impl SecretCatalog {
-    pub fn new(store: Arc<dyn SecretStore>, ttl: Duration) -> Self {
+    pub fn new(store: Arc<dyn SecretStore>, ttl: Duration, negative_ttl: Duration) -> Self {
         SecretCatalog {
             store,
             ttl,
-            cached: Mutex::new(None),
+            negative_ttl,
+            last: Mutex::new(None),
             flight: SingleFlight::default(),
             loads: Family::default(),
         }
@@ -95,16 +103,20 @@ impl SecretCatalog {
     }
 
     /// Every secret the store holds, sorted by name (case-insensitively): from the cache while
-    /// fresh, else from one load shared by every caller asking meanwhile.
-    pub async fn items(&self) -> Listing {
-        if let Some(items) = self.fresh() {
-            return Ok(items);
+    /// fresh (or the last failure while remembered), else from one load shared by every caller
+    /// asking meanwhile, each of them charged one unit of `budget` (refused once it is spent).
+    pub async fn items(&self, budget: Option<(&MissBudget, &CallerId)>) -> Listing {
+        if let Some(known) = self.known(Instant::now()) {
+            return known;
+        }
+        if let Some((budget, caller)) = budget {
+            spend(budget, caller).await?;
         }
         self.flight
             .run(&(), || async {
                 // A load that ended while this caller waited to start its own is as good.
-                if let Some(items) = self.fresh() {
-                    return Ok(items);
+                if let Some(known) = self.known(Instant::now()) {
+                    return known;
                 }
                 let outcome = self.store.list().await.map(|mut items| {
                     items.sort_by_cached_key(|item| item.name.to_ascii_lowercase());
@@ -112,21 +124,34 @@ impl SecretCatalog {
                 });
                 let label = outcome.as_ref().map_or_else(ListError::label, |_| "ok");
                 self.loads.get_or_create(&LoadLabels { outcome: label }).inc();
-                if let Ok(items) = &outcome
-                    && !self.ttl.is_zero()
-                {
-                    *crate::sync::lock(&self.cached) = Some((Instant::now(), items.clone()));
+                if let Err(error) = &outcome {
+                    log::warn!(
+                        "GET /secrets: the {} store's list failed, answered so for {}s (SECRET_NEGATIVE_TTL): {error}",
+                        self.store.kind(),
+                        self.negative_ttl.as_secs()
+                    );
                 }
+                *crate::sync::lock(&self.last) = Some((Instant::now(), outcome.clone()));
                 outcome
             })
             .await
     }
 
-    fn fresh(&self) -> Option<Arc<Vec<SecretItem>>> {
-        let cached = crate::sync::lock(&self.cached);
-        let (loaded, items) = cached.as_ref()?;
-        (loaded.elapsed() < self.ttl).then(|| items.clone())
+    /// The last load's outcome while it holds: a listing for the TTL, a failure for the
+    /// negative TTL.
+    fn known(&self, now: Instant) -> Option<Listing> {
+        let last = crate::sync::lock(&self.last);
+        let (loaded, listing) = last.as_ref()?;
+        let holds_for = if listing.is_ok() { self.ttl } else { self.negative_ttl };
+        (now.saturating_duration_since(*loaded) < holds_for).then(|| listing.clone())
     }
+}
+
+/// One unit of `caller`'s miss budget for a listing that goes to the store; refused (429)
+/// once the budget is spent.
+async fn spend(budget: &MissBudget, caller: &CallerId) -> Result<(), ListError> {
+    budget.spend(caller).await.map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -170,13 +195,13 @@ mod tests {
     fn catalog(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<Listed>, SecretCatalog) {
         let (open, gate) = tokio::sync::watch::channel(false);
         let store = Arc::new(Listed { open: gate, lists: AtomicUsize::new(0) });
-        (open, store.clone(), SecretCatalog::new(store, Duration::from_secs(ttl)))
+        (open, store.clone(), SecretCatalog::new(store, Duration::from_secs(ttl), Duration::from_secs(30)))
     }
 
     #[actix_web::test]
     async fn concurrent_callers_share_one_load_and_the_ttl_keeps_it() {
         let (open, store, catalog) = catalog(300);
-        let loads = futures_util::future::join_all((0..20).map(|_| catalog.items()));
+        let loads = futures_util::future::join_all((0..20).map(|_| catalog.items(None)));
         let opener = async {
             open.send(true).unwrap();
         };
@@ -185,7 +210,7 @@ mod tests {
             let names: Vec<String> = listing.unwrap().iter().map(|i| i.name.clone()).collect();
             assert_eq!(names, ["A", "b"], "sorted case-insensitively");
         }
-        catalog.items().await.unwrap();
+        catalog.items(None).await.unwrap();
         assert_eq!(store.lists.load(Ordering::SeqCst), 1);
     }
 
@@ -193,8 +218,8 @@ mod tests {
     async fn a_zero_ttl_lists_every_time() {
         let (open, store, catalog) = catalog(0);
         open.send(true).unwrap();
-        catalog.items().await.unwrap();
-        catalog.items().await.unwrap();
+        catalog.items(None).await.unwrap();
+        catalog.items(None).await.unwrap();
         assert_eq!(store.lists.load(Ordering::SeqCst), 2);
     }
 
@@ -216,7 +241,67 @@ mod tests {
                 "plain"
             }
         }
-        let catalog = SecretCatalog::new(Arc::new(Plain), Duration::from_secs(60));
-        assert_eq!(catalog.items().await.unwrap_err(), ListError::Unsupported("plain"));
+        let catalog = SecretCatalog::new(Arc::new(Plain), Duration::from_secs(60), Duration::ZERO);
+        assert_eq!(catalog.items(None).await.unwrap_err(), ListError::Unsupported("plain"));
+    }
+
+    /// A store whose list is refused, counting lists.
+    #[derive(Default)]
+    struct Refusing {
+        lists: AtomicUsize,
+    }
+
+    impl SecretStore for Refusing {
+        fn get<'a>(
+            &'a self,
+            _: &'a SecretName,
+            _: Option<&'a SecretVersion>,
+        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
+            Box::pin(std::future::ready(Err(StoreError::NotFound)))
+        }
+        fn list(&self) -> LocalBoxFuture<'_, Result<Vec<SecretItem>, ListError>> {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            Box::pin(std::future::ready(Err(ListError::Forbidden("no list permission".into()))))
+        }
+        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+            Box::pin(std::future::ready(Ok(())))
+        }
+        fn kind(&self) -> &'static str {
+            "refusing"
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_failed_load_is_answered_again_for_the_negative_ttl_only() {
+        let store = Arc::new(Refusing::default());
+        let catalog = SecretCatalog::new(store.clone(), Duration::from_secs(300), Duration::from_secs(30));
+        for _ in 0..5 {
+            assert_eq!(catalog.items(None).await.unwrap_err(), ListError::Forbidden("no list permission".into()));
+        }
+        assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+        let now = Instant::now();
+        assert!(catalog.known(now + Duration::from_secs(29)).is_some());
+        assert!(catalog.known(now + Duration::from_secs(31)).is_none(), "asked again once the window ends");
+
+        let store = Arc::new(Refusing::default());
+        let catalog = SecretCatalog::new(store.clone(), Duration::from_secs(300), Duration::ZERO);
+        catalog.items(None).await.unwrap_err();
+        catalog.items(None).await.unwrap_err();
+        assert_eq!(store.lists.load(Ordering::SeqCst), 2, "a zero negative TTL remembers nothing");
+    }
+
+    #[actix_web::test]
+    async fn a_load_costs_its_caller_one_unit_and_a_spent_budget_lists_nothing() {
+        let (open, store, catalog) = catalog(0);
+        open.send(true).unwrap();
+        let budget = MissBudget::new(1);
+        let caller = CallerId::Object("lister".into());
+        catalog.items(Some((&budget, &caller))).await.unwrap();
+        let spent = catalog.items(Some((&budget, &caller))).await.unwrap_err();
+        assert!(matches!(spent, ListError::Failed(StoreError::MissBudgetSpent { .. })), "{spent:?}");
+        assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+        assert_eq!(budget.stats().charged.get(), 1);
+        catalog.items(Some((&budget, &CallerId::Object("other".into())))).await.unwrap();
+        assert_eq!(store.lists.load(Ordering::SeqCst), 2);
     }
 }

@@ -3,11 +3,15 @@
 //! secrets), and which events are about our vault.
 //!
 //! Only `SecretNewVersionCreated`, `SecretNearExpiry` and `SecretExpired` drop a secret's
-//! cached entries, and only when the event names our vault: its `data.Id` lies under
-//! `KEY_VAULT_URL` (both parsed: scheme, host, port, then whole path segments), or, without
-//! an `Id`, its `data.VaultName` is the first label of the vault's host. Everything else is
-//! accepted and ignored. `data` field names are matched case-insensitively (older schemas
-//! wrote them camelCase).
+//! cached entries, and only when the event comes from our vault and names it: its `topic`
+//! (CloudEvents: `source`) is the vault's resource id, `/subscriptions/{id}/resourceGroups/
+//! {group}/providers/Microsoft.KeyVault/vaults/{name}` with the first label of the vault's
+//! host as `{name}` (compared ignoring case, as Azure compares resource ids), and its `data.Id`
+//! lies under `KEY_VAULT_URL` (both parsed: scheme, host, port, then whole path segments), or,
+//! without an `Id`, its `data.VaultName` is that name. A delivery from another tenant's Event
+//! Grid (a multi-tenant app's `ALLOWED_TENANTS`) counts for nothing, not even its validation
+//! handshake. Everything else is accepted and ignored. `data` field names are matched
+//! case-insensitively (older schemas wrote them camelCase).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,7 +22,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde_json::{Map, Value};
-use vaultgate_config::{AppError, ErrorCode, SecretSource, Settings};
+use vaultgate_config::{AppError, ErrorCode, Mode, SecretSource, Settings};
 
 use super::SecretName;
 use super::cache::SecretCache;
@@ -35,6 +39,14 @@ const INVALIDATING: &[(&str, &str)] = &[
     ("Microsoft.KeyVault.SecretNearExpiry", "SecretNearExpiry"),
     ("Microsoft.KeyVault.SecretExpired", "SecretExpired"),
 ];
+
+/// Whose Event Grid delivered: the token's `tid` is the home tenant (`TENANT_ID`; local mode
+/// has none, so every delivery is its own), or another tenant the app accepts tokens from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveredBy {
+    HomeTenant,
+    OtherTenant,
+}
 
 /// What a delivery asks of us.
 #[derive(Debug, PartialEq, Eq)]
@@ -64,6 +76,8 @@ struct EventTypeLabels {
 /// Applies deliveries to the secret cache.
 pub struct KeyVaultEvents {
     vault: Option<Vault>,
+    /// `TENANT_ID` in Azure mode (lower case).
+    home_tenant: Option<String>,
     cache: Arc<SecretCache>,
     invalidations: Family<EventTypeLabels, Counter>,
     ignored: Counter,
@@ -76,7 +90,19 @@ impl KeyVaultEvents {
             SecretSource::KeyVault(key_vault) => Vault::parse(&key_vault.url),
             _ => None,
         };
-        KeyVaultEvents { vault, cache, invalidations: Family::default(), ignored: Counter::default() }
+        let home_tenant = match &settings.mode {
+            Mode::Azure(azure) => Some(azure.tenant_id.to_ascii_lowercase()),
+            Mode::Local { .. } => None,
+        };
+        KeyVaultEvents { vault, home_tenant, cache, invalidations: Family::default(), ignored: Counter::default() }
+    }
+
+    /// Who delivered, from the delivery token's `tid`.
+    pub fn delivered_by(&self, tid: Option<&str>) -> DeliveredBy {
+        match &self.home_tenant {
+            Some(home) if !tid.is_some_and(|tid| tid.eq_ignore_ascii_case(home)) => DeliveredBy::OtherTenant,
+            _ => DeliveredBy::HomeTenant,
+        }
     }
 
     pub fn register(&self, registry: &mut Registry) {
@@ -87,13 +113,14 @@ impl KeyVaultEvents {
         );
         registry.register(
             "keyvault_events_ignored",
-            "Key Vault events accepted and ignored (other types, other vaults)",
+            "Key Vault events accepted and ignored (other types, other vaults, other tenants)",
             self.ignored.clone(),
         );
     }
 
-    /// Reads a delivery's body: bad JSON or a shape that is neither schema is a 400.
-    pub fn read(&self, body: &[u8]) -> Result<Delivery, AppError> {
+    /// Reads a delivery's body: bad JSON or a shape that is neither schema is a 400. Of
+    /// another tenant's delivery, every event is ignored.
+    pub fn read(&self, body: &[u8], by: DeliveredBy) -> Result<Delivery, AppError> {
         let value: Value = serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
         let events = match value {
             Value::Array(events) => events,
@@ -112,29 +139,34 @@ impl KeyVaultEvents {
         let total = events.len();
         for event in &events {
             let event = event.as_object().ok_or_else(|| invalid("each event is a JSON object"))?;
-            let (event_type, data) = type_and_data(event)?;
-            if event_type == SUBSCRIPTION_VALIDATION && !is_cloud_event(event) {
-                let code = field(data, "validationCode")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| invalid("a validation event carries data.validationCode"))?;
-                return Ok(Delivery::Validation { code: code.to_owned() });
-            }
-            let Some(&(_, label)) = INVALIDATING.iter().find(|(name, _)| *name == event_type) else {
-                ignored += 1;
-                continue;
-            };
-            let data = data.ok_or_else(|| invalid("a Key Vault event carries data"))?;
-            let name = field(Some(data), "ObjectName")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("a Key Vault event carries data.ObjectName"))?;
-            let name = SecretName::parse(name).map_err(|_| invalid("data.ObjectName is not a secret name"))?;
-            if self.is_ours(data)? {
-                invalidate.push((label, name));
-            } else {
-                ignored += 1;
+            match (self.verdict(event)?, by) {
+                (_, DeliveredBy::OtherTenant) | (Verdict::Ignore, _) => ignored += 1,
+                (Verdict::Validate(code), DeliveredBy::HomeTenant) => return Ok(Delivery::Validation { code }),
+                (Verdict::Invalidate(label, name), DeliveredBy::HomeTenant) => invalidate.push((label, name)),
             }
         }
         Ok(Delivery::Events { invalidate, ignored, total })
+    }
+
+    /// What one event asks, whoever delivered it.
+    fn verdict(&self, event: &Map<String, Value>) -> Result<Verdict, AppError> {
+        let (event_type, data) = type_and_data(event)?;
+        if event_type == SUBSCRIPTION_VALIDATION && !is_cloud_event(event) {
+            let code = field(data, "validationCode")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("a validation event carries data.validationCode"))?;
+            return Ok(Verdict::Validate(code.to_owned()));
+        }
+        let Some(&(_, label)) = INVALIDATING.iter().find(|(name, _)| *name == event_type) else {
+            return Ok(Verdict::Ignore);
+        };
+        let data = data.ok_or_else(|| invalid("a Key Vault event carries data"))?;
+        let name = field(Some(data), "ObjectName")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("a Key Vault event carries data.ObjectName"))?;
+        let name = SecretName::parse(name).map_err(|_| invalid("data.ObjectName is not a secret name"))?;
+        let ours = self.is_ours(data)? && self.vault.as_ref().is_some_and(|vault| vault.published(event));
+        Ok(if ours { Verdict::Invalidate(label, name) } else { Verdict::Ignore })
     }
 
     /// Drops the cached entries a delivery names; counts what it did.
@@ -162,6 +194,13 @@ impl KeyVaultEvents {
     }
 }
 
+/// What one event asks.
+enum Verdict {
+    Validate(String),
+    Invalidate(&'static str, SecretName),
+    Ignore,
+}
+
 impl Vault {
     fn parse(url: &str) -> Option<Vault> {
         let uri = Uri::from_str(url).ok()?;
@@ -174,6 +213,32 @@ impl Vault {
             host,
             name,
         })
+    }
+
+    /// Whether the event's publisher (`topic`, CloudEvents `source`) is this vault's resource
+    /// id: `/subscriptions/*/resourceGroups/*/providers/Microsoft.KeyVault/vaults/<name>`,
+    /// each `*` one non-empty segment, ignoring case.
+    fn published(&self, event: &Map<String, Value>) -> bool {
+        let key = if is_cloud_event(event) { "source" } else { "topic" };
+        let Some(Value::String(publisher)) = event.get(key) else { return false };
+        let Some(path) = publisher.strip_prefix('/') else { return false };
+        let segments: Vec<&str> = path.split('/').collect();
+        // `None`: the subscription and the resource group, any one non-empty segment.
+        let expected = [
+            Some("subscriptions"),
+            None,
+            Some("resourceGroups"),
+            None,
+            Some("providers"),
+            Some("Microsoft.KeyVault"),
+            Some("vaults"),
+            Some(self.name.as_str()),
+        ];
+        segments.len() == expected.len()
+            && segments.iter().zip(expected).all(|(segment, expected)| match expected {
+                Some(expected) => segment.eq_ignore_ascii_case(expected),
+                None => !segment.is_empty(),
+            })
     }
 
     /// Whether `id` (an object's URL) is on this vault: same scheme, host and port, and the
@@ -261,5 +326,35 @@ mod tests {
         assert!(!local.contains("http://127.0.0.1:8201/kv/secrets/a"));
         assert_eq!(local.name, "127");
         assert_eq!(ours.name, "sample-kv");
+    }
+
+    fn event(fields: Value) -> Map<String, Value> {
+        fields.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_event_is_published_by_us_only_under_our_vaults_resource_id() {
+        let ours = vault("https://sample-kv.vault.azure.net/");
+        let id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv";
+        assert!(ours.published(&event(serde_json::json!({"topic": id}))));
+        assert!(ours.published(&event(serde_json::json!({"topic": id.to_uppercase()}))), "ids ignore case");
+        assert!(ours.published(&event(serde_json::json!({"specversion": "1.0", "source": id}))));
+        assert!(!ours.published(&event(serde_json::json!({"specversion": "1.0", "topic": id}))), "CloudEvents: source");
+        assert!(!ours.published(&event(serde_json::json!({"source": id}))), "Event Grid schema: topic");
+        for foreign in [
+            id.replace("/vaults/sample-kv", "/vaults/other-kv"),
+            id.replace("/vaults/sample-kv", "/vaults/sample-kv2"),
+            format!("{id}/"),
+            format!("{id}/secrets/a"),
+            id.replace("sample-rg", ""),
+            id.replace("Microsoft.KeyVault", "Microsoft.Storage"),
+            id.trim_start_matches('/').to_owned(),
+            format!("https://management.azure.com{id}"),
+            String::new(),
+        ] {
+            assert!(!ours.published(&event(serde_json::json!({"topic": foreign}))), "{foreign}");
+        }
+        assert!(!ours.published(&event(serde_json::json!({"topic": 7}))));
+        assert!(!ours.published(&event(serde_json::json!({}))));
     }
 }

@@ -109,7 +109,7 @@ impl MissBudget {
         );
         registry.register(
             "secret_miss_budget_charged",
-            "Fruitless store reads (not found, refused) counted against a caller, and reads it abandoned while the store was asked",
+            "Fruitless store reads (not found, refused) and store listings counted against a caller, and reads it abandoned while the store was asked",
             self.stats.charged.clone(),
         );
     }
@@ -134,6 +134,15 @@ impl MissBudget {
                 Admission::Wait(_) => {}
             }
         }
+    }
+
+    /// Spends one unit of `caller`'s budget on a store call that costs it whatever it finds
+    /// (a listing), under the same rules as a miss: reads in flight count, a turn is waited
+    /// for; `Err(retry_after_secs)` once the budget is spent.
+    pub async fn spend(&self, caller: &CallerId) -> Result<(), u64> {
+        let reservation = self.reserve(caller).await?;
+        reservation.read.set(OwnRead::Answered { fruitless: true });
+        Ok(())
     }
 
     /// Reserves a unit for `caller` if it has a turn and room in its budget.

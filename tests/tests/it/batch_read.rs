@@ -59,10 +59,6 @@ fn not_found() -> Value {
     error("SecretNotFound", "Requested secret not found in Key Vault.")
 }
 
-fn invalid_name() -> Value {
-    error("InvalidSecretName", "Secret name must be 1 to 127 letters, digits and dashes.")
-}
-
 fn missing_role() -> Value {
     error("MissingRequiredRole", "Access token missing required roles.")
 }
@@ -71,7 +67,7 @@ fn missing_role() -> Value {
 async fn each_name_as_asked_under_secrets_or_errors() {
     let app = spawn(&[]).await;
     let (demo, db) = (single(&app, "demo").await, single(&app, "db-password").await);
-    let answer = batch(&app, &reader("batch-mixed"), &["demo", "db-password", "nope", "bad name", "a/b"]).await;
+    let answer = batch(&app, &reader("batch-mixed"), &["demo", "db-password", "nope"]).await;
     assert_eq!(answer.status, 200, "{}", body_of(&answer));
     assert_eq!(answer.header("cache-control"), Some("no-store"));
     assert_eq!(answer.header("content-type"), Some("application/json"));
@@ -82,9 +78,37 @@ async fn each_name_as_asked_under_secrets_or_errors() {
                 "demo": {"value": "hello from vaultgate", "version": demo["version"]},
                 "db-password": {"value": "s3cr3t-value", "version": db["version"]},
             },
-            "errors": {"nope": not_found(), "bad name": invalid_name(), "a/b": invalid_name()},
+            "errors": {"nope": not_found()},
         })
     );
+}
+
+#[actix_web::test]
+async fn a_batch_naming_anything_but_secret_names_is_refused_whole_naming_the_first() {
+    let app = spawn(&[]).await;
+    let oid = "batch-bad-names-0004";
+    let token = reader(oid);
+    let invalid = |debug: &str| error_with_debug("InvalidRequest", "The request could not be parsed.", debug);
+    let answer = batch(&app, &token, &["demo", "bad name", "a/b"]).await;
+    assert_eq!(answer.status, 400, "{}", body_of(&answer));
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        answer.json(),
+        invalid("names[1] is not a secret name (1 to 127 letters, digits and dashes): \"bad name\"")
+    );
+    // A name built to forge lines or flood: escaped, and cut after 64 characters.
+    let hostile = format!("x\"\n\u{1b}[31m{}", "y".repeat(5_000));
+    let answer = batch(&app, &token, &["demo", &hostile]).await;
+    assert_eq!(answer.status, 400, "{}", body_of(&answer));
+    let shown = format!("\"x\\\"\\n\\u{{1b}}[31m{}\"…", "y".repeat(56));
+    assert_eq!(
+        answer.json(),
+        invalid(&format!("names[1] is not a secret name (1 to 127 letters, digits and dashes): {shown}"))
+    );
+    let audit: Vec<String> =
+        logs::lines().into_iter().filter(|l| l.starts_with("INFO audit ") && l.contains(oid)).collect();
+    assert!(audit.is_empty(), "a refused batch reads nothing: {audit:#?}");
+    assert!(!logs::lines().iter().any(|l| l.contains('\u{1b}')), "no escape character reaches the log");
 }
 
 #[actix_web::test]
@@ -111,26 +135,65 @@ async fn names_differing_only_in_case_are_read_once_and_answered_under_each_casi
 }
 
 #[actix_web::test]
-async fn one_audit_line_per_name_with_its_outcome() {
+async fn one_audit_line_per_name_read_and_one_line_counting_the_refusals() {
     logs::start_capture();
-    let app = spawn(&[("SECRET_ROLES", "db-*=DbReader")]).await;
+    let app = spawn(&[
+        ("SECRET_ROLES", "db-*=DbReader"),
+        ("EXPOSED_SECRETS", "demo,db-*,missing-*"),
+        ("SECRET_MISS_BUDGET", "1"),
+    ])
+    .await;
     let oid = "batch-audit-0002";
-    let answer = batch(&app, &reader(oid), &["demo", "db-password", "missing-one", "bad_name"]).await;
+    let token = reader(oid);
+    // One fruitless read spends the budget of 1 (and leaves `missing-first` cached as missing);
+    // another caller leaves `demo` cached.
+    assert_eq!(app.get_as("/vault/missing-first", &token).await.status, 404);
+    assert_eq!(app.get_as("/vault/demo", &reader("batch-audit-warmer")).await.status, 200);
+    let before = logs::lines().len();
+    let names = ["demo", "db-password", "hidden", "missing-first", "missing-second"];
+    let answer = batch(&app, &token, &names).await;
     assert_eq!(answer.status, 200);
+    let spent =
+        error("SecretMissBudgetExceeded", "Too many reads of secrets that could not be found; try again later.");
+    assert_eq!(
+        answer.json()["errors"],
+        json!({
+            "db-password": missing_role(),
+            "hidden": not_found(),
+            "missing-first": not_found(),
+            "missing-second": spent,
+        })
+    );
     let audit: Vec<String> =
-        logs::lines().into_iter().filter(|l| l.starts_with("INFO audit ") && l.contains(oid)).collect();
-    assert_eq!(audit.len(), 4, "{audit:#?}");
-    for (name, outcome) in [
-        ("demo", "ok"),
-        ("db-password", "MissingRequiredRole"),
-        ("missing-one", "SecretNotFound"),
-        ("bad_name", "InvalidSecretName"),
-    ] {
+        logs::lines()[before..].iter().filter(|l| l.starts_with("INFO audit ") && l.contains(oid)).cloned().collect();
+    assert_eq!(audit.len(), 3, "{audit:#?}");
+    for (name, outcome) in [("demo", "ok"), ("missing-first", "SecretNotFound")] {
         let expected = format!("INFO audit secret access secret={name} version=");
         let line = audit.iter().find(|l| l.starts_with(&expected)).unwrap_or_else(|| panic!("{name}: {audit:#?}"));
         assert!(line.contains(&format!(" outcome={outcome} oid={oid} appid=")), "{line}");
     }
+    let summary = format!("INFO audit secret batch refusals refused=3 policy=1 role=1 budget=1 oid={oid} appid=");
+    assert!(audit.iter().any(|l| l.starts_with(&summary)), "{audit:#?}");
     assert!(!audit.iter().any(|l| l.contains("hello from vaultgate")), "never a value in the audit");
+    // The budget's refusals are the summary's, not a log line per name.
+    assert!(!logs::lines()[before..].iter().any(|l| l.contains("secret missing-second")), "no line per refused name");
+}
+
+#[actix_web::test]
+async fn a_thousand_batches_of_a_hundred_refused_names_write_at_most_a_thousand_audit_lines() {
+    logs::start_capture();
+    let app = spawn(&[("EXPOSED_SECRETS", "demo")]).await;
+    let oid = "batch-audit-volume-0005";
+    let token = reader(oid);
+    let hidden: Vec<String> = (0..100).map(|i| format!("hidden-{i}")).collect();
+    let body = json!({ "names": hidden }).to_string();
+    for _ in 0..1_000 {
+        let answer = post(&app, Some(&token), Some("application/json"), body.clone()).await;
+        assert_eq!(answer.status, 200, "{}", body_of(&answer));
+    }
+    let audit = logs::lines().into_iter().filter(|l| l.starts_with("INFO audit ") && l.contains(oid)).count();
+    assert!(audit <= 1_000, "{audit} audit lines for 1,000 batches");
+    assert_eq!(audit, 1_000, "one summary line per batch");
 }
 
 #[actix_web::test]

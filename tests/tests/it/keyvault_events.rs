@@ -33,9 +33,24 @@ fn http_body(sample: &str) -> Value {
     serde_json::from_str(sample.split_once("\n\n").unwrap().1).unwrap()
 }
 
-/// A wire sample whose events name `vault` (the fake's origin) instead of the sample's vault.
+/// The vault's resource id as Event Grid writes it in `topic` (CloudEvents: `source`).
+const SAMPLE_TOPIC: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv";
+
+/// The resource id of the vault at `url`: its name is the first label of its host (`127` for
+/// the fake's `http://127.0.0.1:PORT`).
+fn topic_of(url: &str) -> String {
+    let host = url.split("://").nth(1).unwrap().split([':', '/']).next().unwrap();
+    let name = host.split('.').next().unwrap();
+    format!(
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/{name}"
+    )
+}
+
+/// A wire sample whose events come from `vault` (the fake's origin) instead of the sample's
+/// vault: its object ids and its topic (or CloudEvents source).
 fn about(sample: &str, vault: &str) -> String {
-    sample.replace(SAMPLE_VAULT, vault)
+    assert!(sample.contains(SAMPLE_TOPIC) || !sample.contains("/vaults/"), "the samples name the sample vault");
+    sample.replace(SAMPLE_VAULT, vault).replace(SAMPLE_TOPIC, &topic_of(vault))
 }
 
 /// Event Grid's delivery token, as local mode signs it: Event Grid's app, the role.
@@ -162,15 +177,137 @@ async fn events_about_another_vault_are_accepted_and_ignored() {
     assert_eq!(app.get_secret("/vault/newsecret").await.json()["value"], "first-value", "still cached");
     assert_eq!(azure.vault.gets_of("newsecret"), 2);
     events[0]["data"]["VaultName"] = json!("127");
+    assert_eq!(
+        deliver(&app, Value::from(events.clone()).to_string()).await.json(),
+        received(1, 0, 1),
+        "topic sample-kv"
+    );
+    events[0]["topic"] = json!(topic_of(&azure.vault.url));
     assert_eq!(deliver(&app, Value::from(events).to_string()).await.json(), received(1, 1, 0), "our vault's name");
     assert_eq!(app.get_secret("/vault/newsecret").await.json()["value"], "second-value");
+}
+
+#[actix_web::test]
+async fn events_whose_topic_or_source_is_not_our_vaults_resource_id_are_ignored() {
+    let (azure, app) = cached_vault().await;
+    let ours = topic_of(&azure.vault.url);
+    let foreign_topics = [
+        json!(SAMPLE_TOPIC),
+        json!(ours.replace("/vaults/127", "/vaults/1270")),
+        json!(format!("{ours}/secrets/newsecret")),
+        json!(ours.replace("Microsoft.KeyVault/vaults", "Microsoft.Storage/storageAccounts")),
+        json!(ours.replace("/resourceGroups/sample-rg", "/resourceGroups/")),
+        json!(ours.replace("/subscriptions/00000000-0000-0000-0000-000000000000", "/subscriptions/a/b")),
+        json!(format!("https://evil.example{ours}")),
+        json!(ours.trim_start_matches('/')),
+        json!(""),
+        json!(7),
+        Value::Null,
+    ];
+    let event_grid_event: Vec<Value> = serde_json::from_str(&about(NEW_VERSION, &azure.vault.url)).unwrap();
+    let cloud_event: Value = serde_json::from_str(&about(CLOUD_EVENT, &azure.vault.url)).unwrap();
+    for topic in &foreign_topics {
+        let mut events = event_grid_event.clone();
+        events[0]["topic"] = topic.clone();
+        assert_eq!(deliver(&app, Value::from(events).to_string()).await.json(), received(1, 0, 1), "topic {topic}");
+        let mut event = cloud_event.clone();
+        event["source"] = topic.clone();
+        let answer = post(&app, &event_grid(), "application/cloudevents+json", event.to_string()).await;
+        assert_eq!(answer.json(), received(1, 0, 1), "source {topic}");
+    }
+    // Neither field at all.
+    let mut events = event_grid_event.clone();
+    events[0].as_object_mut().unwrap().remove("topic");
+    assert_eq!(deliver(&app, Value::from(events).to_string()).await.json(), received(1, 0, 1), "no topic");
+    assert_eq!(app.get_secret("/vault/newsecret").await.json()["value"], "first-value", "still cached");
+    assert_eq!(azure.vault.gets_of("newsecret"), 2);
+    let metrics = app.metrics().await;
+    let ignored = 2 * foreign_topics.len() + 1;
+    assert_eq!(metric(&metrics, "vaultgate_keyvault_events_ignored_total"), ignored as f64);
+
+    // Our resource id in any case (Azure resource ids are case-insensitive) is ours.
+    let mut event = cloud_event.clone();
+    event["source"] = json!(ours.to_lowercase());
+    let answer = post(&app, &event_grid(), "application/cloudevents+json", event.to_string()).await;
+    assert_eq!(answer.json(), received(1, 1, 0));
+    assert_eq!(app.get_secret("/vault/newsecret").await.json()["value"], "second-value");
+}
+
+#[actix_web::test]
+async fn only_deliveries_from_the_home_tenant_count_in_a_multi_tenant_setup() {
+    const OTHER_TENANT: &str = "3c6a8f0e-2b1d-4e5f-9a7b-8c9d0e1f2a3b";
+    let key = vaultgate_tests::app::extra_key(0);
+    let entra = FakeEntra::start(&[key]);
+    let azure = Azure::start();
+    azure.vault.put("newsecret", FakeSecret::new(V1, "first-value"));
+    let app = azure
+        .app(&[
+            ("VAULTGATE_MODE", "azure"),
+            ("TENANT_ID", TENANT),
+            ("ALLOWED_TENANTS", OTHER_TENANT),
+            ("AD_SERVER_APP_ID", APP_ID),
+            ("AUTHORITY_HOST", entra.base_url.as_str()),
+        ])
+        .await;
+    // Event Grid's delivery token (the wire sample's claims) as issued in `tenant`.
+    let delivery_token = |tenant: &str| {
+        let sample: Value = serde_json::from_str(DELIVERY_TOKEN).unwrap();
+        let mut claims = sample["claims"].clone();
+        let now = tokens::now();
+        claims["aud"] = json!(APP_ID);
+        claims["iss"] = json!(format!("https://sts.windows.net/{tenant}/"));
+        claims["idp"] = claims["iss"].clone();
+        claims["tid"] = json!(tenant);
+        claims["iat"] = json!(now);
+        claims["nbf"] = json!(now);
+        claims["exp"] = json!(now + 3600);
+        claims["roles"] = json!([ROLE]);
+        key.sign_with_header(&entra_header(&sample["header"], key), &claims)
+    };
+    let (home, other) = (delivery_token(TENANT), delivery_token(OTHER_TENANT));
+    let event = about(NEW_VERSION, &azure.vault.url);
+
+    // The other tenant's Event Grid passes authentication (its tenant is allowed) but its
+    // events, the validation handshake included, are ignored and counted.
+    let answer = post(&app, &other, "application/json", event.clone()).await;
+    assert_eq!(answer.status, 200, "{:?}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.json(), received(1, 0, 1));
+    let validation = post(&app, &other, "application/json", http_body(VALIDATION).to_string()).await;
+    assert_eq!(validation.json(), received(1, 0, 1), "no validationResponse for another tenant");
+    let metrics = app.metrics().await;
+    assert_eq!(metric(&metrics, "vaultgate_keyvault_events_ignored_total"), 2.0);
+    let options = |token: &str| {
+        send(
+            client()
+                .request(Method::OPTIONS, app.url("/events/keyvault"))
+                .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+                .insert_header(("WebHook-Request-Origin", "eventgrid.azure.net")),
+        )
+    };
+    let refused = options(&other).await;
+    assert_eq!(refused.status, 403, "no CloudEvents consent for another tenant");
+    assert_eq!(refused.header("webhook-allowed-origin"), None);
+    assert_eq!(
+        refused.json(),
+        error_with_debug(
+            "MissingRequiredRole",
+            "Access token missing required roles.",
+            "Key Vault events are accepted from the home tenant's Event Grid only"
+        )
+    );
+    assert_eq!(options(&home).await.header("webhook-allowed-origin"), Some("eventgrid.azure.net"));
+
+    let answer = post(&app, &home, "application/json", event).await;
+    assert_eq!(answer.json(), received(1, 1, 0));
+    let validation = post(&app, &home, "application/json", http_body(VALIDATION).to_string()).await;
+    assert_eq!(validation.json(), json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}));
 }
 
 #[actix_web::test]
 async fn data_fields_match_in_any_case_and_nbf_exp_may_be_numbers() {
     let (azure, app) = cached_vault().await;
     let event = json!([{
-        "id": "1", "topic": "t", "subject": "newsecret",
+        "id": "1", "topic": topic_of(&azure.vault.url).to_uppercase(), "subject": "newsecret",
         "eventType": "Microsoft.KeyVault.SecretNewVersionCreated",
         "eventTime": "2023-11-23T15:53:16.3658314Z",
         "data": {"id": format!("{}/secrets/newsecret/{V2}", azure.vault.url), "vaultName": "x", "objectName": "NEWSECRET", "nbf": 1, "exp": 2},

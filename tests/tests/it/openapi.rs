@@ -224,7 +224,12 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
         "#/components/schemas/BatchReadRequest"
     );
     let catalog = listed_errors(operation(&document, "/secrets", "GET"));
-    for code in [ErrorCode::InvalidRequest, ErrorCode::VaultError, ErrorCode::VaultThrottled] {
+    for code in [
+        ErrorCode::InvalidRequest,
+        ErrorCode::VaultError,
+        ErrorCode::VaultThrottled,
+        ErrorCode::SecretMissBudgetExceeded,
+    ] {
         assert!(catalog.contains(&catalog_body(code)), "GET /secrets omits {code:?}");
     }
     let events = listed_errors(operation(&document, "/events/keyvault", "POST"));
@@ -354,7 +359,8 @@ async fn the_servers_answers_are_the_ones_the_document_promises() {
     // The batch read's bodies: a batch, a bad one, one too large.
     let padded = format!("{{\"names\": [\"demo\"]}}{}", " ".repeat(16 * 1024));
     for (body, status) in [
-        ("{\"names\": [\"demo\", \"nope\", \"bad.name\"]}".to_owned(), 200),
+        ("{\"names\": [\"demo\", \"nope\"]}".to_owned(), 200),
+        ("{\"names\": [\"demo\", \"bad.name\"]}".to_owned(), 400),
         ("{\"names\": []}".to_owned(), 400),
         (padded, 413),
     ] {

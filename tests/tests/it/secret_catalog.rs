@@ -293,31 +293,67 @@ async fn a_zero_ttl_lists_the_vault_on_every_call() {
 }
 
 #[actix_web::test]
-async fn a_forbidden_list_is_a_502_naming_the_permission_to_grant() {
+async fn a_forbidden_list_is_a_502_naming_the_permission_to_grant_remembered_for_the_negative_ttl() {
     let azure = paged_vault();
     let app = azure.app(&[]).await;
     azure.vault.fail_next([Fault::ForbiddenByRbac]);
-    let answer = app.get_as("/secrets", &reader("catalog-forbidden")).await;
-    assert_eq!(answer.status, 502, "{}", body_of(&answer));
-    assert_eq!(
-        answer.json(),
-        error_with_debug(
-            "AzureKeyVaultFatalError",
-            "Error getting response from Azure Key Vault.",
-            "vaultgate's identity may not list the vault's secrets: grant it the role Key Vault Secrets User \
-             (or the list permission in the vault's access policy)"
-        )
+    let refused = error_with_debug(
+        "AzureKeyVaultFatalError",
+        "Error getting response from Azure Key Vault.",
+        "vaultgate's identity may not list the vault's secrets: grant it the role Key Vault Secrets User \
+         (or the list permission in the vault's access policy)",
     );
-    let warned = logs::lines().into_iter().any(|l| {
-        l.starts_with("WARN ")
-            && l.contains("Key Vault refused to list secrets (403 Forbidden/ForbiddenByRbac)")
-            && l.contains("Key Vault Secrets User")
-    });
-    assert!(warned, "the log names the role to grant");
+    // Within SECRET_NEGATIVE_TTL (30 s) the refusal is answered again without asking the vault,
+    // to every caller, and warned about once.
+    for i in 0..20 {
+        let answer = app.get_as("/secrets", &reader(&format!("catalog-forbidden-{}", i % 2))).await;
+        assert_eq!(answer.status, 502, "{}", body_of(&answer));
+        assert_eq!(answer.json(), refused);
+    }
+    assert_eq!(azure.vault.list_pages(), 1, "one list call for twenty refusals");
+    let warnings: Vec<String> =
+        logs::lines().into_iter().filter(|l| l.starts_with("WARN ") && l.contains("refused to list secrets")).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("Key Vault refused to list secrets (403 Forbidden/ForbiddenByRbac)")
+            && warnings[0].contains("Key Vault Secrets User"),
+        "the log names the role to grant: {warnings:#?}"
+    );
     let metrics = app.metrics().await;
     assert_eq!(metric(&metrics, "vaultgate_secret_list_loads_total{outcome=\"forbidden\"}"), 1.0);
-    // A refusal is not cached: once granted, the list works.
-    assert_eq!(app.get_as("/secrets", &reader("catalog-forbidden")).await.status, 200);
+    assert_eq!(metric(&metrics, "vaultgate_secret_miss_budget_charged_total"), 1.0, "only the call that listed");
+}
+
+#[actix_web::test]
+async fn a_listing_that_goes_to_the_store_costs_the_caller_one_unit_of_its_miss_budget() {
+    // No list cache: every listing goes to the store.
+    let app = spawn(&[("SECRET_CACHE_TTL", "0"), ("SECRET_MISS_BUDGET", "2")]).await;
+    let token = reader("catalog-budget");
+    assert_eq!(app.get_as("/secrets", &token).await.status, 200);
+    assert_eq!(app.get_as("/secrets", &token).await.status, 200);
+    let spent = app.get_as("/secrets", &token).await;
+    assert_eq!(spent.status, 429, "{}", body_of(&spent));
+    assert_eq!(
+        spent.json(),
+        error("SecretMissBudgetExceeded", "Too many reads of secrets that could not be found; try again later.")
+    );
+    assert!(spent.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=10).contains(&s))));
+    // The same budget as reads: this caller's cache misses wait too; other callers do not.
+    assert_eq!(app.get_as("/vault/never-there", &token).await.status, 429);
+    assert_eq!(app.get_as("/secrets", &reader("catalog-budget-other")).await.status, 200);
+    let metrics = app.metrics().await;
+    assert_eq!(metric(&metrics, "vaultgate_secret_miss_budget_charged_total"), 3.0);
+}
+
+#[actix_web::test]
+async fn a_cached_listing_costs_nothing() {
+    let app = spawn(&[("SECRET_MISS_BUDGET", "1")]).await;
+    let token = reader("catalog-budget-cached");
+    // The first listing goes to the store (one unit, the whole budget); the next are cached.
+    for _ in 0..3 {
+        assert_eq!(app.get_as("/secrets", &token).await.status, 200);
+    }
+    assert_eq!(app.get_as("/vault/never-there", &token).await.status, 429, "the listing spent the budget");
 }
 
 #[actix_web::test]

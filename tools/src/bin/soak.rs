@@ -39,8 +39,9 @@ const RANDOM_NAME: Allowed =
 const NEW_KEY: Allowed = &[(200, ""), (401, "InvalidAuthorizationHeader"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
 /// A batch is answered 200 whatever befalls each name (vault trouble lands under `errors`).
 const BATCH: Allowed = &[(200, "")];
-/// The catalog lists the vault: its failures are the whole answer's.
-const CATALOG: Allowed = &[(200, ""), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
+/// The catalog lists the vault: its failures are the whole answer's, and a listing that goes
+/// to the vault costs the caller a unit of its miss budget (429 once spent).
+const CATALOG: Allowed = &[(200, ""), (429, "SecretMissBudgetExceeded"), VAULT_TROUBLE[0], VAULT_TROUBLE[1]];
 
 /// What one soak request is: its method, body and what a 200 must hold.
 #[derive(Clone, Copy, PartialEq)]

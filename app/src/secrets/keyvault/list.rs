@@ -124,15 +124,14 @@ fn item(item: Item) -> Option<SecretItem> {
 }
 
 /// 403 on the list: vaultgate's identity may lack only the list permission (reads by name
-/// can still work), which the log line names.
+/// can still work), which the text names (the catalog logs it once per failure window).
 fn forbidden(body: &[u8]) -> ListError {
     let codes = error_codes(body).join("/");
-    log::warn!(
+    ListError::Forbidden(format!(
         "Key Vault refused to list secrets (403 {codes}): GET /secrets needs the list permission for vaultgate's \
          identity: the Azure RBAC role \"Key Vault Secrets User\" (it includes \
          Microsoft.KeyVault/vaults/secrets/readMetadata/action), or `list` among the access policy's secret permissions"
-    );
-    ListError::Forbidden(format!("Key Vault refused to list secrets (403 {codes})"))
+    ))
 }
 
 #[cfg(test)]

@@ -183,7 +183,8 @@ mod tests {
     fn the_file_and_its_private_key_are_wiped_when_dropped() {
         let pair = KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
         let pkcs8 = aws_lc_rs::encoding::AsDer::as_der(&pair).unwrap();
-        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(pkcs8.as_ref()));
+        let pem =
+            format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(pkcs8.as_ref()));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("client.pem");
         std::fs::write(&path, &pem).unwrap();

@@ -16,11 +16,15 @@ pub struct Pkcs12Contents {
 
 /// Opens a PKCS#12 file; no password is the empty one, as the SDKs and `openssl` take it.
 pub fn open(path: &str, der: &[u8], password: Option<&str>) -> Result<Pkcs12Contents, String> {
-    if lacks_mac(der) {
-        return Err(format!(
+    let no_mac = || {
+        format!(
             "AZURE_CLIENT_CERTIFICATE_PATH {path}: the PKCS#12 file has no MAC, so nothing proves it was not altered; \
              export it with one (openssl pkcs12 -export without -nomac)"
-        ));
+        )
+    };
+    let mac = has_mac(der);
+    if mac == Some(false) {
+        return Err(no_mac());
     }
     let archive = Pkcs12Archive::from_pkcs12(der, password.unwrap_or("")).map_err(|error| {
         let why = match error {
@@ -37,16 +41,21 @@ pub fn open(path: &str, der: &[u8], password: Option<&str>) -> Result<Pkcs12Cont
         };
         format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {why}")
     })?;
+    // The reader took a file whose MAC could not be found: refused rather than taken unchecked.
+    if mac.is_none() {
+        return Err(no_mac());
+    }
     Ok(Pkcs12Contents {
         keys: archive.keys.into_iter().map(|bag| Zeroizing::new(bag.key.as_der().to_vec())).collect(),
         certificates: archive.certs.into_iter().map(|bag| bag.cert.as_der().to_vec()).collect(),
     })
 }
 
-/// True when the PFX (RFC 7292 §4: version, authSafe, macData OPTIONAL) has no macData. A file
-/// that does not parse is left to the PKCS#12 reader, whose error says more.
-fn lacks_mac(der: &[u8]) -> bool {
-    parse_ber_sequence(der).is_ok_and(|(_, pfx)| pfx.as_sequence().is_ok_and(|items| items.len() < 3))
+/// Whether the PFX (RFC 7292 §4: version, authSafe, macData OPTIONAL) has its macData; `None`
+/// when it does not parse, left to the PKCS#12 reader, whose error says more.
+fn has_mac(der: &[u8]) -> Option<bool> {
+    let (_, pfx) = parse_ber_sequence(der).ok()?;
+    pfx.as_sequence().ok().map(|items| items.len() >= 3)
 }
 
 #[cfg(test)]
@@ -68,6 +77,7 @@ mod tests {
         let chain = PrivateKeyChain::new("key", PrivateKey::from_der(pkcs8.as_ref()).unwrap(), []);
         store.add_entry("key", KeyStoreEntry::PrivateKeyChain(chain));
         let file = store.writer(PASSWORD).write().unwrap();
+        assert_eq!(has_mac(&file), Some(true));
         let keys: Vec<Zeroizing<Vec<u8>>> = open("client.pfx", &file, Some(PASSWORD)).unwrap().keys;
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].as_slice(), pkcs8.as_ref());

@@ -329,7 +329,7 @@ async fn a_tls_inspecting_proxy_is_trusted_only_when_ssl_cert_file_names_its_ca(
     assert_eq!(answer.status, 502, "{:#?}", server.lines());
     assert_eq!(answer.json(), vault_error());
     assert_eq!(front.handshakes(), 0, "the certificate was refused");
-    // The name went to the proxy unresolved; the credential (plain http) did not use it.
+    // The name went to the proxy unresolved; the identity endpoint (loopback) did not use it.
     assert_eq!(proxy.targets(), [format!("{VAULT_HOST}:443")]);
     drop(server);
 

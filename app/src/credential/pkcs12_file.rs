@@ -28,7 +28,8 @@ pub fn open(path: &str, der: &[u8], password: Option<&str>) -> Result<Pkcs12Cont
     }
     let archive = Pkcs12Archive::from_pkcs12(der, password.unwrap_or("")).map_err(|error| {
         let why = match error {
-            // The MAC fails first with a wrong password; without a MAC, the decryption does.
+            // A wrong password fails the MAC (files without one are refused above); the
+            // decryption errors say the same, should a MAC of another password ever pass.
             Error::MacError(_) | Error::UnpadError | Error::Pkcs5Error(_) => {
                 "the PKCS#12 file does not open with AZURE_CLIENT_CERTIFICATE_PASSWORD (wrong password, or the file needs one)"
                     .to_owned()

@@ -6,6 +6,8 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 /// Creates `dir` (and any missing parent) for the owner alone. An existing folder is left as
 /// it is: the key file's own checks are what protect the key.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
@@ -33,17 +35,17 @@ pub fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Reads a private key file, refusing a symbolic link, anything but a regular file, a file of
 /// another user, and one that group or others may access. The checks look at the file opened,
-/// so it cannot be swapped between check and read.
-pub fn read_private(path: &Path) -> io::Result<Vec<u8>> {
+/// so it cannot be swapped between check and read. The bytes are wiped when dropped.
+pub fn read_private(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
     let mut file = options.open(path).map_err(|e| explain_open_error(path, e))?;
+    let metadata = file.metadata()?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let metadata = file.metadata()?;
         // SAFETY: geteuid(2) has no preconditions and cannot fail.
         let me = unsafe { libc::geteuid() };
         check_private(
@@ -52,7 +54,8 @@ pub fn read_private(path: &Path) -> io::Result<Vec<u8>> {
             me,
         )?;
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file, so no smaller copy is left behind, unwiped, by a reallocation.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0)));
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
@@ -128,6 +131,16 @@ mod tests {
         std::os::unix::fs::symlink(&target, dir.path().join("link")).unwrap();
         assert!(write_new_private(&dir.path().join("link"), b"three").is_err());
         assert!(!target.exists());
-        assert_eq!(read_private(&path).unwrap(), b"one");
+        assert_eq!(read_private(&path).unwrap().as_slice(), b"one");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_read_is_wiped_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        write_new_private(&path, b"private key").unwrap();
+        let read: zeroize::Zeroizing<Vec<u8>> = read_private(&path).unwrap();
+        assert_eq!(read.as_slice(), b"private key");
     }
 }

@@ -2,10 +2,13 @@
 //! file that only root (or the agent's group) can read; the caller proves itself by sending
 //! the file's content back. The file is read only from the agent's token directory, with the
 //! `.key` extension and at most 4096 bytes, as MSAL and the Azure SDKs check: the endpoint
-//! must not be able to make vaultgate read and send any other file.
+//! must not be able to make vaultgate read and send any other file. The key is wiped when dropped.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use zeroize::Zeroizing;
 
 use super::{AccessToken, answer, retry};
 use crate::upstream::{self, url_for_logs};
@@ -51,7 +54,7 @@ pub async fn fetch(endpoint: &str, resource: &str, timeout: Duration) -> Result<
         .and_then(|value| value.to_str().ok())
         .ok_or_else(|| format!("{}: the 401 has no WWW-Authenticate header", url_for_logs(endpoint)))?;
     let key = read_key(&key_path(header, &key_directory()?)?)?;
-    let authorization = format!("Basic {key}");
+    let authorization = Zeroizing::new(format!("Basic {}", key.as_str()));
     let proven = || {
         Ok(upstream::client()
             .get(endpoint)
@@ -83,13 +86,29 @@ fn key_path(header: &str, directory: &Path) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn read_key(path: &Path) -> Result<String, String> {
+/// Opens the file once and judges what was opened: a regular file, of at most the limit by its
+/// size and by what is read through the same handle (a size may be wrong, as procfs's 0, or
+/// grow), so nothing can be swapped in or added between the check and the read.
+fn read_key(path: &Path) -> Result<Zeroizing<String>, String> {
     let shown = path.display();
-    let size = std::fs::metadata(path).map_err(|e| format!("Azure Arc: {shown}: {e}"))?.len();
+    let failed = |e: std::io::Error| format!("Azure Arc: {shown}: {e}");
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(format!("Azure Arc: {shown} is not a regular file"));
+    }
+    let size = metadata.len();
     if size > MAX_KEY_BYTES {
         return Err(format!("Azure Arc: {shown} holds {size} bytes, more than a key's {MAX_KEY_BYTES}"));
     }
-    std::fs::read_to_string(path).map_err(|e| format!("Azure Arc: {shown}: {e}"))
+    // Room for one byte past the limit: the read never reallocates, leaving no unwiped copy.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_BYTES as usize + 1));
+    file.take(MAX_KEY_BYTES + 1).read_to_end(&mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > MAX_KEY_BYTES {
+        return Err(format!("Azure Arc: {shown} holds more than a key's {MAX_KEY_BYTES} bytes"));
+    }
+    let key = std::str::from_utf8(&bytes).map_err(|_| format!("Azure Arc: {shown} is not UTF-8 text"))?;
+    Ok(Zeroizing::new(key.to_owned()))
 }
 
 #[cfg(test)]
@@ -122,5 +141,36 @@ mod tests {
         let large = dir.path().join("b.key");
         std::fs::write(&large, "k".repeat(4097)).unwrap();
         assert!(read_key(&large).unwrap_err().contains("4097 bytes"));
+    }
+
+    #[test]
+    fn the_key_read_is_wiped_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.key");
+        std::fs::write(&path, "9c2a7e4f").unwrap();
+        let key: zeroize::Zeroizing<String> = read_key(&path).unwrap();
+        assert_eq!(key.as_str(), "9c2a7e4f");
+    }
+
+    /// procfs files say 0 bytes and hold more: only what is read counts.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_key_file_is_read_no_further_than_the_limit_whatever_its_size_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("maps.key");
+        std::os::unix::fs::symlink("/proc/self/smaps", &path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "the file system does not tell its size");
+        assert_eq!(
+            read_key(&path).unwrap_err(),
+            format!("Azure Arc: {} holds more than a key's 4096 bytes", path.display())
+        );
+    }
+
+    #[test]
+    fn only_a_regular_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("folder.key");
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(read_key(&path).unwrap_err(), format!("Azure Arc: {} is not a regular file", path.display()));
     }
 }

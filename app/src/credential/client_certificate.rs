@@ -15,6 +15,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use super::pkcs12_file;
 
@@ -31,7 +32,7 @@ impl ClientCertificate {
     /// Reads a PEM or PKCS#12 file holding one RSA private key and its certificate, `password`
     /// opening a PKCS#12 one. Errors name the file, never its content or the password.
     pub fn load(path: &str, password: Option<&str>) -> Result<ClientCertificate, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"))?;
+        let bytes = read_file(path)?;
         if memchr::memmem::find(&bytes, b"-----BEGIN ").is_some() {
             if password.is_some() {
                 return Err(format!(
@@ -97,6 +98,33 @@ impl ClientCertificate {
     }
 }
 
+/// The file's bytes, wiped when dropped: a PEM file holds the private key in clear.
+fn read_file(path: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    std::fs::read(path).map(Zeroizing::new).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"))
+}
+
+/// Warns when group or others may read the file: they could sign in as the application. Not
+/// refused, as Kubernetes mounts secrets 0644 unless a volume's `defaultMode` says otherwise.
+pub fn warn_if_readable_by_others(path: &str) {
+    #[cfg(unix)]
+    if let Ok(metadata) = std::fs::metadata(path) {
+        let mode = std::os::unix::fs::MetadataExt::mode(&metadata);
+        if readable_by_others(mode) {
+            log::warn!(
+                "AZURE_CLIENT_CERTIFICATE_PATH {path}: readable by group or others (mode {:o}), who could sign in as \
+                 the application with it; used anyway (Kubernetes mounts secrets 0644 by default): chmod 600 it, or \
+                 give the secret volume defaultMode 0400",
+                mode & 0o777
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+fn readable_by_others(mode: u32) -> bool {
+    mode & 0o044 != 0
+}
+
 fn load_pem(path: &str, pem: &[u8]) -> Result<ClientCertificate, String> {
     let certificates: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
         .map(|c| c.map(|c| c.to_vec()))
@@ -105,21 +133,25 @@ fn load_pem(path: &str, pem: &[u8]) -> Result<ClientCertificate, String> {
     if certificates.is_empty() {
         return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no PEM certificate"));
     }
-    let key = match PrivateKeyDer::from_pem_slice(pem) {
-        Ok(PrivateKeyDer::Pkcs8(key)) => KeyPair::from_pkcs8(key.secret_pkcs8_der()),
-        Ok(PrivateKeyDer::Pkcs1(key)) => KeyPair::from_der(key.secret_pkcs1_der()),
-        Ok(_) => return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not RSA")),
-        Err(_) => {
-            return Err(format!(
-                "AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no unencrypted PEM private key (PRIVATE KEY or RSA PRIVATE KEY)"
-            ));
-        }
+    let key = match &*pem_private_key(path, pem)? {
+        PrivateKeyDer::Pkcs8(key) => KeyPair::from_pkcs8(key.secret_pkcs8_der()),
+        PrivateKeyDer::Pkcs1(key) => KeyPair::from_der(key.secret_pkcs1_der()),
+        _ => return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not RSA")),
     }
     .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not a usable RSA key"))?;
     let chain = leaf_first(&key, &certificates).ok_or_else(|| {
         format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: no certificate in the file goes with the private key")
     })?;
     Ok(ClientCertificate { key, chain })
+}
+
+/// The PEM file's private key (DER), wiped when dropped.
+fn pem_private_key(path: &str, pem: &[u8]) -> Result<Zeroizing<PrivateKeyDer<'static>>, String> {
+    PrivateKeyDer::from_pem_slice(pem).map(Zeroizing::new).map_err(|_| {
+        format!(
+            "AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no unencrypted PEM private key (PRIVATE KEY or RSA PRIVATE KEY)"
+        )
+    })
 }
 
 /// The certificate of `key` (the one carrying its public key) first, then the others in file
@@ -139,4 +171,38 @@ fn leaf_first(key: &KeyPair, certificates: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
         }
     }
     Some(chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use zeroize::Zeroizing;
+
+    use super::*;
+
+    #[test]
+    fn the_file_and_its_private_key_are_wiped_when_dropped() {
+        let pair = KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8 = aws_lc_rs::encoding::AsDer::as_der(&pair).unwrap();
+        let pem =
+            format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", STANDARD.encode(pkcs8.as_ref()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.pem");
+        std::fs::write(&path, &pem).unwrap();
+        let path = path.to_str().unwrap();
+        let bytes: Zeroizing<Vec<u8>> = read_file(path).unwrap();
+        assert_eq!(bytes.as_slice(), pem.as_bytes());
+        let key: Zeroizing<PrivateKeyDer<'static>> = pem_private_key(path, &bytes).unwrap();
+        assert_eq!(key.secret_der(), pkcs8.as_ref());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_group_or_others_may_read_is_open_to_others() {
+        for mode in [0o100644, 0o100640, 0o100604, 0o100444] {
+            assert!(readable_by_others(mode), "{mode:o}");
+        }
+        for mode in [0o100600, 0o100400, 0o100622, 0o100611] {
+            assert!(!readable_by_others(mode), "{mode:o}");
+        }
+    }
 }

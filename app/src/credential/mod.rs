@@ -97,6 +97,7 @@ impl TokenRequest {
 pub fn check_at_start(source: &CredentialSource) -> Result<(), String> {
     if let CredentialSource::ClientCertificate { path, password, .. } = source {
         client_certificate::ClientCertificate::load(path, password.as_ref().map(|p| p.0.as_str()))?;
+        client_certificate::warn_if_readable_by_others(path);
     }
     Ok(())
 }

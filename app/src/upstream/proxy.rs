@@ -6,9 +6,11 @@
 //! direct; a name matches itself and its subdomains (a leading `.` changes nothing); IP
 //! addresses match exactly or by CIDR range (`10.0.0.0/8`), never by name. Beyond curl, an
 //! entry may name a port (`host:8443`, `[::1]:8443`) as Go and .NET allow, `*.corp.example`
-//! reads as `.corp.example`, and `*` counts among other entries too. Link-local addresses
-//! (IMDS, 169.254.169.254) are never proxied: a proxy would reach its own, and Microsoft
-//! documents that IMDS must not be called through one.
+//! reads as `.corp.example`, and `*` counts among other entries too. Loopback (127.0.0.0/8,
+//! `::1`, `localhost`) and link-local addresses (IMDS, 169.254.169.254) are never proxied,
+//! whatever `NO_PROXY` says, as Go and .NET decide for loopback: a proxy would reach its own,
+//! and the identity endpoints there would hand it their secret header and the token in clear
+//! text; Microsoft documents that IMDS must not be called through one.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
@@ -105,7 +107,7 @@ impl ProxySettings {
         }?;
         let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
         let ip = host.parse::<IpAddr>().ok();
-        if ip.is_some_and(is_link_local) || self.no_proxy.iter().any(|e| e.matches(&host, ip, port)) {
+        if on_this_host_or_link(&host, ip) || self.no_proxy.iter().any(|e| e.matches(&host, ip, port)) {
             return None;
         }
         Some(proxy)
@@ -128,7 +130,13 @@ impl ProxySettings {
     }
 }
 
-/// 169.254.0.0/16 and fe80::/10: reachable on this link only, so never through a proxy.
+/// `localhost`, loopback addresses (an IPv4-mapped one too) and link-local ones: this host or
+/// this link, so never through a proxy. `host` is lowercase, without brackets or final dot.
+fn on_this_host_or_link(host: &str, ip: Option<IpAddr>) -> bool {
+    host == "localhost" || ip.map(|ip| ip.to_canonical()).is_some_and(|ip| ip.is_loopback() || is_link_local(ip))
+}
+
+/// 169.254.0.0/16 and fe80::/10: reachable on this link only.
 fn is_link_local(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_link_local(),
@@ -371,9 +379,12 @@ mod tests {
     fn each_scheme_uses_its_own_variable() {
         let vars = [("HTTPS_PROXY", PROXY)];
         assert_eq!(routed(&vars, "https://myvault.vault.azure.net/secrets/a").as_deref(), Some(PROXY));
-        assert_eq!(routed(&vars, "http://127.0.0.1:8081/msi/token"), None);
+        assert_eq!(routed(&vars, "http://identity.corp.example:8081/msi/token"), None);
         let vars = [("HTTP_PROXY", "http://10.0.0.1:8080")];
-        assert_eq!(routed(&vars, "http://127.0.0.1:8081/msi/token").as_deref(), Some("http://10.0.0.1:8080"));
+        assert_eq!(
+            routed(&vars, "http://identity.corp.example:8081/msi/token").as_deref(),
+            Some("http://10.0.0.1:8080")
+        );
         assert_eq!(routed(&vars, "https://login.microsoftonline.com/"), None);
     }
 
@@ -458,30 +469,35 @@ mod tests {
 
     #[test]
     fn no_proxy_addresses_match_exactly_or_by_range_and_never_by_name() {
-        let vars = [("HTTP_PROXY", PROXY), ("NO_PROXY", "127.0.0.1 10.0.0.0/8, ::1, fd00::/8, localhost")];
-        assert_eq!(routed(&vars, "http://127.0.0.1:8081/"), None);
-        assert!(routed(&vars, "http://127.0.0.2:8081/").is_some());
+        // Loopback needs no entry (it is never proxied): documentation addresses stand in.
+        let vars = [("HTTP_PROXY", PROXY), ("NO_PROXY", "192.0.2.10 10.0.0.0/8, 2001:db8::1, fd00::/8, intranet")];
+        assert_eq!(routed(&vars, "http://192.0.2.10:8081/"), None);
+        assert!(routed(&vars, "http://192.0.2.11:8081/").is_some());
         assert_eq!(routed(&vars, "http://10.200.3.4/"), None);
         assert!(routed(&vars, "http://11.0.0.1/").is_some());
-        assert_eq!(routed(&vars, "http://[::1]:8080/"), None);
+        assert_eq!(routed(&vars, "http://[2001:db8::1]:8080/"), None);
+        assert!(routed(&vars, "http://[2001:db8::2]:8080/").is_some());
         assert_eq!(routed(&vars, "http://[fd12:3456::1]/"), None);
         assert!(routed(&vars, "http://[fe00::1]:8080/").is_some());
-        assert_eq!(routed(&vars, "http://localhost:8081/"), None);
-        // "localhost" is a name: it does not cover an address, as in curl.
-        let vars = [("HTTP_PROXY", PROXY), ("NO_PROXY", "localhost")];
-        assert!(routed(&vars, "http://127.0.0.1:8081/").is_some());
+        assert_eq!(routed(&vars, "http://intranet:8081/"), None);
+        // A name does not cover an address, even its own, as in curl: nothing is resolved.
+        let vars = [("HTTP_PROXY", PROXY), ("NO_PROXY", "intranet")];
+        assert!(routed(&vars, "http://192.0.2.10:8081/").is_some());
     }
 
     #[test]
     fn a_no_proxy_entry_with_a_port_matches_that_port_only() {
-        let vars =
-            [("HTTPS_PROXY", PROXY), ("HTTP_PROXY", PROXY), ("NO_PROXY", "corp.example:8443,127.0.0.1:8081,[::1]:9")];
+        let vars = [
+            ("HTTPS_PROXY", PROXY),
+            ("HTTP_PROXY", PROXY),
+            ("NO_PROXY", "corp.example:8443,192.0.2.10:8081,[2001:db8::1]:9"),
+        ];
         assert_eq!(routed(&vars, "https://api.corp.example:8443/"), None);
         assert!(routed(&vars, "https://api.corp.example/").is_some());
-        assert_eq!(routed(&vars, "http://127.0.0.1:8081/"), None);
-        assert!(routed(&vars, "http://127.0.0.1:8082/").is_some());
-        assert_eq!(routed(&vars, "http://[::1]:9/"), None);
-        assert!(routed(&vars, "http://[::1]:10/").is_some());
+        assert_eq!(routed(&vars, "http://192.0.2.10:8081/"), None);
+        assert!(routed(&vars, "http://192.0.2.10:8082/").is_some());
+        assert_eq!(routed(&vars, "http://[2001:db8::1]:9/"), None);
+        assert!(routed(&vars, "http://[2001:db8::1]:10/").is_some());
     }
 
     #[test]
@@ -490,6 +506,36 @@ mod tests {
         assert_eq!(routed(&vars, "http://169.254.169.254/metadata/identity/oauth2/token"), None);
         assert_eq!(routed(&vars, "http://[fe80::1]/"), None);
         assert!(routed(&vars, "http://169.255.0.1/").is_some());
+    }
+
+    #[test]
+    fn loopback_is_never_proxied_whatever_no_proxy_says() {
+        for no_proxy in [None, Some("corp.example"), Some("10.0.0.0/8,127.0.0.2:9")] {
+            let mut vars = vec![("HTTPS_PROXY", PROXY), ("HTTP_PROXY", PROXY)];
+            vars.extend(no_proxy.map(|value| ("NO_PROXY", value)));
+            for url in [
+                "http://127.0.0.1:8081/msi/token",
+                "http://127.255.255.254/",
+                "https://127.0.0.2:8443/",
+                "http://[::1]:8080/",
+                "http://[::ffff:127.0.0.1]:8080/",
+                "http://localhost:8081/",
+                "https://LocalHost./",
+            ] {
+                assert_eq!(routed(&vars, url), None, "{url} with NO_PROXY {no_proxy:?}");
+            }
+            // Their neighbours still go through the proxy.
+            for url in [
+                "http://126.255.255.255/",
+                "http://128.0.0.1/",
+                "http://[::2]/",
+                "http://[::ffff:10.0.0.1]/",
+                "https://localhost.corp.example.org/",
+                "https://mylocalhost/",
+            ] {
+                assert!(routed(&vars, url).is_some(), "{url} with NO_PROXY {no_proxy:?}");
+            }
+        }
     }
 
     #[test]

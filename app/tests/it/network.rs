@@ -1,8 +1,12 @@
 //! Corporate networks: the binary reaches Entra ID, the identity endpoint and Key Vault
 //! through an HTTP proxy (`HTTPS_PROXY`/`HTTP_PROXY`, minus `NO_PROXY`) and trusts the roots
 //! `SSL_CERT_FILE`/`SSL_CERT_DIR` name. Each test runs the binary with an environment of its
-//! own; the proxy, the TLS front and the Azure fakes all listen on 127.0.0.1.
+//! own; the proxy, the TLS fronts and the Azure fakes all listen on 127.0.0.1. Loopback is
+//! never proxied, so the fakes are reached through the proxy by name (the proxy routes each
+//! name to its loopback front), and a name reached directly resolves to 127.0.0.1 through an
+//! `/etc/hosts` of the binary's own (`with_hosts`): no test asks DNS.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{Server, vaultgate};
@@ -21,6 +25,8 @@ const VERSION: &str = "41cce6796d81438f9dad0d96bf85d50d";
 const VALUE: &str = "api-key-value-6203";
 /// A public-cloud vault name: only the proxy knows where it is (its route to the TLS front).
 const VAULT_HOST: &str = "contoso.vault.azure.net";
+/// The identity endpoint by name: the proxy's route, or the binary's own `/etc/hosts`, says where.
+const IDENTITY_HOST: &str = "identity.corp.test";
 
 struct Azure {
     identity: FakeIdentity,
@@ -37,10 +43,6 @@ fn azure(public_cloud: bool) -> Azure {
     Azure { identity, vault }
 }
 
-fn authority(url: &str) -> String {
-    url.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/').to_owned()
-}
-
 /// vaultgate in local mode reading `vault_url` as the fake App Service managed identity.
 fn with_vault(mut command: Command, azure: &Azure, vault_url: &str) -> Command {
     command
@@ -54,6 +56,69 @@ fn with_vault(mut command: Command, azure: &Azure, vault_url: &str) -> Command {
     command
 }
 
+/// HTTPS fronts of the fake vault and identity endpoint, by name, with a certificate from a CA
+/// written for `SSL_CERT_FILE`.
+struct Fronts {
+    vault: TlsFront,
+    identity: TlsFront,
+    ca_file: PathBuf,
+    _files: tempfile::TempDir,
+}
+
+impl Fronts {
+    fn start(azure: &Azure) -> Fronts {
+        let ca = TestCa::new("Contoso TLS Inspection CA");
+        let vault = TlsFront::start(&ca, &[VAULT_HOST], addr_of(&azure.vault.url));
+        let identity = TlsFront::start(&ca, &[IDENTITY_HOST], addr_of(&azure.identity.base_url));
+        let files = tempfile::tempdir().unwrap();
+        let ca_file = ca.write_pem(files.path(), "contoso-ca.pem");
+        Fronts { vault, identity, ca_file, _files: files }
+    }
+
+    /// `command` reading the vault as `https://contoso.vault.azure.net` and the identity
+    /// endpoint as `https://identity.corp.test:<its front's port>`, trusting the fronts' CA.
+    fn by_name(&self, mut command: Command) -> Command {
+        command
+            .env("KEY_VAULT_URL", format!("https://{VAULT_HOST}"))
+            .env("IDENTITY_ENDPOINT", format!("https://{}/msi/token", self.identity_authority()))
+            .env("SSL_CERT_FILE", &self.ca_file);
+        command
+    }
+
+    fn identity_authority(&self) -> String {
+        format!("{IDENTITY_HOST}:{}", self.identity.addr.port())
+    }
+
+    /// The proxy's tunnels to the two names end at the fronts.
+    fn route(&self, proxy: &FakeProxy) {
+        proxy.route(&format!("{VAULT_HOST}:443"), self.vault.addr);
+        proxy.route(&self.identity_authority(), self.identity.addr);
+    }
+}
+
+/// `command` run in a user and mount namespace of its own whose `/etc/hosts` maps `names` to
+/// 127.0.0.1 (as `azure_arc_answers_its_challenge_with_the_key_files_content` hides
+/// `/var/opt`): a name reached directly resolves to a loopback fake without a DNS query, and
+/// nothing outside the binary sees the file.
+fn with_hosts(command: &Command, names: &[&str], dir: &Path) -> Command {
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, names.iter().map(|name| format!("127.0.0.1 {name}\n")).collect::<String>()).unwrap();
+    let mut wrapped = Command::new("unshare");
+    wrapped
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", r#"mount --bind "$0" /etc/hosts && exec "$@""#])
+        .arg(&hosts)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        if let Some(value) = value {
+            wrapped.env(name, value);
+        }
+    }
+    wrapped
+}
+
 fn token(key_dir: &std::path::Path) -> String {
     vaultgate::crypto::install_providers();
     let key = DevKey::load_or_create(key_dir).unwrap();
@@ -63,6 +128,13 @@ fn token(key_dir: &std::path::Path) -> String {
 async fn read(server: &Server, key_dir: &std::path::Path, name: &str) -> Reply {
     let bearer = format!("Bearer {}", token(key_dir));
     send(client().get(format!("{}/vault/{name}", server.url)).insert_header(("Authorization", bearer))).await
+}
+
+/// `command` with every upstream call through `proxy`, except the identity endpoint on
+/// loopback, which is never proxied.
+fn through(mut command: Command, proxy: &FakeProxy) -> Command {
+    command.env("HTTPS_PROXY", &proxy.url).env("HTTP_PROXY", &proxy.url);
+    command
 }
 
 fn vault_error() -> Value {
@@ -75,11 +147,13 @@ async fn output(mut command: Command) -> std::process::Output {
 
 #[actix_web::test]
 async fn the_identity_endpoint_and_key_vault_are_reached_through_the_proxy() {
-    let azure = azure(false);
+    let azure = azure(true);
+    let fronts = Fronts::start(&azure);
     let proxy = FakeProxy::start();
+    fronts.route(&proxy);
     let key_dir = tempfile::tempdir().unwrap();
-    let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
-    command.env("HTTP_PROXY", &proxy.url);
+    let mut command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
+    command.env("HTTPS_PROXY", &proxy.url);
     let server = Server::start(command);
 
     let answer = read(&server, key_dir.path(), "api-key").await;
@@ -87,51 +161,91 @@ async fn the_identity_endpoint_and_key_vault_are_reached_through_the_proxy() {
     assert_eq!(answer.json()["value"], VALUE);
     // The vault first (a token-less request, for its challenge), then the token; each through a
     // tunnel of its own (the vault's tunnel is kept alive for the read that follows).
-    assert_eq!(proxy.targets(), [authority(&azure.vault.url), authority(&azure.identity.base_url)]);
+    assert_eq!(proxy.targets(), [format!("{VAULT_HOST}:443"), fronts.identity_authority()]);
     assert!(proxy.tunnels() >= 2, "{} tunnels", proxy.tunnels());
     assert!(proxy.requests().iter().all(|r| r.proxy_authorization.is_none()));
 }
 
+/// Loopback is this host: a proxy would reach its own, and the identity endpoint's secret
+/// header and token would cross it. As in Go and .NET, no `NO_PROXY` entry is needed.
 #[actix_web::test]
-async fn no_proxy_hosts_are_reached_directly() {
+async fn loopback_endpoints_are_reached_directly_whatever_no_proxy_says() {
     let azure = azure(false);
     let proxy = FakeProxy::start();
     let key_dir = tempfile::tempdir().unwrap();
+    for no_proxy in [None, Some("login.example")] {
+        let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
+        command.env("HTTP_PROXY", &proxy.url).env("HTTPS_PROXY", &proxy.url);
+        if let Some(no_proxy) = no_proxy {
+            command.env("NO_PROXY", no_proxy);
+        }
+        let server = Server::start(command);
+
+        let answer = read(&server, key_dir.path(), "api-key").await;
+        assert_eq!(answer.status, 200, "{no_proxy:?}: {:#?}", server.lines());
+        assert_eq!(answer.json()["value"], VALUE);
+    }
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    assert_eq!(proxy.tunnels(), 0);
+    assert!(azure.identity.token_requests() >= 2, "each server fetched its token directly");
+}
+
+/// The identity endpoint by a name `NO_PROXY` covers (a domain and its subdomains) goes
+/// direct; the vault on loopback goes direct in any case.
+#[actix_web::test]
+async fn no_proxy_hosts_are_reached_directly() {
+    let azure = azure(false);
+    let fronts = Fronts::start(&azure);
+    let proxy = FakeProxy::start();
+    fronts.route(&proxy);
+    let key_dir = tempfile::tempdir().unwrap();
     let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
-    command.env("HTTP_PROXY", &proxy.url).env("NO_PROXY", "login.example, 127.0.0.1");
-    let server = Server::start(command);
+    command
+        .env("IDENTITY_ENDPOINT", format!("https://{}/msi/token", fronts.identity_authority()))
+        .env("SSL_CERT_FILE", &fronts.ca_file)
+        .env("HTTPS_PROXY", &proxy.url)
+        .env("HTTP_PROXY", &proxy.url)
+        .env("NO_PROXY", "login.example, corp.test");
+    let server = Server::start(with_hosts(&command, &[IDENTITY_HOST], key_dir.path()));
 
     let answer = read(&server, key_dir.path(), "api-key").await;
     assert_eq!(answer.status, 200, "{:#?}", server.lines());
     assert_eq!(answer.json()["value"], VALUE);
+    assert!(fronts.identity.handshakes() >= 1, "the token came from the identity endpoint by name");
     assert_eq!(proxy.tunnels(), 0);
     assert!(proxy.requests().is_empty());
 }
 
 #[actix_web::test]
 async fn a_no_proxy_entry_with_a_port_bypasses_that_port_only() {
-    let azure = azure(false);
+    let azure = azure(true);
+    let fronts = Fronts::start(&azure);
     let proxy = FakeProxy::start();
+    fronts.route(&proxy);
     let key_dir = tempfile::tempdir().unwrap();
-    let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
+    let mut command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
     // Lowercase, as curl prefers it; the identity endpoint's port is exempt, the vault's is not.
-    command.env("http_proxy", &proxy.url).env("no_proxy", authority(&azure.identity.base_url));
-    let server = Server::start(command);
+    let no_proxy = format!("{},{VAULT_HOST}:8443", fronts.identity_authority());
+    command.env("https_proxy", &proxy.url).env("no_proxy", no_proxy);
+    let server = Server::start(with_hosts(&command, &[IDENTITY_HOST], key_dir.path()));
 
     let answer = read(&server, key_dir.path(), "api-key").await;
     assert_eq!(answer.status, 200, "{:#?}", server.lines());
-    assert_eq!(proxy.targets(), [authority(&azure.vault.url)]);
+    assert_eq!(proxy.targets(), [format!("{VAULT_HOST}:443")]);
     assert!(proxy.tunnels() >= 1);
+    assert!(fronts.identity.handshakes() >= 1);
 }
 
 #[actix_web::test]
 async fn proxy_credentials_in_the_url_are_sent_as_basic_auth_and_never_logged() {
-    let azure = azure(false);
+    let azure = azure(true);
+    let fronts = Fronts::start(&azure);
     let proxy = FakeProxy::start();
+    fronts.route(&proxy);
     let key_dir = tempfile::tempdir().unwrap();
-    let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
+    let mut command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
     let with_credentials = proxy.url.replace("http://", "http://svc-vaultgate%40corp:Pr0xy%21pass@");
-    command.env("HTTP_PROXY", &with_credentials).env("RUST_LOG", "debug");
+    command.env("HTTPS_PROXY", &with_credentials).env("RUST_LOG", "debug");
     let server = Server::start(command);
 
     let answer = read(&server, key_dir.path(), "api-key").await;
@@ -153,9 +267,8 @@ async fn a_proxy_refusing_the_tunnel_is_a_502_at_once() {
     let azure = azure(false);
     let proxy = FakeProxy::start();
     let key_dir = tempfile::tempdir().unwrap();
-    let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
-    command.env("HTTP_PROXY", &proxy.url).env("NO_PROXY", authority(&azure.identity.base_url));
-    let server = Server::start(command);
+    let command = with_vault(vaultgate(key_dir.path()), &azure, &format!("https://{VAULT_HOST}"));
+    let server = Server::start(through(command, &proxy));
 
     for (status, name) in [(407, "api-key"), (403, "db-password")] {
         proxy.behave(ProxyBehaviour::Refuse(status));
@@ -164,7 +277,7 @@ async fn a_proxy_refusing_the_tunnel_is_a_502_at_once() {
         assert_eq!(answer.json(), vault_error());
         // The refusal itself ended the call (the proxy keeps its connection open, so a
         // client waiting for more would have ended on a timeout instead, and said so).
-        server.wait_for_line(&format!("answered {status} to CONNECT {}", authority(&azure.vault.url)));
+        server.wait_for_line(&format!("answered {status} to CONNECT {VAULT_HOST}:443"));
     }
     assert!(!server.lines().iter().any(|l| l.contains("Timeout") || l.contains("no answer within")));
     assert_eq!(proxy.tunnels(), 0);
@@ -177,14 +290,13 @@ async fn a_proxy_that_never_answers_the_connect_is_bounded_by_the_timeout() {
     let proxy = FakeProxy::start();
     proxy.behave(ProxyBehaviour::Stall);
     let key_dir = tempfile::tempdir().unwrap();
-    let mut command = with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url);
-    command.env("HTTP_PROXY", &proxy.url).env("NO_PROXY", authority(&azure.identity.base_url));
-    let server = Server::start(command);
+    let command = with_vault(vaultgate(key_dir.path()), &azure, &format!("https://{VAULT_HOST}"));
+    let server = Server::start(through(command, &proxy));
 
     let answer = read(&server, key_dir.path(), "api-key").await;
     assert_eq!(answer.status, 502);
     assert_eq!(answer.json(), vault_error());
-    assert_eq!(proxy.targets(), [authority(&azure.vault.url)]);
+    assert_eq!(proxy.targets(), [format!("{VAULT_HOST}:443")]);
     server.wait_for_line("secret api-key: secret store failed");
     assert!(
         server.lines().iter().any(|l| l.contains("no answer within 2s") || l.contains("Timeout while")),
@@ -215,7 +327,7 @@ async fn a_tls_inspecting_proxy_is_trusted_only_when_ssl_cert_file_names_its_ca(
     assert_eq!(answer.status, 502, "{:#?}", server.lines());
     assert_eq!(answer.json(), vault_error());
     assert_eq!(front.handshakes(), 0, "the certificate was refused");
-    // The name went to the proxy unresolved; the credential (plain http) did not use it.
+    // The name went to the proxy unresolved; the identity endpoint (loopback) did not use it.
     assert_eq!(proxy.targets(), [format!("{VAULT_HOST}:443")]);
     drop(server);
 

@@ -321,3 +321,62 @@ async fn a_certificate_that_is_not_the_keys_or_an_unknown_file_stops_start_up() 
     );
     assert_eq!(azure.identity.token_requests(), 0);
 }
+
+/// A PKCS#12 file without a MAC: nothing proves it is the file that was exported, so it is
+/// refused rather than decrypted (made with `openssl pkcs12 -export -nomac`).
+#[actix_web::test]
+async fn a_pkcs12_file_without_a_mac_stops_start_up() {
+    let azure = Azure::start();
+    let certificate = pem_certificate();
+    let path = format!("{}.pfx", certificate.path);
+    let exported = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-nomac", "-in", &certificate.path, "-out", &path])
+        .arg(format!("-passout=pass:{PFX_PASSWORD}"))
+        .output()
+        .expect("openssl runs");
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    assert_eq!(
+        start_up_error(&azure, &path, Some(PFX_PASSWORD)).await,
+        format!(
+            "AZURE_CLIENT_CERTIFICATE_PATH {path}: the PKCS#12 file has no MAC, so nothing proves it was not altered; \
+             export it with one (openssl pkcs12 -export without -nomac)"
+        )
+    );
+    assert_eq!(azure.identity.token_requests(), 0);
+}
+
+/// Kubernetes mounts secrets 0644 unless told otherwise, so a certificate file others may read
+/// is used, with one warning at start (not one per token).
+#[cfg(unix)]
+#[actix_web::test]
+async fn a_certificate_file_others_may_read_gets_one_start_up_warning() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let azure = Azure::start();
+    azure.vault.put("api-key", FakeSecret::new("41cce6796d81438f9dad0d96bf85d50d", "api-key-value-3390"));
+    let warnings = |path: &str| -> Vec<String> {
+        logs::lines().into_iter().filter(|l| l.starts_with("WARN") && l.contains(path)).collect()
+    };
+
+    let shared = pem_certificate();
+    std::fs::set_permissions(&shared.path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let app = spawn(&azure, &shared.path, &[]).await;
+    for _ in 0..2 {
+        assert_eq!(app.get_secret("/vault/api-key").await.status, 200, "{:?}", logs::lines());
+    }
+    assert_eq!(
+        warnings(&shared.path),
+        [format!(
+            "WARN vaultgate::credential::client_certificate AZURE_CLIENT_CERTIFICATE_PATH {}: readable by group or \
+             others (mode 644), who could sign in as the application with it; used anyway (Kubernetes mounts \
+             secrets 0644 by default): chmod 600 it, or give the secret volume defaultMode 0400",
+            shared.path
+        )]
+    );
+
+    let private = pem_certificate();
+    std::fs::set_permissions(&private.path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let app = spawn(&azure, &private.path, &[]).await;
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 200);
+    assert_eq!(warnings(&private.path), Vec::<String>::new());
+}

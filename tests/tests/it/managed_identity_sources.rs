@@ -177,6 +177,19 @@ async fn azure_arc_in_a_private_var_opt() {
     assert_eq!(reply.status, 200, "{:?}", logs::lines());
     assert_eq!(azure.identity.token_requests(), 1);
     assert!(!logs::lines().iter().any(|l| l.contains(key)), "the key is never logged");
+
+    // A key file whose size the file system does not tell (procfs says 0 bytes) is read no
+    // further than the limit through the handle opened, and refused: nothing is sent.
+    let unbounded = format!("{ARC_TOKENS}/unbounded.key");
+    std::os::unix::fs::symlink("/proc/self/smaps", &unbounded).unwrap();
+    azure.identity.arc_key_file(&unbounded, key);
+    let app =
+        spawn(&azure, &[("IDENTITY_ENDPOINT", endpoint.as_str()), ("IMDS_ENDPOINT", azure.identity.base_url.as_str())])
+            .await;
+    assert_eq!(app.get_secret("/vault/api-key").await.status, 502);
+    assert_eq!(azure.identity.token_requests(), 1, "no token was issued");
+    let refusal = format!("Azure Arc: {unbounded} holds more than a key's 4096 bytes");
+    assert!(logs::lines().iter().any(|l| l.contains(&refusal)), "{:#?}", logs::lines());
 }
 
 /// A user-assigned identity by object id or resource id: App Service and IMDS spell the

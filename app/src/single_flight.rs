@@ -40,6 +40,11 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
         self.lock().retain(|key, _| !which(key));
     }
 
+    /// `forget` for one key, without looking at the others.
+    pub fn forget_key(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
     /// Whether a run for `key` is under way now.
     pub fn is_running(&self, key: &K) -> bool {
         self.lock().contains_key(key)

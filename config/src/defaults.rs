@@ -33,6 +33,8 @@ pub const DEFAULT_SECRET_CACHE_TTL_SECS: u64 = 300;
 pub const DEFAULT_SECRET_MAX_STALE_SECS: u64 = 3600;
 pub const DEFAULT_SECRET_NEGATIVE_TTL_SECS: u64 = 30;
 pub const DEFAULT_SECRET_CACHE_MAX_ENTRIES: usize = 10_000;
+/// How long past its TTL a value is still served while its refresh-ahead runs.
+pub const DEFAULT_SECRET_REFRESH_GRACE_SECS: u64 = 10;
 /// Fruitless store reads one caller may cause in any 10 s.
 pub const DEFAULT_SECRET_MISS_BUDGET: usize = 30;
 

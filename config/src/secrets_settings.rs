@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::defaults::{
     DEFAULT_KEY_VAULT_MAX_GETS_PER_10S, DEFAULT_KEY_VAULT_RETRY_BUDGET_SECS, DEFAULT_SECRET_CACHE_MAX_ENTRIES,
     DEFAULT_SECRET_CACHE_TTL_SECS, DEFAULT_SECRET_MAX_STALE_SECS, DEFAULT_SECRET_MISS_BUDGET,
-    DEFAULT_SECRET_NEGATIVE_TTL_SECS, DEFAULT_SECRETS_DIR,
+    DEFAULT_SECRET_NEGATIVE_TTL_SECS, DEFAULT_SECRET_REFRESH_GRACE_SECS, DEFAULT_SECRETS_DIR,
 };
 use crate::env::Env;
 use crate::url::UrlRule;
@@ -100,6 +100,9 @@ pub struct SecretCacheSettings {
     /// `SECRET_REFRESH_AHEAD=off` stops reading a secret again in the background when it is
     /// read in the last fifth of its TTL.
     pub refresh_ahead: bool,
+    /// `SECRET_REFRESH_GRACE_SECS`: how long past its TTL a value is still served while its
+    /// refresh-ahead runs, however long the store's retries take; past it readers wait.
+    pub refresh_grace: Duration,
 }
 
 /// Which secrets are served, and to whom.
@@ -162,6 +165,7 @@ pub(crate) fn secret_cache_settings(env: &mut Env) -> SecretCacheSettings {
         max_entries,
         miss_budget: env.count("SECRET_MISS_BUDGET", DEFAULT_SECRET_MISS_BUDGET, 1..=1_000_000),
         refresh_ahead: env.switch("SECRET_REFRESH_AHEAD", true),
+        refresh_grace: env.seconds("SECRET_REFRESH_GRACE_SECS", DEFAULT_SECRET_REFRESH_GRACE_SECS, 0..=3_600),
     }
 }
 

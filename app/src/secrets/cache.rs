@@ -6,15 +6,16 @@
 //! Names are case-insensitive (`SecretName`), so every casing of a name is one entry.
 //!
 //! Refresh-ahead: a secret read in the last fifth of its TTL is read again in the background
-//! (once at a time, in a task of its own, so a caller going away cannot cancel it); until that
-//! read ends, even past the TTL, readers get the cached value (while it is usable, i.e. within
-//! `SECRET_MAX_STALE`). Secrets nobody reads near the end of their TTL simply expire.
-//! Push invalidation (`invalidate`) drops a name's entries; a read that was under way when the
-//! name was invalidated is not cached, as it may carry the old version.
+//! (once at a time, in a task of its own, so a caller going away cannot cancel it; after a
+//! failure, not again before a back-off: `refresh_claims.rs`); until that read ends readers get
+//! the cached value, past the TTL for `SECRET_REFRESH_GRACE_SECS` at most (and within
+//! `SECRET_MAX_STALE`), then they wait for the store. Secrets nobody reads near the end of
+//! their TTL simply expire.
+//! Push invalidation (`invalidate`) drops a name's entries, found by name
+//! (`cache_entries.rs`); a read of that name under way when the event came is not cached, as it
+//! may carry the old version. Other names are not touched.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
@@ -22,11 +23,11 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use vaultgate_config::secrets_settings::SecretCacheSettings;
 
+use super::cache_entries::{CacheEntries, Key};
 use super::miss_budget::{CallerId, MissBudget, Reservation};
+use super::refresh_claims::RefreshClaims;
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
 use crate::single_flight::SingleFlight;
-
-type Key = (SecretName, Option<SecretVersion>);
 
 #[derive(Clone)]
 enum Cached {
@@ -62,7 +63,7 @@ enum Lookup {
         answer: Result<Arc<Secret>, StoreError>,
         refresh_due: bool,
     },
-    /// Past the TTL but usable, while a refresh of it is under way.
+    /// Past the TTL but within the grace, while a refresh of it is under way.
     Refreshing(Arc<Secret>),
     Miss,
 }
@@ -75,12 +76,11 @@ pub struct SecretCache {
 struct Core {
     inner: Arc<dyn SecretStore>,
     settings: SecretCacheSettings,
-    entries: quick_cache::sync::Cache<Key, Entry>,
+    entries: CacheEntries<Entry>,
     flights: SingleFlight<Key, Result<Arc<Secret>, StoreError>>,
-    /// Keys with a refresh-ahead under way (claimed before its task starts: one at a time).
-    refreshing: Mutex<HashSet<Key>>,
-    /// Bumped by every invalidation: a read that saw it change does not cache its answer.
-    invalidations: AtomicU64,
+    /// Keys with a refresh-ahead under way (claimed before its task starts: one at a time),
+    /// or backing off after a failed one.
+    refreshes: Arc<RefreshClaims<Key>>,
     budget: MissBudget,
     stats: CacheStats,
 }
@@ -89,12 +89,11 @@ impl SecretCache {
     pub fn new(inner: Arc<dyn SecretStore>, settings: SecretCacheSettings) -> Self {
         let core = Core {
             inner,
-            entries: quick_cache::sync::Cache::new(settings.max_entries),
+            entries: CacheEntries::new(settings.max_entries),
+            refreshes: Arc::new(RefreshClaims::new(settings.max_entries)),
             budget: MissBudget::new(settings.miss_budget),
             settings,
             flights: SingleFlight::default(),
-            refreshing: Mutex::new(HashSet::new()),
-            invalidations: AtomicU64::new(0),
             stats: CacheStats::default(),
         };
         SecretCache { core: Arc::new(core) }
@@ -121,7 +120,7 @@ impl SecretCache {
         );
         registry.register(
             "secret_refresh_ahead_failures",
-            "Background refreshes that failed (the cached value stays under the stale-if-error rules)",
+            "Background refreshes that failed (the cached value stays under the stale-if-error rules; the next refresh backs off)",
             stats.refresh_ahead_failures.clone(),
         );
         self.core.budget.register(registry);
@@ -176,22 +175,16 @@ impl SecretCache {
     }
 
     /// Drops every cached entry of `name` (current and explicit versions), so that the next
-    /// read asks the store; reads under way when this is called are not cached. Returns how
-    /// many entries were dropped.
+    /// read asks the store; reads of `name` under way when this is called are not cached.
+    /// Returns how many entries were dropped.
     pub fn invalidate(&self, name: &SecretName) -> usize {
         let core = &self.core;
-        core.invalidations.fetch_add(1, Ordering::SeqCst);
-        let dropped = AtomicUsize::new(0);
-        core.entries.retain(|(cached, _), _| {
-            let keep = cached != name;
-            if !keep {
-                dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            keep
-        });
+        let invalidated = core.entries.invalidate(name);
         // Later readers start a read of their own rather than join one begun before the event.
-        core.flights.forget(|(flying, _)| flying == name);
-        dropped.into_inner()
+        for key in &invalidated.in_flight {
+            core.flights.forget_key(key);
+        }
+        invalidated.dropped
     }
 }
 
@@ -207,8 +200,11 @@ impl Core {
             };
             return Lookup::Fresh { answer, refresh_due };
         }
+        // However long the refresh takes (retries, timeouts), the old value is served past the
+        // TTL for the grace at most: Key Vault sends no event when a secret is disabled.
+        let in_grace = now < entry.fresh_until + self.settings.refresh_grace;
         match entry.cached {
-            Cached::Found(secret) if crate::sync::lock(&self.refreshing).contains(key) => Lookup::Refreshing(secret),
+            Cached::Found(secret) if in_grace && self.refreshes.is_running(key) => Lookup::Refreshing(secret),
             _ => Lookup::Miss,
         }
     }
@@ -220,20 +216,26 @@ impl Core {
         }
     }
 
-    /// Starts a background read of `key`, unless one is under way. Its own task: the
-    /// request that noticed the need may end (or be reset) long before the read does.
+    /// Starts a background read of `key`, unless one is under way or the last one failed
+    /// less than a back-off ago. Its own task: the request that noticed the need may end (or
+    /// be reset) long before the read does.
     fn refresh_ahead(core: &Arc<Core>, key: Key) {
-        if !crate::sync::lock(&core.refreshing).insert(key.clone()) {
-            return;
-        }
-        let claim = RefreshClaim { core: core.clone(), key };
+        let Some(claim) = core.refreshes.claim(&key, Instant::now()) else { return };
+        let core = core.clone();
         actix_web::rt::spawn(async move {
-            let (core, key) = (&claim.core, &claim.key);
             core.stats.refresh_ahead_runs.inc();
             // Through the flights, so that a reader missing meanwhile shares this read.
-            if let Err(error) = core.flights.run(key, || core.load(key, None)).await {
-                core.stats.refresh_ahead_failures.inc();
-                log::warn!("secret {}: refresh-ahead failed: {error}", key.0);
+            match core.flights.run(&key, || core.load(&key, None)).await {
+                Ok(_) => claim.succeeded(),
+                Err(error) => {
+                    let backoff = claim.failed(Instant::now());
+                    core.stats.refresh_ahead_failures.inc();
+                    log::warn!(
+                        "secret {}: refresh-ahead failed, next one in {:.1}s at the earliest: {error}",
+                        key.0,
+                        backoff.as_secs_f64()
+                    );
+                }
             }
         });
     }
@@ -270,7 +272,8 @@ impl Core {
     /// leaves the cached value as it was (for stale-if-error). The caller whose reservation
     /// this read runs under keeps its unit spent if the read is fruitless.
     async fn load(&self, key: &Key, reservation: Option<&Reservation<'_>>) -> Result<Arc<Secret>, StoreError> {
-        let invalidations = self.invalidations.load(Ordering::SeqCst);
+        // Taken before the store is asked: an event for the name from now on voids the answer.
+        let ticket = self.entries.begin_read(key);
         if let Some(reservation) = reservation {
             reservation.asking();
         }
@@ -279,19 +282,19 @@ impl Core {
         if let Some(reservation) = reservation {
             reservation.answered(result.as_ref().is_err_and(StoreError::is_fruitless));
         }
-        let current = self.invalidations.load(Ordering::SeqCst) == invalidations;
         match &result {
-            Ok(secret) if current => {
+            Ok(secret) => {
                 // Explicit versions too: a version can be disabled, and that must show within the TTL.
                 let ttl = self.settings.ttl;
                 let usable_until = bounded_by_exp(now + self.settings.max_stale.max(ttl), secret.expires_at, now);
                 let fresh_until = (now + ttl).min(usable_until);
                 let refresh_from = now + ttl - ttl / 5;
-                self.insert(key, Cached::Found(secret.clone()), now, fresh_until, refresh_from, usable_until);
+                let entry = Entry::new(Cached::Found(secret.clone()), now, fresh_until, refresh_from, usable_until);
+                ticket.insert(entry);
             }
-            Err(StoreError::NotFound) if current => {
+            Err(StoreError::NotFound) => {
                 let until = now + self.settings.negative_ttl;
-                self.insert(key, Cached::Missing, now, until, until, until);
+                ticket.insert(Entry::new(Cached::Missing, now, until, until, until));
             }
             // Disabled, or access refused: what was cached must not come back later as a
             // stale answer to some other failure.
@@ -311,29 +314,11 @@ impl Core {
         }
     }
 
-    fn insert(
-        &self,
-        key: &Key,
-        cached: Cached,
-        now: Instant,
-        fresh_until: Instant,
-        refresh_from: Instant,
-        usable_until: Instant,
-    ) {
-        let entry = Entry { cached, fetched_at: now, fresh_until, refresh_from, usable_until };
-        self.entries.insert(key.clone(), entry);
-    }
 }
 
-/// A key's refresh-ahead claim, released however the refresh ends.
-struct RefreshClaim {
-    core: Arc<Core>,
-    key: Key,
-}
-
-impl Drop for RefreshClaim {
-    fn drop(&mut self) {
-        crate::sync::lock(&self.core.refreshing).remove(&self.key);
+impl Entry {
+    fn new(cached: Cached, now: Instant, fresh_until: Instant, refresh_from: Instant, usable_until: Instant) -> Self {
+        Entry { cached, fetched_at: now, fresh_until, refresh_from, usable_until }
     }
 }
 
@@ -419,6 +404,7 @@ mod tests {
             max_entries,
             miss_budget: 30,
             refresh_ahead: true,
+            refresh_grace: Duration::from_secs(10),
         };
         (store.clone(), SecretCache::new(store, settings))
     }
@@ -520,6 +506,7 @@ mod tests {
             max_entries: 10,
             miss_budget: 30,
             refresh_ahead: true,
+            refresh_grace: Duration::from_secs(10),
         };
         let cache = SecretCache::new(store.clone(), settings);
         let secret_name = name("s");
@@ -536,6 +523,11 @@ mod tests {
     fn gated_cache(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<Gated>, SecretCache) {
         let (open, gate) = tokio::sync::watch::channel(false);
         let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
+        (open, store.clone(), cache_over(store, ttl))
+    }
+
+    /// A cache of 10 entries over `store`, caching for `ttl` seconds.
+    fn cache_over(store: Arc<dyn SecretStore>, ttl: u64) -> SecretCache {
         let settings = SecretCacheSettings {
             ttl: Duration::from_secs(ttl),
             max_stale: Duration::from_secs(3600),
@@ -543,8 +535,9 @@ mod tests {
             max_entries: 10,
             miss_budget: 30,
             refresh_ahead: true,
+            refresh_grace: Duration::from_secs(10),
         };
-        (open, store.clone(), SecretCache::new(store, settings))
+        SecretCache::new(store, settings)
     }
 
     #[actix_web::test]
@@ -579,6 +572,72 @@ mod tests {
         assert_eq!(store.calls.load(Ordering::SeqCst), 2, "what it read (maybe the old version) was not kept");
         cache.get(&secret_name, None).await.unwrap();
         assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[actix_web::test]
+    async fn an_event_for_one_name_leaves_a_read_of_another_under_way_cached() {
+        let (open, store, cache) = gated_cache(300);
+        let a = name("a");
+        let read = cache.get(&a, None);
+        // Runs once the read of `a` has reached the store.
+        let event_then_answer = async {
+            assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+            assert_eq!(cache.invalidate(&name("b")), 0);
+            open.send(true).unwrap();
+        };
+        let (answer, ()) = futures_util::future::join(read, event_then_answer).await;
+        answer.unwrap();
+        cache.get(&a, None).await.unwrap();
+        assert_eq!(store.calls.load(Ordering::SeqCst), 1, "a was cached: the event named b");
+    }
+
+    /// A store whose one secret's value is a number the test moves on, as the vault's
+    /// current version moves on before its event is delivered.
+    #[derive(Default)]
+    struct Moving {
+        current: AtomicU64,
+    }
+
+    impl SecretStore for Moving {
+        fn get<'a>(
+            &'a self,
+            _: &'a SecretName,
+            _: Option<&'a SecretVersion>,
+        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
+            let value = self.current.load(Ordering::SeqCst).to_string();
+            Box::pin(std::future::ready(Ok(Arc::new(secret(&value, None)))))
+        }
+        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+            Box::pin(std::future::ready(Ok(())))
+        }
+        fn kind(&self) -> &'static str {
+            "moving"
+        }
+    }
+
+    #[test]
+    fn a_read_racing_with_an_event_never_keeps_the_value_from_before_it() {
+        let store = Arc::new(Moving::default());
+        let cache = Arc::new(cache_over(store.clone(), 300));
+        let secret_name = name("s");
+        for round in 1..=2_000u64 {
+            let start = Arc::new(std::sync::Barrier::new(2));
+            let reader = std::thread::spawn({
+                let (cache, start, secret_name) = (cache.clone(), start.clone(), secret_name.clone());
+                move || {
+                    start.wait();
+                    actix_web::rt::System::new().block_on(async { cache.get(&secret_name, None).await.map(|_| ()) })
+                }
+            });
+            start.wait();
+            // The vault moves on, then its event arrives, while the reader reads.
+            store.current.store(round, Ordering::SeqCst);
+            cache.invalidate(&secret_name);
+            reader.join().unwrap().unwrap();
+            let after = actix_web::rt::System::new().block_on(cache.get(&secret_name, None)).unwrap();
+            assert_eq!(after.value.expose(), round.to_string(), "round {round}: the value from before the event");
+            cache.invalidate(&secret_name);
+        }
     }
 
     /// A store holding one secret, `hot`, counting reads of it.
@@ -618,6 +677,7 @@ mod tests {
             max_entries: 100,
             miss_budget: 30,
             refresh_ahead: true,
+            refresh_grace: Duration::from_secs(10),
         };
         let cache = SecretCache::new(store.clone(), settings);
         for _ in 0..3 {

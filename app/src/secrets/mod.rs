@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cache;
+mod cache_entries;
 pub mod catalog;
 pub mod dir;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod keyvault;
 pub mod miss_budget;
 mod name;
 pub mod policy;
+mod refresh_claims;
 mod sliding_window;
 
 use std::fmt;

@@ -328,3 +328,17 @@ fn event_grid_role_and_refresh_ahead_have_defaults_and_are_checked() {
     assert_eq!(names, ["SECRET_REFRESH_AHEAD", "EVENT_GRID_ROLE"], "{problems:?}");
     assert_eq!(problems[1], "EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters");
 }
+
+#[test]
+fn refresh_grace_has_a_default_and_is_bounded() {
+    assert_eq!(settings(&[]).unwrap().secret_cache.refresh_grace, Duration::from_secs(10));
+    let s = settings(&[("SECRET_REFRESH_GRACE_SECS", "0")]).unwrap();
+    assert_eq!(s.secret_cache.refresh_grace, Duration::ZERO);
+    let s = settings(&[("SECRET_REFRESH_GRACE_SECS", "3600")]).unwrap();
+    assert_eq!(s.secret_cache.refresh_grace, Duration::from_secs(3600));
+    for bad in ["3601", "-1", "ten"] {
+        let problems = settings(&[("SECRET_REFRESH_GRACE_SECS", bad)]).unwrap_err();
+        assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+        assert!(problems[0].starts_with("SECRET_REFRESH_GRACE_SECS:"), "{bad}: {problems:?}");
+    }
+}

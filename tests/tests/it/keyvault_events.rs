@@ -105,6 +105,27 @@ async fn a_new_version_event_in_the_event_grid_schema_makes_the_next_read_fetch_
 }
 
 #[actix_web::test]
+async fn an_event_for_one_secret_leaves_a_read_of_another_under_way_cached() {
+    let (azure, app) = cached_vault().await;
+    azure.vault.put("other", FakeSecret::new(V1, "other-value"));
+    azure.vault.hold();
+    let read = actix_web::rt::spawn({
+        let request = client()
+            .get(app.url("/vault/other"))
+            .insert_header((AUTHORIZATION, format!("Bearer {}", tokens::valid(shared_key(), &["GetSecret"]))));
+        send(request)
+    });
+    azure.vault.holding(1).await; // the read of `other` waits on Key Vault
+    let answer = deliver(&app, about(NEW_VERSION, &azure.vault.url)).await;
+    assert_eq!(answer.json(), received(1, 1, 0), "an event about newsecret");
+    azure.vault.release();
+    assert_eq!(read.await.unwrap().json()["value"], "other-value");
+    assert_eq!(app.get_secret("/vault/other").await.json()["value"], "other-value");
+    assert_eq!(azure.vault.gets_of("other"), 1, "the read under way was cached: the event named another secret");
+    assert_eq!(app.get_secret("/vault/newsecret").await.json()["value"], "second-value");
+}
+
+#[actix_web::test]
 async fn a_new_version_cloud_event_does_the_same_as_an_object_or_in_a_batch() {
     let (azure, app) = cached_vault().await;
     let event = about(CLOUD_EVENT, &azure.vault.url);

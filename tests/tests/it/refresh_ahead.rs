@@ -20,18 +20,23 @@ const TTL_SECS: u64 = 10;
 /// The vault holding `hot` at `V1`, vaultgate caching it for `TTL_SECS` (no retries, so a
 /// fault is one failed read), and when the first read ended (the entry is at least this old).
 async fn warmed(extra: &[(&str, &str)]) -> (Azure, TestApp, Instant) {
+    warmed_secret("hot", extra).await
+}
+
+/// `warmed`, for a secret named `name` (a name of its own keeps a case's log lines apart).
+async fn warmed_secret(name: &str, extra: &[(&str, &str)]) -> (Azure, TestApp, Instant) {
     let azure = Azure::start();
-    azure.vault.put("hot", FakeSecret::new(V1, "value-one"));
+    azure.vault.put(name, FakeSecret::new(V1, "value-one"));
     let ttl = TTL_SECS.to_string();
     // A held refresh must outlive the whole case, not time out half-way.
     let mut vars =
         vec![("SECRET_CACHE_TTL", ttl.as_str()), ("KEY_VAULT_RETRY_BUDGET_SECS", "0"), ("UPSTREAM_TIMEOUT_SECS", "30")];
     vars.extend_from_slice(extra);
     let app = azure.app(&vars).await;
-    assert_eq!(value(&app.get_secret("/vault/hot").await), "value-one");
+    assert_eq!(value(&app.get_secret(&format!("/vault/{name}")).await), "value-one");
     let read_at = Instant::now();
-    assert_eq!(azure.vault.gets_of("hot"), 2, "the challenge and the read");
-    azure.vault.put("hot", FakeSecret::new(V2, "value-two"));
+    assert_eq!(azure.vault.gets_of(name), 2, "the challenge and the read");
+    azure.vault.put(name, FakeSecret::new(V2, "value-two"));
     (azure, app, read_at)
 }
 
@@ -154,4 +159,61 @@ async fn refresh_ahead_can_be_switched_off() {
     age_until(read_at, TTL_SECS as f64 + 0.5).await;
     assert_eq!(value(&app.get_secret("/vault/hot").await), "value-two");
     assert_eq!(metric(&app.metrics().await, "vaultgate_secret_refresh_ahead_runs_total"), 0.0);
+}
+
+/// A read of `path` in a task of its own, so the case can go on while it waits on Key Vault.
+fn spawn_read(app: &TestApp, path: &str) -> actix_web::rt::task::JoinHandle<Reply> {
+    let url = app.url(path);
+    actix_web::rt::spawn(async move {
+        let token = vaultgate_tests::tokens::valid(vaultgate_tests::app::shared_key(), &["GetSecret"]);
+        let request = vaultgate_tests::http::client()
+            .get(url)
+            .insert_header((actix_web::http::header::AUTHORIZATION, format!("Bearer {token}")));
+        vaultgate_tests::send(request).await
+    })
+}
+
+#[actix_web::test]
+async fn a_failing_refresh_is_not_restarted_by_the_next_reads_and_warns_once() {
+    let (azure, app, read_at) = warmed_secret("backoff-hot", &[]).await;
+    // Key Vault fails at once from now on (as the GET ceiling does when it is full).
+    azure.vault.fail_next((0..50).map(|_| Fault::Unavailable(Vec::new())));
+    age_until(read_at, TTL_SECS as f64 * 0.82).await;
+    assert_eq!(value(&at_once(app.get_secret("/vault/backoff-hot")).await), "value-one");
+    metric_reaches(&app, "vaultgate_secret_refresh_ahead_failures_total", 1.0).await;
+    // Still in the last fifth, within the back-off (at least 0.8 s): no read starts another.
+    for _ in 0..10 {
+        assert_eq!(value(&at_once(app.get_secret("/vault/backoff-hot")).await), "value-one");
+    }
+    let metrics = app.metrics().await;
+    assert_eq!(metric(&metrics, "vaultgate_secret_refresh_ahead_runs_total"), 1.0, "one refresh per back-off");
+    assert_eq!(metric(&metrics, "vaultgate_secret_refresh_ahead_failures_total"), 1.0);
+    assert_eq!(azure.vault.gets_of("backoff-hot"), 3, "the challenge, the read and one refresh");
+    let warnings = vaultgate_tests::logs::lines()
+        .into_iter()
+        .filter(|line| line.starts_with("WARN") && line.contains("secret backoff-hot: refresh-ahead failed"))
+        .count();
+    assert_eq!(warnings, 1, "one warning per back-off");
+}
+
+#[actix_web::test]
+async fn past_the_grace_a_hanging_refresh_no_longer_keeps_the_old_value() {
+    let (azure, app, read_at) = warmed(&[("SECRET_REFRESH_GRACE_SECS", "1")]).await;
+    azure.vault.hold();
+    age_until(read_at, TTL_SECS as f64 * 0.82).await;
+    assert_eq!(value(&at_once(app.get_secret("/vault/hot")).await), "value-one");
+    azure.vault.holding(1).await; // the refresh hangs on Key Vault
+    // Within the grace past the TTL, readers still get the value at once.
+    age_until(read_at, TTL_SECS as f64 + 0.2).await;
+    assert_eq!(value(&at_once(app.get_secret("/vault/hot")).await), "value-one");
+    assert_eq!(metric(&app.metrics().await, "vaultgate_secret_cache_misses_total"), 1.0, "the first read only");
+
+    // Past the grace: a read is a miss and waits for Key Vault (sharing the hanging refresh).
+    age_until(read_at, TTL_SECS as f64 + 1.5).await;
+    let read = spawn_read(&app, "/vault/hot");
+    metric_reaches(&app, "vaultgate_secret_cache_misses_total", 2.0).await;
+    assert!(!read.is_finished(), "the read waits on Key Vault");
+    azure.vault.release();
+    assert_eq!(value(&read.await.unwrap()), "value-two");
+    assert_eq!(azure.vault.gets_of("hot"), 3, "the refresh's read is the only one");
 }

@@ -379,6 +379,19 @@ mod tests {
         }
     }
 
+    /// The settings these tests start from: a 300 s TTL, an hour of stale-if-error, 10 entries.
+    fn settings() -> SecretCacheSettings {
+        SecretCacheSettings {
+            ttl: Duration::from_secs(300),
+            max_stale: Duration::from_secs(3600),
+            negative_ttl: Duration::from_secs(30),
+            max_entries: 10,
+            miss_budget: 30,
+            refresh_ahead: true,
+            refresh_grace: Duration::from_secs(10),
+        }
+    }
+
     fn secret(value: &str, expires_at: Option<i64>) -> Secret {
         Secret {
             name: "s".into(),
@@ -397,15 +410,7 @@ mod tests {
         max_entries: usize,
     ) -> (Arc<Scripted>, SecretCache) {
         let store = Arc::new(Scripted { answers: Mutex::new(RefCell::new(answers)), calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings {
-            ttl: Duration::from_secs(ttl),
-            max_stale: Duration::from_secs(max_stale),
-            negative_ttl: Duration::from_secs(30),
-            max_entries,
-            miss_budget: 30,
-            refresh_ahead: true,
-            refresh_grace: Duration::from_secs(10),
-        };
+        let settings = SecretCacheSettings { ttl: Duration::from_secs(ttl), max_stale: Duration::from_secs(max_stale), max_entries, ..settings() };
         (store.clone(), SecretCache::new(store, settings))
     }
 
@@ -499,15 +504,7 @@ mod tests {
     async fn concurrent_misses_share_one_read_even_without_a_ttl() {
         let (open, gate) = tokio::sync::watch::channel(false);
         let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings {
-            ttl: Duration::ZERO,
-            max_stale: Duration::ZERO,
-            negative_ttl: Duration::ZERO,
-            max_entries: 10,
-            miss_budget: 30,
-            refresh_ahead: true,
-            refresh_grace: Duration::from_secs(10),
-        };
+        let settings = SecretCacheSettings { ttl: Duration::ZERO, max_stale: Duration::ZERO, negative_ttl: Duration::ZERO, ..settings() };
         let cache = SecretCache::new(store.clone(), settings);
         let secret_name = name("s");
         let reads = futures_util::future::join_all((0..50).map(|_| cache.get(&secret_name, None)));
@@ -528,15 +525,7 @@ mod tests {
 
     /// A cache of 10 entries over `store`, caching for `ttl` seconds.
     fn cache_over(store: Arc<dyn SecretStore>, ttl: u64) -> SecretCache {
-        let settings = SecretCacheSettings {
-            ttl: Duration::from_secs(ttl),
-            max_stale: Duration::from_secs(3600),
-            negative_ttl: Duration::from_secs(30),
-            max_entries: 10,
-            miss_budget: 30,
-            refresh_ahead: true,
-            refresh_grace: Duration::from_secs(10),
-        };
+        let settings = SecretCacheSettings { ttl: Duration::from_secs(ttl), ..settings() };
         SecretCache::new(store, settings)
     }
 
@@ -670,15 +659,7 @@ mod tests {
     #[actix_web::test]
     async fn a_flood_of_missing_names_does_not_evict_a_secret_in_use() {
         let store = Arc::new(OneSecret { hot_reads: AtomicU64::new(0) });
-        let settings = SecretCacheSettings {
-            ttl: Duration::from_secs(300),
-            max_stale: Duration::from_secs(3600),
-            negative_ttl: Duration::from_secs(30),
-            max_entries: 100,
-            miss_budget: 30,
-            refresh_ahead: true,
-            refresh_grace: Duration::from_secs(10),
-        };
+        let settings = SecretCacheSettings { max_entries: 100, ..settings() };
         let cache = SecretCache::new(store.clone(), settings);
         for _ in 0..3 {
             cache.get(&name("hot"), None).await.unwrap();
@@ -734,14 +715,7 @@ mod tests {
     fn held_cache(miss_budget: usize) -> (tokio::sync::watch::Sender<bool>, Arc<Held>, SecretCache) {
         let (open, gate) = tokio::sync::watch::channel(false);
         let store = Arc::new(Held { open: gate, calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings {
-            ttl: Duration::from_secs(300),
-            max_stale: Duration::from_secs(3600),
-            negative_ttl: Duration::from_secs(30),
-            max_entries: 100,
-            miss_budget,
-            refresh_ahead: true,
-        };
+        let settings = SecretCacheSettings { max_entries: 100, miss_budget, ..settings() };
         (open, store.clone(), SecretCache::new(store, settings))
     }
 

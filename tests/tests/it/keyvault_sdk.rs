@@ -165,7 +165,7 @@ async fn connection_errors_are_retried() {
 // ---- 9. Expiry as Key Vault treats it ----
 
 fn put_outside_window(azure: &Azure) {
-    azure.vault.put("expired", FakeSecret { exp: Some(now() - 60), ..FakeSecret::new(V1, "expired-value") });
+    azure.vault.put("past-exp", FakeSecret { exp: Some(now() - 60), ..FakeSecret::new(V1, "expired-value") });
     azure.vault.put("early", FakeSecret { nbf: Some(now() + 3600), ..FakeSecret::new(V1, "early-value") });
 }
 
@@ -175,11 +175,11 @@ async fn secrets_outside_their_window_are_served_flagged_by_default() {
     put_outside_window(&azure);
     let app = app(&azure, &[("SECRET_CACHE_TTL", "0")]).await;
     for _ in 0..2 {
-        let answer = app.get_secret("/vault/expired").await;
+        let answer = app.get_secret("/vault/past-exp").await;
         assert_eq!(answer.status, 200);
         assert_eq!(
             answer.json(),
-            json!({"name": "expired", "value": "expired-value", "version": V1, "contentType": "text/plain"})
+            json!({"name": "past-exp", "value": "expired-value", "version": V1, "contentType": "text/plain"})
         );
         assert_eq!(answer.header("vaultgate-secret-validity"), Some("expired"));
     }
@@ -191,7 +191,7 @@ async fn secrets_outside_their_window_are_served_flagged_by_default() {
     assert_eq!(answer.header("vaultgate-secret-validity"), None, "a valid secret is not flagged");
 
     let warnings: Vec<String> =
-        logs::lines().into_iter().filter(|l| l.starts_with("WARN") && l.contains("secret=expired")).collect();
+        logs::lines().into_iter().filter(|l| l.starts_with("WARN") && l.contains("secret=past-exp ")).collect();
     assert_eq!(warnings.len(), 1, "one warning per version: {warnings:#?}");
     assert!(warnings[0].contains(V1) && warnings[0].contains("expired"), "{warnings:#?}");
 
@@ -206,7 +206,7 @@ async fn enforce_refuses_them_as_before() {
     put_outside_window(&azure);
     let app = app(&azure, &[("SECRET_CACHE_TTL", "0"), ("SECRET_EXPIRY", "enforce")]).await;
     let disabled = |debug: &str| json!({"code": "SecretDisabled", "description": "Requested secret is disabled or not valid at this time.", "debug": debug});
-    for (name, debug) in [("expired", "Secret has expired"), ("early", "Secret is not yet valid")] {
+    for (name, debug) in [("past-exp", "Secret has expired"), ("early", "Secret is not yet valid")] {
         let answer = app.get_secret(&format!("/vault/{name}")).await;
         assert_eq!(answer.status, 403, "{name}");
         assert_eq!(answer.json(), disabled(debug), "{name}");

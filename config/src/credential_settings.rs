@@ -4,7 +4,7 @@
 use crate::defaults::DEFAULT_IMDS_ENDPOINT;
 use crate::env::Env;
 use crate::mode::HOSTING_VARIABLES;
-use crate::secrets_settings::Redacted;
+use crate::redacted::Redacted;
 use crate::url::UrlRule;
 
 /// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in

@@ -1,7 +1,6 @@
 //! Settings for where secrets come from and how they are served: Key Vault and its
 //! credential, the secret cache, and the exposure policy.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::url::UrlRule;
 
 use crate::credential_settings::credential_source;
 pub use crate::credential_settings::{CredentialSource, DeveloperTool, UserAssigned};
+pub use crate::redacted::Redacted;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -22,16 +22,6 @@ pub enum SecretSource {
     Dir(PathBuf),
     /// `KEY_VAULT_URL` and the credential that reads it.
     KeyVault(KeyVaultSettings),
-}
-
-/// A value that must never be printed (a client secret, a header shared secret).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Redacted(pub String);
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -221,7 +221,7 @@ fn workers(env: &mut Env) -> Option<usize> {
 /// information, query or fragment.
 fn public_url(env: &mut Env) -> Option<String> {
     let value = env.text("PUBLIC_URL")?;
-    let uri = actix_web::http::Uri::from_str(&value).ok();
+    let uri = http::Uri::from_str(&value).ok();
     let valid = uri.as_ref().is_some_and(|uri| {
         matches!(uri.scheme_str(), Some("http" | "https"))
             && uri.host().is_some_and(|host| !host.is_empty())

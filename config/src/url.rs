@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use actix_web::http::Uri;
+use http::Uri;
 
 /// The domains Key Vault and Managed HSM answer on, in every cloud (private endpoints keep
 /// these names).

@@ -313,7 +313,6 @@ impl Core {
             Cached::Missing => None,
         }
     }
-
 }
 
 impl Entry {
@@ -410,7 +409,12 @@ mod tests {
         max_entries: usize,
     ) -> (Arc<Scripted>, SecretCache) {
         let store = Arc::new(Scripted { answers: Mutex::new(RefCell::new(answers)), calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings { ttl: Duration::from_secs(ttl), max_stale: Duration::from_secs(max_stale), max_entries, ..settings() };
+        let settings = SecretCacheSettings {
+            ttl: Duration::from_secs(ttl),
+            max_stale: Duration::from_secs(max_stale),
+            max_entries,
+            ..settings()
+        };
         (store.clone(), SecretCache::new(store, settings))
     }
 
@@ -504,7 +508,12 @@ mod tests {
     async fn concurrent_misses_share_one_read_even_without_a_ttl() {
         let (open, gate) = tokio::sync::watch::channel(false);
         let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings { ttl: Duration::ZERO, max_stale: Duration::ZERO, negative_ttl: Duration::ZERO, ..settings() };
+        let settings = SecretCacheSettings {
+            ttl: Duration::ZERO,
+            max_stale: Duration::ZERO,
+            negative_ttl: Duration::ZERO,
+            ..settings()
+        };
         let cache = SecretCache::new(store.clone(), settings);
         let secret_name = name("s");
         let reads = futures_util::future::join_all((0..50).map(|_| cache.get(&secret_name, None)));

@@ -16,8 +16,9 @@ mod sliding_window;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::AppError;
 use futures_util::future::LocalBoxFuture;
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 pub use name::{SecretName, SecretVersion};
 

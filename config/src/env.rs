@@ -23,6 +23,12 @@ impl<'a> Env<'a> {
         (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
+    /// The first of `names` that is set, and its trimmed value: for variables with a
+    /// lowercase and an uppercase form, read as curl reads them (the lowercase form first).
+    pub(crate) fn first_set(&self, names: [&'static str; 2]) -> Option<(&'static str, String)> {
+        names.into_iter().find_map(|name| self.text(name).map(|value| (name, value)))
+    }
+
     /// The value as it is, untrimmed (a password's spaces are its own); empty counts as unset.
     pub(crate) fn verbatim(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|v| !v.is_empty())

@@ -2,8 +2,9 @@
 //! code, description, status, challenge kind), and the typed settings read once from the
 //! environment. No web framework: the app turns an entry into an HTTP answer.
 //!
-//! Reading goes one way: `settings` assembles `mode` (which tokens are trusted) and
-//! `secrets_settings` (where secrets come from), each of which reads through `env` (one
+//! Reading goes one way: `settings` assembles `mode` (which tokens are trusted),
+//! `secrets_settings` (where secrets come from) and `network_settings` (proxies, trusted
+//! roots), each of which reads through `env` (one
 //! reader per kind of value, one problem line per bad variable) and `url` (one URL rule);
 //! every default lives in `defaults`.
 //!
@@ -16,6 +17,8 @@ mod credential_settings;
 pub mod defaults;
 mod env;
 pub mod mode;
+pub mod network_settings;
+pub mod proxy;
 mod redacted;
 pub mod secrets_settings;
 pub mod settings;
@@ -23,5 +26,6 @@ pub mod url;
 
 pub use catalog::{BodyShape, Challenge, ErrorCode};
 pub use mode::{AzureSettings, Mode};
+pub use network_settings::NetworkSettings;
 pub use secrets_settings::SecretSource;
 pub use settings::{LogFormat, Settings, SettingsError};

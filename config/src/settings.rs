@@ -13,6 +13,7 @@ use crate::defaults::{
 };
 use crate::env::Env;
 use crate::mode::{Mode, ModeReason, authority_host, mode};
+use crate::network_settings::{NetworkSettings, network_settings};
 use crate::secrets_settings::{
     ExposureSettings, SecretCacheSettings, SecretSource, exposure_settings, secret_cache_settings, secret_source,
 };
@@ -57,6 +58,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `EVENT_GRID_ROLE`: the app role Event Grid's token must carry to post Key Vault events.
     pub event_grid_role: String,
+    /// Proxies and trusted roots for every upstream call.
+    pub network: NetworkSettings,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -131,12 +134,14 @@ impl Settings {
 
         let public_url = public_url(&mut env);
         let event_grid_role = event_grid_role(&mut env);
+        let network = network_settings(&mut env);
 
         let problems = env.into_problems();
         if !problems.is_empty() {
             return Err(SettingsError { problems, log_format });
         }
         Ok(Settings {
+            network,
             public_url,
             limits,
             event_grid_role,

@@ -2,6 +2,7 @@
 //! thread (awc's `Client` is not `Send`), with connect and total timeouts on every call,
 //! through the proxy and with the trusted roots the process was started with (`Network`).
 
+mod error;
 mod tls;
 mod tunnel;
 
@@ -13,6 +14,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::web::Bytes;
 use serde::de::DeserializeOwned;
 
+pub use error::{TransportError, UpstreamError};
 pub use tls::TrustedRoots;
 use vaultgate_config::NetworkSettings;
 pub use vaultgate_config::proxy::{Proxy, ProxySettings};
@@ -134,18 +136,6 @@ pub fn pinned_client(thumbprint: &str) -> awc::Client {
         .finish()
 }
 
-/// Why an upstream call failed. The text is for logs: it names the URL (without its
-/// query), never a token or a secret.
-#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]
-pub enum UpstreamError {
-    #[display("{url}: no answer within {}s", timeout.as_secs())]
-    Timeout { url: String, timeout: Duration },
-    #[display("{url}: {reason}")]
-    Failed { url: String, reason: String },
-    #[display("{url}: answered {status}")]
-    Status { url: String, status: u16 },
-}
-
 /// An answer as received.
 #[derive(Debug)]
 pub struct Answer {
@@ -157,9 +147,11 @@ pub struct Answer {
 impl Answer {
     /// Parses the body. Parse errors say where, never what (the body may hold a secret).
     pub fn json<T: DeserializeOwned>(&self, url: &str) -> Result<T, UpstreamError> {
-        serde_json::from_slice(&self.body).map_err(|e| UpstreamError::Failed {
+        serde_json::from_slice(&self.body).map_err(|e| UpstreamError::UnexpectedJson {
             url: url_for_logs(url),
-            reason: format!("unexpected JSON ({:?} error at line {} column {})", e.classify(), e.line(), e.column()),
+            category: e.classify(),
+            line: e.line(),
+            column: e.column(),
         })
     }
 }
@@ -179,12 +171,13 @@ pub async fn send(request: awc::ClientRequest, body: Body<'_>, timeout: Duration
             Body::Empty => request.send().await,
             Body::Form(form) => request.send_form(&form).await,
         };
-        let mut response = sent.map_err(|e| UpstreamError::Failed { url: url.clone(), reason: e.to_string() })?;
+        let mut response =
+            sent.map_err(|e| UpstreamError::Transport { url: url.clone(), cause: TransportError::from_send(&e) })?;
         let body = response
             .body()
             .limit(MAX_BODY_BYTES)
             .await
-            .map_err(|e| UpstreamError::Failed { url: url.clone(), reason: e.to_string() })?;
+            .map_err(|e| UpstreamError::Transport { url: url.clone(), cause: TransportError::Body(e.to_string()) })?;
         Ok(Answer { status: response.status().as_u16(), headers: response.headers().clone(), body })
     };
     // The request timeout covers the answer's head; this bounds the body as well.

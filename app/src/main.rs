@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
-            report(&error.problems);
+            report(&error.lines());
             return ExitCode::FAILURE;
         }
     };

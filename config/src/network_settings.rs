@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::env::Env;
+use crate::problem::SettingProblem;
 use crate::proxy::{Proxy, ProxySettings, parse_proxy};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -40,5 +41,5 @@ pub(crate) fn network_settings(env: &mut Env) -> NetworkSettings {
 /// (a URL's credentials are never repeated).
 fn proxy(names: [&'static str; 2], env: &mut Env) -> Option<Proxy> {
     let (name, value) = env.first_set(names)?;
-    parse_proxy(&value).map_err(|problem| env.problem(format!("{name}: {problem}"))).ok()
+    parse_proxy(&value).map_err(|problem| env.problem(SettingProblem::Proxy { variable: name, problem })).ok()
 }

@@ -125,42 +125,58 @@ fn is_link_local(ip: IpAddr) -> bool {
     }
 }
 
+/// Why a proxy URL cannot be used; `shown` is the URL with any credentials as `***@`.
+#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]
+pub enum ProxyProblem {
+    #[display(
+        "{shown}: a TLS connection to the proxy itself is not supported; give it as http://host:port (calls through it stay TLS end to end)"
+    )]
+    TlsToProxy { shown: String },
+    #[display("{shown}: only http:// proxies are supported, not {scheme}://")]
+    NotHttp { shown: String, scheme: String },
+    #[display("{shown}: a proxy URL is http://[user:password@]host:port, without a path")]
+    HasPath { shown: String },
+    #[display("{shown}: the port is not a number")]
+    NotAPort { shown: String },
+    #[display("{shown}: no usable proxy host")]
+    NoHost { shown: String },
+    #[display("{shown}: the credentials are not valid percent-encoded UTF-8")]
+    BadCredentials { shown: String },
+}
+
 /// `[http://][user[:password]@]host[:port][/]`. Only plain-HTTP proxies: the tunnel they
 /// open carries TLS end to end. The port defaults to 80, as for any `http://` URL.
-pub(crate) fn parse_proxy(value: &str) -> Result<Proxy, String> {
+pub(crate) fn parse_proxy(value: &str) -> Result<Proxy, ProxyProblem> {
     let shown = redacted(value);
     let rest = match value.split_once("://") {
         None => value,
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
         Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
-            return Err(format!(
-                "{shown}: a TLS connection to the proxy itself is not supported; give it as http://host:port (calls through it stay TLS end to end)"
-            ));
+            return Err(ProxyProblem::TlsToProxy { shown });
         }
-        Some((scheme, _)) => return Err(format!("{shown}: only http:// proxies are supported, not {scheme}://")),
+        Some((scheme, _)) => return Err(ProxyProblem::NotHttp { shown, scheme: scheme.to_owned() }),
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains(['/', '?', '#']) {
-        return Err(format!("{shown}: a proxy URL is http://[user:password@]host:port, without a path"));
+        return Err(ProxyProblem::HasPath { shown });
     }
     let (userinfo, host_port) = match rest.rsplit_once('@') {
         Some((userinfo, host_port)) => (Some(userinfo), host_port),
         None => (None, rest),
     };
-    let (host, port) = split_host_port(host_port).ok_or_else(|| format!("{shown}: the port is not a number"))?;
+    let Some((host, port)) = split_host_port(host_port) else { return Err(ProxyProblem::NotAPort { shown }) };
     let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         v6.parse::<Ipv6Addr>().is_ok()
     } else {
         !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
     };
     if !host_ok {
-        return Err(format!("{shown}: no usable proxy host"));
+        return Err(ProxyProblem::NoHost { shown });
     }
     let authorization = match userinfo {
         None => None,
         Some(userinfo) => {
-            let decoded = percent_decode(userinfo)
-                .ok_or_else(|| format!("{shown}: the credentials are not valid percent-encoded UTF-8"))?;
+            let Some(decoded) = percent_decode(userinfo) else { return Err(ProxyProblem::BadCredentials { shown }) };
             Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(decoded)))
         }
     };
@@ -315,7 +331,7 @@ mod tests {
         let lookup = |name: &str| map.get(name).cloned();
         let mut env = Env::new(&lookup);
         let network = network_settings(&mut env);
-        let problems = env.into_problems();
+        let problems: Vec<String> = env.into_problems().iter().map(ToString::to_string).collect();
         if problems.is_empty() { Ok(network.proxies) } else { Err(problems) }
     }
 

@@ -6,6 +6,8 @@ mod cache_entries;
 pub mod catalog;
 pub mod dir;
 pub mod events;
+#[cfg(test)]
+mod fake_store;
 pub mod keyvault;
 pub mod miss_budget;
 mod name;

@@ -8,6 +8,17 @@ pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ`: an RFC 3339 time in UTC, the one form both Azure SDKs read from
+/// `azd` (an offset other than `Z` is refused rather than guessed at).
+pub fn rfc3339_utc(text: &str) -> Option<SystemTime> {
+    // The parser also takes a blank for `T` (RFC 3339's note); `azd` never writes one.
+    if !text.ends_with('Z') || text.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(SystemTime::from(time))
+}
+
 /// `interval` scaled by a random factor in `1 ± spread` (e.g. `0.1` for ±10%).
 pub fn jittered(interval: Duration, spread: f64) -> Duration {
     let mut byte = [0u8; 1];
@@ -19,6 +30,20 @@ pub fn jittered(interval: Duration, spread: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn epoch(time: SystemTime) -> u64 {
+        time.duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    #[test]
+    fn rfc3339_times_are_read_in_utc_only() {
+        assert_eq!(rfc3339_utc("2023-10-04T21:01:15Z").map(epoch), Some(1_696_453_275));
+        assert_eq!(rfc3339_utc("1970-01-01T00:00:00Z").map(epoch), Some(0));
+        assert_eq!(rfc3339_utc("2024-02-29T12:00:00Z").map(epoch), Some(1_709_208_000));
+        assert_eq!(rfc3339_utc("2023-10-04T21:01:15+02:00"), None);
+        assert_eq!(rfc3339_utc("2023-10-04 21:01:15Z"), None);
+        assert_eq!(rfc3339_utc("2023-13-04T21:01:15Z"), None);
+    }
 
     #[test]
     fn jitter_stays_within_its_spread() {

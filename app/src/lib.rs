@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod credential;
 pub mod crypto;
+pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod route_table;
@@ -24,7 +25,8 @@ pub mod upstream;
 pub mod wiring;
 
 pub use auth::{Caller, Claims};
-pub use vaultgate_config::{AppError, ErrorCode, Settings};
+pub use error::AppError;
+pub use vaultgate_config::{ErrorCode, Settings};
 pub use vaultgate_protected::protected;
 
 /// What the code `#[protected]` writes names, so handlers compile in crates that name

@@ -40,12 +40,12 @@ fn main() -> ExitCode {
     let settings = match settings {
         Ok(settings) => settings,
         Err(error) => {
-            report(&error.problems);
+            report(&error.lines());
             return ExitCode::FAILURE;
         }
     };
-    // Proxies and trusted roots for every upstream call, read once like the settings.
-    if let Err(problems) = vaultgate::upstream::configure_from_env() {
+    // Proxies and trusted roots for every upstream call, from the settings.
+    if let Err(problems) = vaultgate::upstream::configure(&settings.network) {
         report(&problems);
         return ExitCode::FAILURE;
     }

@@ -1,7 +1,6 @@
 //! The error catalog: every error vaultgate can answer. The public error catalog's keys,
-//! codes and descriptions are kept to the letter (they are the public contract).
-
-use actix_web::http::StatusCode;
+//! codes and descriptions are kept to the letter (they are the public contract). Plain
+//! data: the app turns an entry into an HTTP answer.
 
 /// How a 401/403 answer challenges the caller (RFC 6750 `WWW-Authenticate: Bearer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +50,8 @@ macro_rules! catalog {
             }
 
             /// The HTTP status of the answer.
-            pub fn status(self) -> StatusCode {
-                let status: u16 = match self { $(ErrorCode::$variant => $status,)* };
-                StatusCode::from_u16(status).expect("catalog statuses are valid HTTP statuses")
+            pub const fn status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
             }
 
             /// The `WWW-Authenticate` challenge the answer carries.

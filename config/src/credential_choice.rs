@@ -1,7 +1,7 @@
 //! Why a credential was chosen, in the terms of the variables that chose it: what
 //! `vaultgate check` prints beside the credential.
 
-use crate::secrets_settings::CredentialSource;
+use crate::credential_settings::CredentialSource;
 
 impl CredentialSource {
     /// The variables (or their absence) that made the SDKs' order land on this credential.

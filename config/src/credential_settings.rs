@@ -4,7 +4,8 @@
 use crate::defaults::DEFAULT_IMDS_ENDPOINT;
 use crate::env::Env;
 use crate::mode::HOSTING_VARIABLES;
-use crate::secrets_settings::Redacted;
+use crate::problem::SettingProblem;
+use crate::redacted::Redacted;
 use crate::url::UrlRule;
 
 /// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in
@@ -152,16 +153,20 @@ fn user_assigned(env: &mut Env, client_id: Option<String>) -> Option<UserAssigne
     if let Some(id) = &object_id
         && !crate::env::is_guid(id)
     {
-        env.problem(format!(
-            "MANAGED_IDENTITY_OBJECT_ID: must be the identity's object (principal) id, a GUID, got {id:?}"
-        ));
+        env.problem(SettingProblem::Malformed {
+            variable: "MANAGED_IDENTITY_OBJECT_ID",
+            expected: "the identity's object (principal) id, a GUID",
+            value: id.clone(),
+        });
     }
     if let Some(id) = &resource_id
         && !is_identity_resource_id(id)
     {
-        env.problem(format!(
-            "MANAGED_IDENTITY_RESOURCE_ID: must be /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>, got {id:?}"
-        ));
+        env.problem(SettingProblem::Malformed {
+            variable: "MANAGED_IDENTITY_RESOURCE_ID",
+            expected: "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+            value: id.clone(),
+        });
     }
     let named: Vec<UserAssigned> = [
         client_id.map(UserAssigned::ClientId),
@@ -172,7 +177,7 @@ fn user_assigned(env: &mut Env, client_id: Option<String>) -> Option<UserAssigne
     .flatten()
     .collect();
     if named.len() > 1 {
-        env.problem("AZURE_CLIENT_ID, MANAGED_IDENTITY_OBJECT_ID, MANAGED_IDENTITY_RESOURCE_ID: name the user-assigned identity with one of them only");
+        env.problem(SettingProblem::SeveralUserAssigned);
     }
     named.into_iter().next()
 }
@@ -217,11 +222,8 @@ fn narrowed(env: &mut Env) -> Narrowed {
     if let Some((_, narrowed)) = NARROWING.iter().find(|(name, _)| name.eq_ignore_ascii_case(&value)) {
         return *narrowed;
     }
-    let accepted: Vec<&str> = NARROWING.iter().map(|(name, _)| *name).collect();
-    env.problem(format!(
-        "AZURE_TOKEN_CREDENTIALS: {value:?} is not one of {} (the Azure SDKs' values that vaultgate supports)",
-        accepted.join(", ")
-    ));
+    let accepted = NARROWING.iter().map(|(name, _)| *name).collect();
+    env.problem(SettingProblem::UnknownCredential { value, accepted });
     Narrowed::All
 }
 
@@ -281,15 +283,11 @@ pub(crate) fn credential_source(env: &mut Env, authority_host: &str) -> Credenti
                     send_chain,
                 };
             }
-            _ => env.problem(
-                "AZURE_CLIENT_CERTIFICATE_PATH: a client certificate also needs AZURE_CLIENT_ID and AZURE_TENANT_ID",
-            ),
+            _ => env.problem(SettingProblem::CertificateWithoutClient),
         }
     }
     if narrowed == Narrowed::Environment {
-        env.problem(
-            "AZURE_TOKEN_CREDENTIALS: EnvironmentCredential needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH",
-        );
+        env.problem(SettingProblem::EnvironmentCredentialIncomplete);
         return CredentialSource::Imds { endpoint: DEFAULT_IMDS_ENDPOINT.into(), identity: None };
     }
     if wants(Narrowed::WorkloadIdentity) {
@@ -298,16 +296,12 @@ pub(crate) fn credential_source(env: &mut Env, authority_host: &str) -> Credenti
                 let client_id = client_id.clone();
                 return CredentialSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file };
             }
-            (Some(_), _, _) => env.problem(
-                "AZURE_FEDERATED_TOKEN_FILE: workload identity also needs AZURE_CLIENT_ID and AZURE_TENANT_ID",
-            ),
+            (Some(_), _, _) => env.problem(SettingProblem::FederatedTokenWithoutClient),
             (None, _, _) => {}
         }
     }
     if narrowed == Narrowed::WorkloadIdentity {
-        env.problem(
-            "AZURE_TOKEN_CREDENTIALS: WorkloadIdentityCredential needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID",
-        );
+        env.problem(SettingProblem::WorkloadIdentityIncomplete);
         return CredentialSource::Imds { endpoint: DEFAULT_IMDS_ENDPOINT.into(), identity: None };
     }
     let identity = user_assigned(env, client_id);
@@ -348,18 +342,16 @@ fn service_fabric(env: &mut Env, endpoint: String, header: Redacted, thumbprint:
     let digits: String =
         thumbprint.chars().filter(|c| !matches!(c, ' ' | ':')).collect::<String>().to_ascii_lowercase();
     if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        env.problem("IDENTITY_SERVER_THUMBPRINT: must be the SHA-1 thumbprint of the identity endpoint's certificate, 40 hexadecimal digits");
+        env.problem(SettingProblem::NotAThumbprint);
     }
     CredentialSource::ServiceFabric { endpoint, header, thumbprint: digits }
 }
 
 /// As the SDKs: these sources take no user-assigned identity at runtime (Service Fabric and
 /// Azure Arc set it in the resource's configuration; Cloud Shell is the signed-in user).
-fn no_user_assigned(env: &mut Env, identity: &Option<UserAssigned>, source: &str) {
+fn no_user_assigned(env: &mut Env, identity: &Option<UserAssigned>, source: &'static str) {
     if identity.is_some() {
-        env.problem(format!(
-            "AZURE_CLIENT_ID, MANAGED_IDENTITY_OBJECT_ID, MANAGED_IDENTITY_RESOURCE_ID: {source} managed identity takes no user-assigned identity at runtime; unset them"
-        ));
+        env.problem(SettingProblem::UserAssignedNotTaken { source });
     }
 }
 
@@ -369,13 +361,13 @@ fn azure_ml(env: &mut Env, endpoint: String, secret: Redacted, identity: Option<
     let client_id = match identity {
         Some(UserAssigned::ClientId(id)) => Some(id),
         Some(_) => {
-            env.problem("MANAGED_IDENTITY_OBJECT_ID, MANAGED_IDENTITY_RESOURCE_ID: Azure Machine Learning names a user-assigned identity by client id only (AZURE_CLIENT_ID)");
+            env.problem(SettingProblem::AzureMlByClientIdOnly);
             None
         }
         None => None,
     };
     let client_id = client_id.or_else(|| env.text("DEFAULT_IDENTITY_CLIENT_ID")).unwrap_or_else(|| {
-        env.problem("MSI_ENDPOINT and MSI_SECRET (Azure Machine Learning): set DEFAULT_IDENTITY_CLIENT_ID or AZURE_CLIENT_ID to the identity's client id");
+        env.problem(SettingProblem::AzureMlClientIdMissing);
         String::new()
     });
     CredentialSource::AzureMl { endpoint, secret, client_id }

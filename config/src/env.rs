@@ -6,11 +6,12 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::problem::SettingProblem;
 use crate::url::{UrlRule, check_url};
 
 pub(crate) struct Env<'a> {
     lookup: &'a dyn Fn(&str) -> Option<String>,
-    problems: Vec<String>,
+    problems: Vec<SettingProblem>,
 }
 
 impl<'a> Env<'a> {
@@ -21,6 +22,12 @@ impl<'a> Env<'a> {
     /// The trimmed value; blank counts as unset.
     pub(crate) fn text(&self, name: &str) -> Option<String> {
         (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// The first of `names` that is set, and its trimmed value: for variables with a
+    /// lowercase and an uppercase form, read as curl reads them (the lowercase form first).
+    pub(crate) fn first_set(&self, names: [&'static str; 2]) -> Option<(&'static str, String)> {
+        names.into_iter().find_map(|name| self.text(name).map(|value| (name, value)))
     }
 
     /// The value as it is, untrimmed (a password's spaces are its own); empty counts as unset.
@@ -34,12 +41,12 @@ impl<'a> Env<'a> {
         (self.lookup)(name).is_some_and(|v| v.trim().is_empty())
     }
 
-    /// Notes a problem (one line, starting with the variable's name).
-    pub(crate) fn problem(&mut self, line: impl Into<String>) {
-        self.problems.push(line.into());
+    /// Notes a problem.
+    pub(crate) fn problem(&mut self, problem: SettingProblem) {
+        self.problems.push(problem);
     }
 
-    pub(crate) fn into_problems(self) -> Vec<String> {
+    pub(crate) fn into_problems(self) -> Vec<SettingProblem> {
         self.problems
     }
 
@@ -58,17 +65,19 @@ impl<'a> Env<'a> {
         name: &str,
         default: T,
         range: RangeInclusive<T>,
-        what: &str,
+        what: &'static str,
     ) -> T {
         let Some(value) = self.text(name) else { return default };
         match value.parse::<T>() {
             Ok(number) if range.contains(&number) => number,
             _ => {
-                self.problem(format!(
-                    "{name}: must be {what} from {} to {}, got {value:?}",
-                    range.start(),
-                    range.end()
-                ));
+                self.problem(SettingProblem::OutOfRange {
+                    variable: name.to_owned(),
+                    unit: what,
+                    min: range.start().to_string(),
+                    max: range.end().to_string(),
+                    value,
+                });
                 default
             }
         }
@@ -86,7 +95,7 @@ impl<'a> Env<'a> {
             Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
             None => String::new(),
         };
-        self.problem(format!("{name}: must be {expected}, got {value:?}"));
+        self.problem(SettingProblem::NotAChoice { variable: name.to_owned(), expected, value });
         default
     }
 
@@ -104,7 +113,7 @@ impl<'a> Env<'a> {
     pub(crate) fn guids(&mut self, name: &str) -> Vec<String> {
         let guids = self.list(name).unwrap_or_default();
         for guid in guids.iter().filter(|g| !is_guid(g)) {
-            self.problems.push(format!("{name}: each entry must be a tenant GUID, got {guid:?}"));
+            self.problems.push(SettingProblem::NotATenantGuid { variable: name.to_owned(), value: guid.clone() });
         }
         guids.into_iter().map(|g| g.to_ascii_lowercase()).collect()
     }
@@ -114,7 +123,7 @@ impl<'a> Env<'a> {
     pub(crate) fn url(&mut self, name: &str, rule: UrlRule) -> Option<String> {
         let value = self.text(name)?;
         Some(check_url(name, &value, rule).unwrap_or_else(|problem| {
-            self.problem(problem);
+            self.problem(SettingProblem::Url(problem));
             value
         }))
     }

@@ -8,6 +8,7 @@ use crate::defaults::{
     DEFAULT_JWKS_REFRESH_SECS,
 };
 use crate::env::{Env, is_guid};
+use crate::problem::SettingProblem;
 use crate::url::UrlRule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +113,7 @@ pub(crate) fn mode(env: &mut Env, authority_host: &str) -> (Mode, ModeReason) {
     let blank_tenant = env.is_blank("TENANT_ID");
     if blank_tenant {
         // Read as unset, it would turn Azure mode's token checks into local mode's.
-        env.problem("TENANT_ID: set but blank; set the tenant GUID for Azure mode, or unset it for local mode");
+        env.problem(SettingProblem::BlankTenantId);
     }
     let requested =
         env.one_of("VAULTGATE_MODE", &[("local", Requested::Local), ("azure", Requested::Azure)], Requested::Auto);
@@ -120,7 +121,7 @@ pub(crate) fn mode(env: &mut Env, authority_host: &str) -> (Mode, ModeReason) {
         HOSTING_VARIABLES.iter().copied().filter(|name| env.text(name).is_some()).collect();
     let reason = match (requested, env.text("TENANT_ID")) {
         (Requested::Local, Some(_)) => {
-            env.problem("VAULTGATE_MODE: local, but TENANT_ID is set; unset one of them");
+            env.problem(SettingProblem::LocalModeWithTenant);
             ModeReason::new("VAULTGATE_MODE=local")
         }
         (Requested::Local, None) if hosting.is_empty() => ModeReason::new("VAULTGATE_MODE=local"),
@@ -129,7 +130,7 @@ pub(crate) fn mode(env: &mut Env, authority_host: &str) -> (Mode, ModeReason) {
             overridden: hosting,
         },
         (Requested::Azure, None) => {
-            env.problem("VAULTGATE_MODE: azure needs TENANT_ID (and AD_SERVER_APP_ID)");
+            env.problem(SettingProblem::AzureModeWithoutTenant);
             ModeReason::new("VAULTGATE_MODE=azure")
         }
         (Requested::Azure, Some(tenant_id)) => {
@@ -144,12 +145,7 @@ pub(crate) fn mode(env: &mut Env, authority_host: &str) -> (Mode, ModeReason) {
             ModeReason::new("TENANT_ID unset, no hosting environment in sight")
         }
         (Requested::Auto, None) => {
-            env.problem(format!(
-                "TENANT_ID: unset, but a hosting environment is in sight ({}), where others may reach the port \
-                 and local mode would trust its development key instead of Entra ID; set TENANT_ID and \
-                 AD_SERVER_APP_ID for Azure mode (or VAULTGATE_MODE=local to override)",
-                hosting.join(", ")
-            ));
+            env.problem(SettingProblem::LocalModeWhileHosted { hosting });
             ModeReason::new("TENANT_ID unset, in a hosting environment")
         }
     };
@@ -159,10 +155,14 @@ pub(crate) fn mode(env: &mut Env, authority_host: &str) -> (Mode, ModeReason) {
 
 fn azure_settings(env: &mut Env, tenant_id: String, authority_host: &str) -> AzureSettings {
     if !is_guid(&tenant_id) {
-        env.problem(format!("TENANT_ID: must be a GUID (the Directory (tenant) ID), got {tenant_id:?}"));
+        env.problem(SettingProblem::Malformed {
+            variable: "TENANT_ID",
+            expected: "a GUID (the Directory (tenant) ID)",
+            value: tenant_id.clone(),
+        });
     }
     let app_id = env.text("AD_SERVER_APP_ID").unwrap_or_else(|| {
-        env.problem("AD_SERVER_APP_ID: required in Azure mode (the API's Application (client) ID)");
+        env.problem(SettingProblem::AppIdMissing);
         String::new()
     });
     let jwks_url = env.url("JWT_URL", UrlRule::Upstream);

@@ -1,7 +1,6 @@
 //! Settings for where secrets come from and how they are served: Key Vault and its
 //! credential, the secret cache, and the exposure policy.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,10 +10,12 @@ use crate::defaults::{
     DEFAULT_SECRET_NEGATIVE_TTL_SECS, DEFAULT_SECRET_REFRESH_GRACE_SECS, DEFAULT_SECRETS_DIR,
 };
 use crate::env::Env;
+use crate::problem::SettingProblem;
 use crate::url::UrlRule;
 
 use crate::credential_settings::credential_source;
 pub use crate::credential_settings::{CredentialSource, DeveloperTool, UserAssigned};
+pub use crate::redacted::Redacted;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -22,16 +23,6 @@ pub enum SecretSource {
     Dir(PathBuf),
     /// `KEY_VAULT_URL` and the credential that reads it.
     KeyVault(KeyVaultSettings),
-}
-
-/// A value that must never be printed (a client secret, a header shared secret).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Redacted(pub String);
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +114,7 @@ pub(crate) fn secret_source(env: &mut Env, local: bool, authority_host: &str) ->
         Some(dir) => SecretSource::Dir(PathBuf::from(dir)),
         None if local => SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR)),
         None => {
-            env.problem("KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)");
+            env.problem(SettingProblem::SecretSourceMissing);
             SecretSource::Dir(PathBuf::from(DEFAULT_SECRETS_DIR))
         }
     }
@@ -173,7 +164,7 @@ pub(crate) fn exposure_settings(env: &mut Env) -> ExposureSettings {
     let exposed = env.list("EXPOSED_SECRETS");
     if env.is_blank("EXPOSED_SECRETS") || exposed.as_ref().is_some_and(Vec::is_empty) {
         // Read as unset, it would expose every secret.
-        env.problem("EXPOSED_SECRETS: set but lists no pattern; list the patterns to expose, or unset it to expose every secret");
+        env.problem(SettingProblem::NoExposedPattern);
     }
     for pattern in exposed.iter().flatten() {
         check_pattern(env, "EXPOSED_SECRETS", pattern);
@@ -185,16 +176,16 @@ pub(crate) fn exposure_settings(env: &mut Env) -> ExposureSettings {
                 check_pattern(env, "SECRET_ROLES", pattern.trim());
                 roles.push((pattern.trim().to_owned(), role.trim().to_owned()));
             }
-            _ => env.problem(format!("SECRET_ROLES: each entry must be pattern=Role, got {pair:?}")),
+            _ => env.problem(SettingProblem::NotARolePair { value: pair }),
         }
     }
     ExposureSettings { exposed, roles }
 }
 
 /// Patterns use secret-name characters plus `*` (any run) and `?` (any one character).
-fn check_pattern(env: &mut Env, name: &str, pattern: &str) {
+fn check_pattern(env: &mut Env, name: &'static str, pattern: &str) {
     let valid = !pattern.is_empty() && pattern.bytes().all(|b| b.is_ascii_alphanumeric() || b"-*?".contains(&b));
     if !valid {
-        env.problem(format!("{name}: {pattern:?} is not a pattern of letters, digits, dashes, * and ?"));
+        env.problem(SettingProblem::NotAPattern { variable: name, pattern: pattern.to_owned() });
     }
 }

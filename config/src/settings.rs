@@ -13,6 +13,8 @@ use crate::defaults::{
 };
 use crate::env::Env;
 use crate::mode::{Mode, ModeReason, authority_host, mode};
+use crate::network_settings::{NetworkSettings, network_settings};
+use crate::problem::SettingProblem;
 use crate::secrets_settings::{
     ExposureSettings, SecretCacheSettings, SecretSource, exposure_settings, secret_cache_settings, secret_source,
 };
@@ -57,6 +59,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `EVENT_GRID_ROLE`: the app role Event Grid's token must carry to post Key Vault events.
     pub event_grid_role: String,
+    /// Proxies and trusted roots for every upstream call.
+    pub network: NetworkSettings,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -80,14 +84,21 @@ pub enum LogFormat {
 /// All configuration problems found, one line each.
 #[derive(Debug, Clone, PartialEq, Eq, derive_more::Error)]
 pub struct SettingsError {
-    pub problems: Vec<String>,
+    pub problems: Vec<SettingProblem>,
     /// `LOG_FORMAT` as far as it could be read, so that the problems are logged in it.
     pub log_format: LogFormat,
 }
 
 impl std::fmt::Display for SettingsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.problems.join("\n"))
+        f.write_str(&self.lines().join("\n"))
+    }
+}
+
+impl SettingsError {
+    /// The problems as the start-up lines that report them.
+    pub fn lines(&self) -> Vec<String> {
+        self.problems.iter().map(ToString::to_string).collect()
     }
 }
 
@@ -131,12 +142,14 @@ impl Settings {
 
         let public_url = public_url(&mut env);
         let event_grid_role = event_grid_role(&mut env);
+        let network = network_settings(&mut env);
 
         let problems = env.into_problems();
         if !problems.is_empty() {
             return Err(SettingsError { problems, log_format });
         }
         Ok(Settings {
+            network,
             public_url,
             limits,
             event_grid_role,
@@ -169,7 +182,7 @@ impl Settings {
 fn event_grid_role(env: &mut Env) -> String {
     let role = env.text("EVENT_GRID_ROLE").unwrap_or_else(|| DEFAULT_EVENT_GRID_ROLE.to_owned());
     if role.chars().any(|c| c.is_whitespace() || c.is_control()) || role.len() > 250 {
-        env.problem("EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters");
+        env.problem(SettingProblem::NotAnAppRole);
     }
     role
 }
@@ -179,14 +192,12 @@ fn bind(env: &mut Env, local: bool) -> IpAddr {
     let default_bind = if local { DEFAULT_LOCAL_BIND } else { DEFAULT_AZURE_BIND };
     match IpAddr::from_str(&env.text("BIND").unwrap_or_else(|| default_bind.into())) {
         Ok(ip) if local && !ip.is_loopback() => {
-            env.problem(format!(
-                "BIND: local mode (TENANT_ID unset) serves on loopback only, not on {ip}; set TENANT_ID for Azure mode"
-            ));
+            env.problem(SettingProblem::PublicBindInLocalMode { ip });
             ip
         }
         Ok(ip) => ip,
         Err(_) => {
-            env.problem("BIND: must be an IP address such as 127.0.0.1 or 0.0.0.0");
+            env.problem(SettingProblem::NotAnIpAddress);
             IpAddr::from([127, 0, 0, 1])
         }
     }
@@ -199,7 +210,13 @@ fn port(env: &mut Env) -> u16 {
     match chosen {
         None => DEFAULT_PORT,
         Some((name, value)) => value.parse::<u16>().unwrap_or_else(|_| {
-            env.problem(format!("{name}: must be a port number from 0 to 65535, got {value:?}"));
+            env.problem(SettingProblem::OutOfRange {
+                variable: name.to_owned(),
+                unit: "a port number",
+                min: u16::MIN.to_string(),
+                max: u16::MAX.to_string(),
+                value,
+            });
             DEFAULT_PORT
         }),
     }
@@ -211,7 +228,7 @@ fn workers(env: &mut Env) -> Option<usize> {
     match value.parse::<usize>() {
         Ok(n) if n > 0 => Some(n),
         _ => {
-            env.problem(format!("WORKERS: must be a whole number above 0, got {value:?}"));
+            env.problem(SettingProblem::Malformed { variable: "WORKERS", expected: "a whole number above 0", value });
             None
         }
     }
@@ -221,7 +238,7 @@ fn workers(env: &mut Env) -> Option<usize> {
 /// information, query or fragment.
 fn public_url(env: &mut Env) -> Option<String> {
     let value = env.text("PUBLIC_URL")?;
-    let uri = actix_web::http::Uri::from_str(&value).ok();
+    let uri = http::Uri::from_str(&value).ok();
     let valid = uri.as_ref().is_some_and(|uri| {
         matches!(uri.scheme_str(), Some("http" | "https"))
             && uri.host().is_some_and(|host| !host.is_empty())
@@ -233,10 +250,7 @@ fn public_url(env: &mut Env) -> Option<String> {
         // A value with user information may hold a password: not shown.
         let shown =
             if value.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{value:?}") };
-        env.problem(format!(
-            "PUBLIC_URL: must be vaultgate's own URL as callers reach it, such as https://vaultgate.example.com \
-             (no user, query or fragment), got {shown}"
-        ));
+        env.problem(SettingProblem::NotAPublicUrl { shown });
         return None;
     }
     Some(value.trim_end_matches('/').to_owned())

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use actix_web::http::Uri;
+use http::Uri;
 
 /// The domains Key Vault and Managed HSM answer on, in every cloud (private endpoints keep
 /// these names).
@@ -70,26 +70,56 @@ impl UrlRule {
     }
 }
 
-/// `value` checked as `name`'s URL under `rule`; returned without a trailing slash.
-/// Problems quote the value, except one that may hold a password (`user:password@host`).
-pub fn check_url(name: &str, value: &str, rule: UrlRule) -> Result<String, String> {
-    let shown =
-        || if value.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{value:?}") };
-    let uri = Uri::from_str(value).map_err(|_| format!("{name}: not a URL: {}", shown()))?;
-    if uri.authority().is_some_and(|authority| authority.as_str().contains('@')) {
-        // Credentials travel in their own headers; a URL that carries some would also put
-        // them in logs.
-        return Err(format!("{name}: must not carry user information (user@host); the value is not shown"));
+/// Why a URL was refused. The text quotes the value, except one that may hold a password
+/// (`user:password@host`).
+#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]
+pub enum UrlProblem {
+    /// `shown` is the value quoted, or a note that it is not shown.
+    #[display("{variable}: not a URL: {shown}")]
+    NotAUrl { variable: String, shown: String },
+    // Credentials travel in their own headers; a URL that carries some would also put them
+    // in logs.
+    #[display("{variable}: must not carry user information (user@host); the value is not shown")]
+    UserInformation { variable: String },
+    #[display("{variable}: the URL has no host: {value:?}")]
+    NoHost { variable: String, value: String },
+    #[display("{variable}: {}, got {value:?}", rule.expectation())]
+    BreaksRule { variable: String, rule: UrlRule, value: String },
+}
+
+impl UrlProblem {
+    pub fn variable(&self) -> &str {
+        match self {
+            UrlProblem::NotAUrl { variable, .. }
+            | UrlProblem::UserInformation { variable }
+            | UrlProblem::NoHost { variable, .. }
+            | UrlProblem::BreaksRule { variable, .. } => variable,
+        }
     }
-    let host = uri.host().ok_or_else(|| format!("{name}: the URL has no host: {value:?}"))?;
+}
+
+/// `value` checked as `name`'s URL under `rule`; returned without a trailing slash.
+pub fn check_url(name: &str, value: &str, rule: UrlRule) -> Result<String, UrlProblem> {
+    let variable = name.to_owned();
+    let uri = Uri::from_str(value).map_err(|_| {
+        let shown =
+            if value.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{value:?}") };
+        UrlProblem::NotAUrl { variable: variable.clone(), shown }
+    })?;
+    if uri.authority().is_some_and(|authority| authority.as_str().contains('@')) {
+        return Err(UrlProblem::UserInformation { variable });
+    }
+    let Some(host) = uri.host() else {
+        return Err(UrlProblem::NoHost { variable, value: value.to_owned() });
+    };
     if !rule.accepts(&uri, host) {
-        return Err(format!("{name}: {}, got {value:?}", rule.expectation()));
+        return Err(UrlProblem::BreaksRule { variable, rule, value: value.to_owned() });
     }
     Ok(value.trim_end_matches('/').to_owned())
 }
 
 /// An upstream URL that is not an identity endpoint (Entra ID, a JWKS, discovery's answers).
-pub fn check_upstream_url(name: &str, value: &str) -> Result<String, String> {
+pub fn check_upstream_url(name: &str, value: &str) -> Result<String, UrlProblem> {
     check_url(name, value, UrlRule::Upstream)
 }
 

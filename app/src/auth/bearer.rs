@@ -1,7 +1,8 @@
 //! `Authorization` header → bearer token, each malformed form answered with its catalog entry.
 
+use crate::AppError;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 /// Longer headers are refused before any parsing (Entra tokens are a few KiB).
 pub const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;

@@ -5,10 +5,11 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::AppError;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use super::requirement::{ConfiguredRoles, Requirement, Rule};
 use super::{Claims, Validator, bearer};

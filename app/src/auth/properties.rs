@@ -158,14 +158,14 @@ proptest! {
                 prop_assert!(words[0].eq_ignore_ascii_case(b"bearer"));
                 prop_assert_eq!(token.as_bytes(), words[1]);
             }
-            Err(error) => prop_assert_eq!(error.code().status().as_u16(), 401),
+            Err(error) => prop_assert_eq!(error.code().status(), 401),
         }
     }
 
     #[test]
     fn any_token_string_is_refused_with_a_401(token in "[A-Za-z0-9_.=+/-]{0,200}") {
         let error = verify(&token).unwrap_err();
-        prop_assert_eq!(error.code().status().as_u16(), 401);
+        prop_assert_eq!(error.code().status(), 401);
     }
 
     #[test]
@@ -174,7 +174,7 @@ proptest! {
         let outcome = verify(&token);
         prop_assert_eq!(outcome.is_ok(), model_accepts(&claims), "claims {:?}: {:?}", claims, outcome);
         if let Err(error) = outcome {
-            prop_assert_eq!(error.code().status().as_u16(), 401);
+            prop_assert_eq!(error.code().status(), 401);
         }
         // The same claims under any other key never pass.
         let forged = other().sign_with_header(&json!({"alg": "RS256", "kid": trusted().kid()}), &Value::Object(claims));

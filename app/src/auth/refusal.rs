@@ -1,7 +1,8 @@
 //! Why a bearer token was refused: one variant per reason, each answered with its catalog
 //! entry and, where the catalog's contract has one, a `debug` text.
 
-use vaultgate_config::{AppError, ErrorCode};
+use crate::AppError;
+use vaultgate_config::ErrorCode;
 
 /// The `Retry-After` of a 503 while no signing keys are loaded (the background retry's pace).
 pub const SERVICE_UNAVAILABLE_RETRY_SECS: u64 = 5;

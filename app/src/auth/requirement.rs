@@ -1,7 +1,8 @@
 //! What a protected handler requires of its caller. `#[protected(...)]` writes one
 //! `Requirement` type per handler; `Authorized<R>` checks it.
 
-use vaultgate_config::{AppError, ErrorCode};
+use crate::AppError;
+use vaultgate_config::ErrorCode;
 
 use actix_web::{HttpRequest, web};
 

@@ -131,7 +131,7 @@ fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, String> {
         }
         DeveloperTool::AzureDeveloperCli => {
             let answer: AzdAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
-            let expires_at = rfc3339_utc(&answer.expires_on).ok_or("expiresOn is not a UTC time")?;
+            let expires_at = crate::clock::rfc3339_utc(&answer.expires_on).ok_or("expiresOn is not a UTC time")?;
             (answer.token, expires_at)
         }
     };
@@ -144,58 +144,12 @@ fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, String> {
     Ok(AccessToken::new(token, expires_at, None))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ`, the one form both SDKs parse.
-fn rfc3339_utc(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<u64>().ok();
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(year as i64, month as i64, day as i64);
-    let seconds = u64::try_from(days).ok()? * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(UNIX_EPOCH + Duration::from_secs(seconds))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const AZ: &str = include_str!("../../../tests/wire/az-account-get-access-token.json");
     const AZD: &str = include_str!("../../../tests/wire/azd-auth-token.json");
-
-    fn epoch(time: SystemTime) -> u64 {
-        time.duration_since(UNIX_EPOCH).unwrap().as_secs()
-    }
-
-    #[test]
-    fn azd_expiry_is_read_as_utc() {
-        assert_eq!(rfc3339_utc("2023-10-04T21:01:15Z").map(epoch), Some(1_696_453_275));
-        assert_eq!(rfc3339_utc("1970-01-01T00:00:00Z").map(epoch), Some(0));
-        assert_eq!(rfc3339_utc("2024-02-29T12:00:00Z").map(epoch), Some(1_709_208_000));
-        assert_eq!(rfc3339_utc("2023-10-04T21:01:15+02:00"), None);
-        assert_eq!(rfc3339_utc("2023-10-04 21:01:15Z"), None);
-        assert_eq!(rfc3339_utc("2023-13-04T21:01:15Z"), None);
-    }
 
     #[test]
     fn the_wire_samples_parse_and_their_past_expiry_is_refused() {

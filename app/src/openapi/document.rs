@@ -278,7 +278,7 @@ fn introduction(settings: &Settings) -> String {
     };
     let outside: Vec<String> = errors::OUTSIDE_ROUTES
         .iter()
-        .map(|code| format!("{} `{}` ({})", code.status().as_u16(), code.code(), code.description()))
+        .map(|code| format!("{} `{}` ({})", code.status(), code.code(), code.description()))
         .collect();
     format!(
         "{INTRODUCTION}\n\n{mode}\n\nAny other path answers {}; a method a path does not serve, {} with `Allow`.",

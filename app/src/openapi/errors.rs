@@ -53,7 +53,7 @@ pub fn body(code: ErrorCode) -> serde_json::Value {
 pub fn responses(codes: impl IntoIterator<Item = ErrorCode>, head: bool) -> Vec<(String, Response)> {
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for code in codes {
-        let group = by_status.entry(code.status().as_u16()).or_default();
+        let group = by_status.entry(code.status()).or_default();
         if !group.contains(&code) {
             group.push(code);
         }

@@ -1,8 +1,9 @@
 //! `GET /openapi.json`, `GET /docs` and the docs page's files: open routes, removed by `DOCS=off`.
 
+use crate::AppError;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderValue, LOCATION, X_CONTENT_TYPE_OPTIONS};
 use actix_web::{HttpResponse, web};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use super::docs_page::DocsPage;
 use crate::route_table::{Answer, OperationDoc, Param, ParamIn, Tag};

@@ -2,10 +2,11 @@
 //! as soon as the body is known to pass it (from `Content-Length`, else while it streams in),
 //! never buffered past it.
 
+use crate::AppError;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 /// Whether the request's `Content-Type` parses and its essence (parameters aside) is one of
 /// `accepted`.

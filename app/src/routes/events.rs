@@ -6,10 +6,11 @@
 //! tenant a multi-tenant app accepts (`ALLOWED_TENANTS`) gets no handshake, and its events
 //! are ignored.
 
+use crate::AppError;
 use actix_web::http::Method;
 use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use super::body::{has_media_type, read_bounded};
 use super::events_schema::KeyVaultDelivery;

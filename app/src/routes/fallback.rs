@@ -1,8 +1,9 @@
 //! JSON answers for unknown routes, wrong methods and unparsable paths or queries.
 
+use crate::AppError;
 use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, http::header};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 pub async fn route_not_found() -> HttpResponse {
     actix_web::ResponseError::error_response(&AppError::from(ErrorCode::RouteNotFound))

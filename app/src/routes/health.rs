@@ -3,9 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::AppError;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use crate::auth::Validator;
 use crate::auth::signing_keys::KeysStatus;

@@ -1,11 +1,12 @@
 //! An explicit bound on request header size, below actix's own buffer limit, answered from
 //! the catalog (431) instead of a bare status.
 
+use crate::AppError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 /// `MAX_HEADER_BYTES`: all header names and values together.
 pub struct HeaderLimit(pub usize);

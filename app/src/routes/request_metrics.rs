@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::AppError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use vaultgate_config::{AppError, Challenge};
+use vaultgate_config::Challenge;
 
 use crate::metrics::{CodeLabels, HttpMetrics, RequestLabels};
 

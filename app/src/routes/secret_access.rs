@@ -6,11 +6,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::AppError;
 use actix_web::dev::Payload;
 use actix_web::http::header::{CACHE_CONTROL, HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use crate::auth::Caller;
 use crate::secrets::audit::Refusal;

@@ -9,12 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::time::Instant;
 
+use crate::AppError;
 use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderValue};
 use actix_web::http::uri::Authority;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use super::secret_access::SecretAccess;
 use crate::protected;

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use crate::AppError;
 use actix_web::{HttpResponse, web};
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 use super::secret_access::SecretAccess;
 use crate::protected;

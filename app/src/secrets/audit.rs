@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use vaultgate_config::AppError;
+use crate::AppError;
 
 use super::Secret;
 use crate::auth::Claims;

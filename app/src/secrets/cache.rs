@@ -313,7 +313,6 @@ impl Core {
             Cached::Missing => None,
         }
     }
-
 }
 
 impl Entry {
@@ -350,34 +349,9 @@ impl SecretStore for SecretCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::fake_store::FakeStore;
     use crate::secrets::{SecretValue, ThrottledBy};
-    use std::cell::RefCell;
-    use std::sync::Mutex;
     use std::sync::atomic::{AtomicU64, Ordering};
-
-    /// A store answering from a script, counting calls.
-    struct Scripted {
-        answers: Mutex<RefCell<Vec<Result<Secret, StoreError>>>>,
-        calls: AtomicU64,
-    }
-
-    impl SecretStore for Scripted {
-        fn get<'a>(
-            &'a self,
-            _: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let answer = self.answers.lock().unwrap().borrow_mut().remove(0);
-            Box::pin(std::future::ready(answer.map(Arc::new)))
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "scripted"
-        }
-    }
 
     /// The settings these tests start from: a 300 s TTL, an hour of stale-if-error, 10 entries.
     fn settings() -> SecretCacheSettings {
@@ -408,9 +382,14 @@ mod tests {
         ttl: u64,
         max_stale: u64,
         max_entries: usize,
-    ) -> (Arc<Scripted>, SecretCache) {
-        let store = Arc::new(Scripted { answers: Mutex::new(RefCell::new(answers)), calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings { ttl: Duration::from_secs(ttl), max_stale: Duration::from_secs(max_stale), max_entries, ..settings() };
+    ) -> (Arc<FakeStore>, SecretCache) {
+        let store = FakeStore::new("scripted").scripted(answers).shared();
+        let settings = SecretCacheSettings {
+            ttl: Duration::from_secs(ttl),
+            max_stale: Duration::from_secs(max_stale),
+            max_entries,
+            ..settings()
+        };
         (store.clone(), SecretCache::new(store, settings))
     }
 
@@ -423,7 +402,7 @@ mod tests {
         let (store, cache) = cache(vec![Ok(secret("a", None))], 300, 3600, 10);
         assert_eq!(cache.get(&name("s"), None).await.unwrap().value.expose(), "a");
         assert_eq!(cache.get(&name("s"), None).await.unwrap().value.expose(), "a");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(store.reads(), 1);
     }
 
     #[actix_web::test]
@@ -432,7 +411,7 @@ mod tests {
         let (store, cache) = cache(answers, 0, 3600, 10);
         cache.get(&name("s"), None).await.unwrap();
         assert_eq!(cache.get(&name("s"), None).await.unwrap().value.expose(), "a");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(store.reads(), 2);
         assert_eq!(cache.stats().stale_served.get(), 1);
     }
 
@@ -473,38 +452,16 @@ mod tests {
         }
     }
 
-    /// A store whose answers wait for a signal, counting calls.
-    struct Gated {
-        open: tokio::sync::watch::Receiver<bool>,
-        calls: AtomicU64,
-    }
-
-    impl SecretStore for Gated {
-        fn get<'a>(
-            &'a self,
-            _: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let mut open = self.open.clone();
-            Box::pin(async move {
-                let _ = open.wait_for(|o| *o).await;
-                Ok(Arc::new(secret("gated", None)))
-            })
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "gated"
-        }
-    }
-
     #[actix_web::test]
     async fn concurrent_misses_share_one_read_even_without_a_ttl() {
-        let (open, gate) = tokio::sync::watch::channel(false);
-        let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings { ttl: Duration::ZERO, max_stale: Duration::ZERO, negative_ttl: Duration::ZERO, ..settings() };
+        let (open, store) = gated_store();
+        let store = store.shared();
+        let settings = SecretCacheSettings {
+            ttl: Duration::ZERO,
+            max_stale: Duration::ZERO,
+            negative_ttl: Duration::ZERO,
+            ..settings()
+        };
         let cache = SecretCache::new(store.clone(), settings);
         let secret_name = name("s");
         let reads = futures_util::future::join_all((0..50).map(|_| cache.get(&secret_name, None)));
@@ -513,13 +470,18 @@ mod tests {
         };
         let (answers, ()) = futures_util::future::join(reads, opener).await;
         assert!(answers.iter().all(|a| a.as_ref().unwrap().value.expose() == "gated"));
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(store.reads(), 1);
         assert_eq!(cache.stats().misses.get(), 50);
     }
 
-    fn gated_cache(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<Gated>, SecretCache) {
-        let (open, gate) = tokio::sync::watch::channel(false);
-        let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
+    /// A store whose every read answers `gated` once the gate opens.
+    fn gated_store() -> (tokio::sync::watch::Sender<bool>, FakeStore) {
+        FakeStore::new("gated").reading(|_| Ok(secret("gated", None))).gated()
+    }
+
+    fn gated_cache(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<FakeStore>, SecretCache) {
+        let (open, store) = gated_store();
+        let store = store.shared();
         (open, store.clone(), cache_over(store, ttl))
     }
 
@@ -537,11 +499,11 @@ mod tests {
         cache.get(&name("s"), None).await.unwrap();
         cache.get(&name("s"), Some(&version)).await.unwrap();
         cache.get(&name("other"), None).await.unwrap();
-        assert_eq!(store.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(store.reads(), 3);
         assert_eq!(cache.invalidate(&name("S")), 2, "the current and the explicit version");
         cache.get(&name("s"), None).await.unwrap();
         cache.get(&name("other"), None).await.unwrap();
-        assert_eq!(store.calls.load(Ordering::SeqCst), 4, "only the invalidated name is read again");
+        assert_eq!(store.reads(), 4, "only the invalidated name is read again");
     }
 
     #[actix_web::test]
@@ -551,16 +513,16 @@ mod tests {
         let read = cache.get(&secret_name, None);
         // Runs once the read has reached the store (join polls the read first).
         let event_then_answer = async {
-            assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+            assert_eq!(store.reads(), 1);
             cache.invalidate(&secret_name);
             open.send(true).unwrap();
         };
         let (answer, ()) = futures_util::future::join(read, event_then_answer).await;
         assert_eq!(answer.unwrap().value.expose(), "gated", "the reader still gets its answer");
         cache.get(&secret_name, None).await.unwrap();
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2, "what it read (maybe the old version) was not kept");
+        assert_eq!(store.reads(), 2, "what it read (maybe the old version) was not kept");
         cache.get(&secret_name, None).await.unwrap();
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(store.reads(), 2);
     }
 
     #[actix_web::test]
@@ -570,44 +532,25 @@ mod tests {
         let read = cache.get(&a, None);
         // Runs once the read of `a` has reached the store.
         let event_then_answer = async {
-            assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+            assert_eq!(store.reads(), 1);
             assert_eq!(cache.invalidate(&name("b")), 0);
             open.send(true).unwrap();
         };
         let (answer, ()) = futures_util::future::join(read, event_then_answer).await;
         answer.unwrap();
         cache.get(&a, None).await.unwrap();
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1, "a was cached: the event named b");
-    }
-
-    /// A store whose one secret's value is a number the test moves on, as the vault's
-    /// current version moves on before its event is delivered.
-    #[derive(Default)]
-    struct Moving {
-        current: AtomicU64,
-    }
-
-    impl SecretStore for Moving {
-        fn get<'a>(
-            &'a self,
-            _: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            let value = self.current.load(Ordering::SeqCst).to_string();
-            Box::pin(std::future::ready(Ok(Arc::new(secret(&value, None)))))
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "moving"
-        }
+        assert_eq!(store.reads(), 1, "a was cached: the event named b");
     }
 
     #[test]
     fn a_read_racing_with_an_event_never_keeps_the_value_from_before_it() {
-        let store = Arc::new(Moving::default());
-        let cache = Arc::new(cache_over(store.clone(), 300));
+        // The secret's value is a number the test moves on, as the vault's current version
+        // moves on before its event is delivered.
+        let current = Arc::new(AtomicU64::new(0));
+        let moving = current.clone();
+        let store =
+            FakeStore::new("moving").reading(move |_| Ok(secret(&moving.load(Ordering::SeqCst).to_string(), None)));
+        let cache = Arc::new(cache_over(store.shared(), 300));
         let secret_name = name("s");
         for round in 1..=2_000u64 {
             let start = Arc::new(std::sync::Barrier::new(2));
@@ -620,7 +563,7 @@ mod tests {
             });
             start.wait();
             // The vault moves on, then its event arrives, while the reader reads.
-            store.current.store(round, Ordering::SeqCst);
+            current.store(round, Ordering::SeqCst);
             cache.invalidate(&secret_name);
             reader.join().unwrap().unwrap();
             let after = actix_web::rt::System::new().block_on(cache.get(&secret_name, None)).unwrap();
@@ -629,36 +572,13 @@ mod tests {
         }
     }
 
-    /// A store holding one secret, `hot`, counting reads of it.
-    struct OneSecret {
-        hot_reads: AtomicU64,
-    }
-
-    impl SecretStore for OneSecret {
-        fn get<'a>(
-            &'a self,
-            name: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            let answer = if name.as_str() == "hot" {
-                self.hot_reads.fetch_add(1, Ordering::SeqCst);
-                Ok(Arc::new(secret("hot-value", None)))
-            } else {
-                Err(StoreError::NotFound)
-            };
-            Box::pin(std::future::ready(answer))
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "one-secret"
-        }
-    }
-
     #[actix_web::test]
     async fn a_flood_of_missing_names_does_not_evict_a_secret_in_use() {
-        let store = Arc::new(OneSecret { hot_reads: AtomicU64::new(0) });
+        let store = FakeStore::new("one-secret")
+            .reading(
+                |name| if name.as_str() == "hot" { Ok(secret("hot-value", None)) } else { Err(StoreError::NotFound) },
+            )
+            .shared();
         let settings = SecretCacheSettings { max_entries: 100, ..settings() };
         let cache = SecretCache::new(store.clone(), settings);
         for _ in 0..3 {
@@ -670,7 +590,7 @@ mod tests {
                 cache.get(&name("hot"), None).await.unwrap();
             }
         }
-        assert_eq!(store.hot_reads.load(Ordering::SeqCst), 1, "the secret in use stayed cached");
+        assert_eq!(store.reads_of("hot"), 1, "the secret in use stayed cached");
     }
 
     #[actix_web::test]
@@ -683,38 +603,14 @@ mod tests {
         assert_eq!(cache.core.entries.len(), 2);
     }
 
-    /// A store whose answers wait for a signal: `missing-*` names are not found, others are;
-    /// counting calls.
-    struct Held {
-        open: tokio::sync::watch::Receiver<bool>,
-        calls: AtomicU64,
-    }
-
-    impl SecretStore for Held {
-        fn get<'a>(
-            &'a self,
-            name: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let mut open = self.open.clone();
-            let found = !name.as_str().starts_with("missing");
-            Box::pin(async move {
-                let _ = open.wait_for(|o| *o).await;
-                if found { Ok(Arc::new(secret("held", None))) } else { Err(StoreError::NotFound) }
-            })
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "held"
-        }
-    }
-
-    fn held_cache(miss_budget: usize) -> (tokio::sync::watch::Sender<bool>, Arc<Held>, SecretCache) {
-        let (open, gate) = tokio::sync::watch::channel(false);
-        let store = Arc::new(Held { open: gate, calls: AtomicU64::new(0) });
+    /// A cache over a store whose answers wait for the gate: `missing-*` names are not found,
+    /// others are.
+    fn held_cache(miss_budget: usize) -> (tokio::sync::watch::Sender<bool>, Arc<FakeStore>, SecretCache) {
+        let found = |name: &SecretName| !name.as_str().starts_with("missing");
+        let (open, store) = FakeStore::new("held")
+            .reading(move |name| if found(name) { Ok(secret("held", None)) } else { Err(StoreError::NotFound) })
+            .gated();
+        let store = store.shared();
         let settings = SecretCacheSettings { max_entries: 100, miss_budget, ..settings() };
         (open, store.clone(), SecretCache::new(store, settings))
     }
@@ -736,7 +632,7 @@ mod tests {
         assert_eq!(answers[0].as_ref().unwrap_err(), &StoreError::NotFound);
         assert_eq!(answers[1].as_ref().unwrap_err(), &StoreError::NotFound);
         assert!(matches!(answers[2], Err(StoreError::MissBudgetSpent { .. })), "{:?}", answers[2]);
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2, "the third waited for the two under way, then was refused");
+        assert_eq!(store.reads(), 2, "the third waited for the two under way, then was refused");
     }
 
     #[actix_web::test]
@@ -749,10 +645,10 @@ mod tests {
         let other_name = name("other-setting");
         // Runs once every read of `busy` has been polled (join polls the reads first).
         let watcher = async {
-            let busy_in_flight = store.calls.load(Ordering::SeqCst);
+            let busy_in_flight = store.reads();
             let mut other = Box::pin(cache.read_for(Some(&other_caller), &other_name, None));
             assert!(futures_util::FutureExt::now_or_never(other.as_mut()).is_none());
-            let with_other = store.calls.load(Ordering::SeqCst);
+            let with_other = store.reads();
             open.send(true).unwrap();
             (busy_in_flight, with_other, other.await)
         };
@@ -761,7 +657,7 @@ mod tests {
         assert_eq!(with_other, 9, "another caller's miss does not wait for busy's turns");
         assert!(other.is_ok());
         assert!(answers.iter().all(Result::is_ok), "found secrets give their units back: all 20 are read");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 21);
+        assert_eq!(store.reads(), 21);
     }
 
     #[actix_web::test]
@@ -778,12 +674,12 @@ mod tests {
         };
         let ((a, b), ()) = futures_util::future::join(reads, opener).await;
         assert_eq!((a.unwrap_err(), b.unwrap_err()), (StoreError::NotFound, StoreError::NotFound));
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1, "one read, joined");
+        assert_eq!(store.reads(), 1, "one read, joined");
         let first_again = cache.read_for(Some(&first), &name("missing-a"), None).await;
         assert!(matches!(first_again, Err(StoreError::MissBudgetSpent { .. })), "{first_again:?}");
         let joiner_again = cache.read_for(Some(&joiner), &name("missing-b"), None).await;
         assert_eq!(joiner_again.unwrap_err(), StoreError::NotFound, "the joiner sent no GET and kept its unit");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(store.reads(), 2);
     }
 
     #[actix_web::test]
@@ -793,10 +689,10 @@ mod tests {
         let first = name("missing-first");
         let abandoned = futures_util::FutureExt::now_or_never(cache.read_for(Some(&hasty), &first, None));
         assert!(abandoned.is_none(), "the caller hung up while the store was asked");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(store.reads(), 1);
         open.send(true).unwrap();
         let next = cache.read_for(Some(&hasty), &name("missing-second"), None).await;
         assert!(matches!(next, Err(StoreError::MissBudgetSpent { .. })), "{next:?}");
-        assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(store.reads(), 1);
     }
 }

@@ -157,44 +157,13 @@ async fn spend(budget: &MissBudget, caller: &CallerId) -> Result<(), ListError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::{Secret, SecretName, SecretVersion};
-    use futures_util::future::LocalBoxFuture;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use crate::secrets::fake_store::FakeStore;
 
-    /// A store listing `b`, `A`, gated until opened, counting lists.
-    struct Listed {
-        open: tokio::sync::watch::Receiver<bool>,
-        lists: AtomicUsize,
-    }
-
-    impl SecretStore for Listed {
-        fn get<'a>(
-            &'a self,
-            _: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            Box::pin(std::future::ready(Err(StoreError::NotFound)))
-        }
-        fn list(&self) -> LocalBoxFuture<'_, Result<Vec<SecretItem>, ListError>> {
-            self.lists.fetch_add(1, Ordering::SeqCst);
-            let mut open = self.open.clone();
-            Box::pin(async move {
-                let _ = open.wait_for(|o| *o).await;
-                let item = |name: &str| SecretItem { name: name.into(), ..SecretItem::default() };
-                Ok(vec![item("b"), item("A")])
-            })
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "listed"
-        }
-    }
-
-    fn catalog(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<Listed>, SecretCatalog) {
-        let (open, gate) = tokio::sync::watch::channel(false);
-        let store = Arc::new(Listed { open: gate, lists: AtomicUsize::new(0) });
+    /// A catalog over a store listing `b`, `A` once the gate opens.
+    fn catalog(ttl: u64) -> (tokio::sync::watch::Sender<bool>, Arc<FakeStore>, SecretCatalog) {
+        let item = |name: &str| SecretItem { name: name.into(), ..SecretItem::default() };
+        let (open, store) = FakeStore::new("listed").listing(move || Ok(vec![item("b"), item("A")])).gated();
+        let store = store.shared();
         (open, store.clone(), SecretCatalog::new(store, Duration::from_secs(ttl), Duration::from_secs(30)))
     }
 
@@ -211,7 +180,7 @@ mod tests {
             assert_eq!(names, ["A", "b"], "sorted case-insensitively");
         }
         catalog.items(None).await.unwrap();
-        assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+        assert_eq!(store.lists(), 1);
     }
 
     #[actix_web::test]
@@ -220,74 +189,34 @@ mod tests {
         open.send(true).unwrap();
         catalog.items(None).await.unwrap();
         catalog.items(None).await.unwrap();
-        assert_eq!(store.lists.load(Ordering::SeqCst), 2);
+        assert_eq!(store.lists(), 2);
     }
 
     #[actix_web::test]
     async fn stores_that_cannot_list_say_so() {
-        struct Plain;
-        impl SecretStore for Plain {
-            fn get<'a>(
-                &'a self,
-                _: &'a SecretName,
-                _: Option<&'a SecretVersion>,
-            ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-                Box::pin(std::future::ready(Err(StoreError::NotFound)))
-            }
-            fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-                Box::pin(std::future::ready(Ok(())))
-            }
-            fn kind(&self) -> &'static str {
-                "plain"
-            }
-        }
-        let catalog = SecretCatalog::new(Arc::new(Plain), Duration::from_secs(60), Duration::ZERO);
+        let catalog = SecretCatalog::new(FakeStore::new("plain").shared(), Duration::from_secs(60), Duration::ZERO);
         assert_eq!(catalog.items(None).await.unwrap_err(), ListError::Unsupported("plain"));
-    }
-
-    /// A store whose list is refused, counting lists.
-    #[derive(Default)]
-    struct Refusing {
-        lists: AtomicUsize,
-    }
-
-    impl SecretStore for Refusing {
-        fn get<'a>(
-            &'a self,
-            _: &'a SecretName,
-            _: Option<&'a SecretVersion>,
-        ) -> LocalBoxFuture<'a, Result<Arc<Secret>, StoreError>> {
-            Box::pin(std::future::ready(Err(StoreError::NotFound)))
-        }
-        fn list(&self) -> LocalBoxFuture<'_, Result<Vec<SecretItem>, ListError>> {
-            self.lists.fetch_add(1, Ordering::SeqCst);
-            Box::pin(std::future::ready(Err(ListError::Forbidden("no list permission".into()))))
-        }
-        fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
-            Box::pin(std::future::ready(Ok(())))
-        }
-        fn kind(&self) -> &'static str {
-            "refusing"
-        }
     }
 
     #[actix_web::test]
     async fn a_failed_load_is_answered_again_for_the_negative_ttl_only() {
-        let store = Arc::new(Refusing::default());
+        let refusing =
+            || FakeStore::new("refusing").listing(|| Err(ListError::Forbidden("no list permission".into()))).shared();
+        let store = refusing();
         let catalog = SecretCatalog::new(store.clone(), Duration::from_secs(300), Duration::from_secs(30));
         for _ in 0..5 {
             assert_eq!(catalog.items(None).await.unwrap_err(), ListError::Forbidden("no list permission".into()));
         }
-        assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+        assert_eq!(store.lists(), 1);
         let now = Instant::now();
         assert!(catalog.known(now + Duration::from_secs(29)).is_some());
         assert!(catalog.known(now + Duration::from_secs(31)).is_none(), "asked again once the window ends");
 
-        let store = Arc::new(Refusing::default());
+        let store = refusing();
         let catalog = SecretCatalog::new(store.clone(), Duration::from_secs(300), Duration::ZERO);
         catalog.items(None).await.unwrap_err();
         catalog.items(None).await.unwrap_err();
-        assert_eq!(store.lists.load(Ordering::SeqCst), 2, "a zero negative TTL remembers nothing");
+        assert_eq!(store.lists(), 2, "a zero negative TTL remembers nothing");
     }
 
     #[actix_web::test]
@@ -299,9 +228,9 @@ mod tests {
         catalog.items(Some((&budget, &caller))).await.unwrap();
         let spent = catalog.items(Some((&budget, &caller))).await.unwrap_err();
         assert!(matches!(spent, ListError::Failed(StoreError::MissBudgetSpent { .. })), "{spent:?}");
-        assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+        assert_eq!(store.lists(), 1);
         assert_eq!(budget.stats().charged.get(), 1);
         catalog.items(Some((&budget, &CallerId::Object("other".into())))).await.unwrap();
-        assert_eq!(store.lists.load(Ordering::SeqCst), 2);
+        assert_eq!(store.lists(), 2);
     }
 }

@@ -16,13 +16,14 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::AppError;
 use actix_web::http::Uri;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde_json::{Map, Value};
-use vaultgate_config::{AppError, ErrorCode, Mode, SecretSource, Settings};
+use vaultgate_config::{ErrorCode, Mode, SecretSource, Settings};
 
 use super::SecretName;
 use super::cache::SecretCache;

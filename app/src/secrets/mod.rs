@@ -6,6 +6,8 @@ mod cache_entries;
 pub mod catalog;
 pub mod dir;
 pub mod events;
+#[cfg(test)]
+mod fake_store;
 pub mod keyvault;
 pub mod miss_budget;
 mod name;
@@ -16,8 +18,9 @@ mod sliding_window;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::AppError;
 use futures_util::future::LocalBoxFuture;
-use vaultgate_config::{AppError, ErrorCode};
+use vaultgate_config::ErrorCode;
 
 pub use name::{SecretName, SecretVersion};
 

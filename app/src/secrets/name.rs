@@ -2,7 +2,8 @@
 
 use std::hash::{Hash, Hasher};
 
-use vaultgate_config::{AppError, ErrorCode};
+use crate::AppError;
+use vaultgate_config::ErrorCode;
 
 /// A Key Vault secret name: 1 to 127 ASCII letters, digits and dashes. It can never hold
 /// a path separator or a dot, so it is safe as a file name too.

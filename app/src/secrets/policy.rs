@@ -1,8 +1,9 @@
 //! Which secrets are served, and to whom: `EXPOSED_SECRETS` patterns (others answer 404
 //! without touching the store) and `SECRET_ROLES` (a role required on top of the route's).
 
+use crate::AppError;
+use vaultgate_config::ErrorCode;
 use vaultgate_config::secrets_settings::ExposureSettings;
-use vaultgate_config::{AppError, ErrorCode};
 
 use super::SecretName;
 use crate::auth::Claims;

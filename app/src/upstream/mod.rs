@@ -2,7 +2,7 @@
 //! thread (awc's `Client` is not `Send`), with connect and total timeouts on every call,
 //! through the proxy and with the trusted roots the process was started with (`Network`).
 
-mod proxy;
+mod error;
 mod tls;
 mod tunnel;
 
@@ -14,8 +14,10 @@ use actix_web::http::header::HeaderMap;
 use actix_web::web::Bytes;
 use serde::de::DeserializeOwned;
 
-pub use proxy::{Proxy, ProxySettings};
+pub use error::{TransportError, UpstreamError};
 pub use tls::TrustedRoots;
+use vaultgate_config::NetworkSettings;
+pub use vaultgate_config::proxy::{Proxy, ProxySettings};
 
 /// Connection set-up may take at most this long (a part of the total timeout); through a
 /// proxy, that is the proxy's connection and its answer to CONNECT.
@@ -31,23 +33,17 @@ pub struct Network {
 }
 
 impl Network {
-    /// Reads `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and their lowercase forms),
-    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` through `lookup`; every problem is one line.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Network, Vec<String>> {
-        let proxies = ProxySettings::from_lookup(&lookup);
-        let roots = TrustedRoots::load(&lookup);
-        match (proxies, roots) {
-            (Ok(proxies), Ok(roots)) => {
-                let tls = roots.client_config();
-                Ok(Network { proxies: Arc::new(proxies), roots, tls })
-            }
-            (proxies, roots) => Err([proxies.err(), roots.err()].into_iter().flatten().flatten().collect()),
-        }
+    /// The proxies `Settings` read, and the roots its `SSL_CERT_*` files give (each file
+    /// that gives nothing is a problem line).
+    pub fn from_settings(settings: &NetworkSettings) -> Result<Network, Vec<String>> {
+        let roots = TrustedRoots::load(settings)?;
+        let tls = roots.client_config();
+        Ok(Network { proxies: Arc::new(settings.proxies.clone()), roots, tls })
     }
 
     /// Direct calls, trusting the system store and the built-in roots.
     fn direct() -> Network {
-        Network::from_lookup(|_| None).expect("without variables there is nothing to refuse")
+        Network::from_settings(&NetworkSettings::default()).expect("without variables there is nothing to refuse")
     }
 
     pub fn proxies(&self) -> &ProxySettings {
@@ -73,11 +69,12 @@ impl Network {
 
 static NETWORK: OnceLock<Network> = OnceLock::new();
 
-/// Reads the network variables from the process environment, once, for every upstream call
-/// after it: the binary calls this at start-up, beside `Settings::from_env`. Without it (the
-/// in-process tests), calls go direct and trust the system store plus the built-in roots.
-pub fn configure_from_env() -> Result<&'static Network, Vec<String>> {
-    let network = Network::from_lookup(|name| std::env::var(name).ok())?;
+/// Sets the network of every upstream call after it, from the settings: the binary calls
+/// this once at start-up (awc's clients are built per worker thread, far from the settings).
+/// Without it (the in-process tests), calls go direct and trust the system store plus the
+/// built-in roots.
+pub fn configure(settings: &NetworkSettings) -> Result<&'static Network, Vec<String>> {
+    let network = Network::from_settings(settings)?;
     let network = NETWORK.get_or_init(|| network);
     if network.is_configured() {
         log::info!("upstream calls: {}", network.describe());
@@ -139,18 +136,6 @@ pub fn pinned_client(thumbprint: &str) -> awc::Client {
         .finish()
 }
 
-/// Why an upstream call failed. The text is for logs: it names the URL (without its
-/// query), never a token or a secret.
-#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]
-pub enum UpstreamError {
-    #[display("{url}: no answer within {}s", timeout.as_secs())]
-    Timeout { url: String, timeout: Duration },
-    #[display("{url}: {reason}")]
-    Failed { url: String, reason: String },
-    #[display("{url}: answered {status}")]
-    Status { url: String, status: u16 },
-}
-
 /// An answer as received.
 #[derive(Debug)]
 pub struct Answer {
@@ -162,9 +147,11 @@ pub struct Answer {
 impl Answer {
     /// Parses the body. Parse errors say where, never what (the body may hold a secret).
     pub fn json<T: DeserializeOwned>(&self, url: &str) -> Result<T, UpstreamError> {
-        serde_json::from_slice(&self.body).map_err(|e| UpstreamError::Failed {
+        serde_json::from_slice(&self.body).map_err(|e| UpstreamError::UnexpectedJson {
             url: url_for_logs(url),
-            reason: format!("unexpected JSON ({:?} error at line {} column {})", e.classify(), e.line(), e.column()),
+            category: e.classify(),
+            line: e.line(),
+            column: e.column(),
         })
     }
 }
@@ -184,12 +171,13 @@ pub async fn send(request: awc::ClientRequest, body: Body<'_>, timeout: Duration
             Body::Empty => request.send().await,
             Body::Form(form) => request.send_form(&form).await,
         };
-        let mut response = sent.map_err(|e| UpstreamError::Failed { url: url.clone(), reason: e.to_string() })?;
+        let mut response =
+            sent.map_err(|e| UpstreamError::Transport { url: url.clone(), cause: TransportError::from_send(&e) })?;
         let body = response
             .body()
             .limit(MAX_BODY_BYTES)
             .await
-            .map_err(|e| UpstreamError::Failed { url: url.clone(), reason: e.to_string() })?;
+            .map_err(|e| UpstreamError::Transport { url: url.clone(), cause: TransportError::Body(e.to_string()) })?;
         Ok(Answer { status: response.status().as_u16(), headers: response.headers().clone(), body })
     };
     // The request timeout covers the answer's head; this bounds the body as well.

@@ -1,16 +1,17 @@
-//! The roots upstream TLS trusts: the system's store (or, as OpenSSL reads them instead,
-//! `SSL_CERT_FILE` and `SSL_CERT_DIR`), plus the webpki roots compiled in, so a company's
+//! The roots upstream TLS trusts: the system's store as rustls-native-certs finds it (or, as
+//! OpenSSL reads them instead, the files `SSL_CERT_FILE` and `SSL_CERT_DIR` name, as
+//! `Settings` read them), plus the webpki roots compiled in, so a company's
 //! TLS-inspection CA works and an image without a certificate store (distroless, scratch)
 //! still reaches Azure. The crypto is aws-lc-rs, named here rather than taken from whatever
 //! provider the process installed.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use vaultgate_config::NetworkSettings;
 
 /// Trusted roots and where they came from.
 pub struct TrustedRoots {
@@ -24,15 +25,11 @@ pub struct TrustedRoots {
 }
 
 impl TrustedRoots {
-    /// Loads the roots `SSL_CERT_FILE`/`SSL_CERT_DIR` name (read through `lookup`), else the
-    /// system's. A variable that yields no usable certificate is an error: the operator meant
-    /// to trust something, and would otherwise meet it only as failed calls.
-    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<TrustedRoots, Vec<String>> {
-        let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let file = var("SSL_CERT_FILE").map(PathBuf::from);
-        let dirs: Vec<PathBuf> = var("SSL_CERT_DIR")
-            .map(|dirs| std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()).collect())
-            .unwrap_or_default();
+    /// Loads the roots `SSL_CERT_FILE`/`SSL_CERT_DIR` name, else the system's. A variable
+    /// that yields no usable certificate is an error: the operator meant to trust something,
+    /// and would otherwise meet it only as failed calls.
+    pub fn load(settings: &NetworkSettings) -> Result<TrustedRoots, Vec<String>> {
+        let (file, dirs) = (&settings.cert_file, &settings.cert_dirs);
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
         let mut certificates = Vec::new();
@@ -50,7 +47,7 @@ impl TrustedRoots {
         }
         if !dirs.is_empty() {
             let before = certificates.len();
-            for dir in &dirs {
+            for dir in dirs {
                 let loaded = rustls_native_certs::load_certs_from_paths(None, Some(dir));
                 warnings.extend(loaded.errors.iter().map(|e| format!("SSL_CERT_DIR: {e}")));
                 certificates.extend(loaded.certs);
@@ -64,7 +61,7 @@ impl TrustedRoots {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let from_variables = !sources.is_empty();
+        let from_variables = settings.roots_from_variables();
         if !from_variables {
             let loaded = rustls_native_certs::load_native_certs();
             warnings.extend(loaded.errors.iter().map(|e| format!("system certificate store: {e}")));
@@ -189,11 +186,15 @@ pub fn pinned_client_config(thumbprint: &str) -> Arc<ClientConfig> {
 mod tests {
     use std::collections::HashMap;
 
+    use vaultgate_config::Settings;
+
     use super::*;
 
+    /// The roots the variables give, read as `Settings` reads them (in local mode).
     fn load(vars: &[(&str, &str)]) -> Result<TrustedRoots, Vec<String>> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        TrustedRoots::load(|name| map.get(name).cloned())
+        let settings = Settings::from_lookup(|name| map.get(name).cloned()).expect("local mode's settings");
+        TrustedRoots::load(&settings.network)
     }
 
     #[test]

@@ -15,7 +15,7 @@ use actix_web::rt::net::TcpStream;
 use futures_util::future::LocalBoxFuture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::proxy::{Proxy, ProxySettings};
+use super::{Proxy, ProxySettings};
 
 /// A proxy's answer head larger than this is not an answer to CONNECT.
 const MAX_ANSWER_HEAD: usize = 16 * 1024;
@@ -41,7 +41,7 @@ impl Service<ConnectInfo<Uri>> for TunnelingConnector {
 
     fn call(&self, request: ConnectInfo<Uri>) -> Self::Future {
         let scheme = request.request().scheme_str().unwrap_or("http");
-        match self.proxies.proxy_for(scheme, request.hostname(), request.port()) {
+        match self.proxies.proxy_for(scheme, request.hostname()) {
             None => Box::pin(self.tcp.call(request)),
             Some(proxy) => Box::pin(tunnel(self.tcp.clone(), proxy.clone(), request)),
         }

@@ -12,7 +12,7 @@ const VAULT: &str = "https://myvault.vault.azure.net";
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.problems)
+    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.lines())
 }
 
 fn credential(vars: &[(&str, &str)]) -> CredentialSource {

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 /// The source folders of the shipped code.
 const SOURCES: &[&str] = &["config/src", "app/src"];
 /// Functions that read a variable named by their first argument, besides `Env`'s readers
-/// (which are found in `config/src/env.rs`): the standard library's, the lookup closures of
-/// the network settings (`var`, `proxy`) and env_logger's.
-const OTHER_READERS: &[&str] = &["var", "var_os", "lookup", "proxy", "filter_or", "write_style"];
+/// (which are found in `config/src/env.rs`): the standard library's, `Env::first_set` and
+/// the network settings' `proxy` (a lowercase and an uppercase name each), and env_logger's.
+const OTHER_READERS: &[&str] = &["var", "var_os", "lookup", "first_set", "proxy", "filter_or", "write_style"];
 /// Lists of names that are each read.
 const NAME_LISTS: &[&str] = &["HOSTING_VARIABLES"];
 

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vaultgate_config::secrets_settings::{CredentialSource, Redacted, UserAssigned};
-use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
+use vaultgate_config::{AzureSettings, Mode, SecretSource, SettingProblem, Settings};
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.problems)
+    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.lines())
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -341,4 +341,24 @@ fn refresh_grace_has_a_default_and_is_bounded() {
         assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
         assert!(problems[0].starts_with("SECRET_REFRESH_GRACE_SECS:"), "{bad}: {problems:?}");
     }
+}
+
+#[test]
+fn each_problem_is_a_typed_value_that_names_its_variable() {
+    let vars = [("TOKEN_LEEWAY", "301"), ("BIND", "not-an-ip"), ("HTTPS_PROXY", "socks5://proxy.corp:1080")];
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let error = Settings::from_lookup(|name| map.get(name).cloned()).unwrap_err();
+    let variables: Vec<&str> = error.problems.iter().map(SettingProblem::variable).collect();
+    assert_eq!(variables, ["BIND", "TOKEN_LEEWAY", "HTTPS_PROXY"]);
+    assert_eq!(
+        error.problems[1],
+        SettingProblem::OutOfRange {
+            variable: "TOKEN_LEEWAY".into(),
+            unit: "whole seconds",
+            min: "0".into(),
+            max: "300".into(),
+            value: "301".into(),
+        }
+    );
+    assert_eq!(error.lines()[1], "TOKEN_LEEWAY: must be whole seconds from 0 to 300, got \"301\"");
 }

@@ -8,7 +8,7 @@ use vaultgate_config::{SecretSource, Settings};
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.problems)
+    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.lines())
 }
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -116,6 +116,6 @@ fn docs_takes_on_or_off_only() {
     };
     assert!(settings("on").unwrap().docs_enabled);
     assert!(!settings("OFF").unwrap().docs_enabled);
-    let problems = settings("no").unwrap_err().problems;
+    let problems = settings("no").unwrap_err().lines();
     assert_eq!(problems, ["DOCS: must be on or off, got \"no\""]);
 }

@@ -168,7 +168,7 @@ fn listed_errors(op: &Value) -> Vec<(String, Value)> {
 }
 
 fn catalog_body(code: ErrorCode) -> (String, Value) {
-    (code.status().as_str().to_owned(), vaultgate::openapi::errors::body(code))
+    (code.status().to_string(), vaultgate::openapi::errors::body(code))
 }
 
 #[actix_web::test]

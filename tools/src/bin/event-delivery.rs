@@ -81,8 +81,8 @@ fn main() {
         .target(env_logger::Target::Pipe(Box::new(std::io::sink())))
         .init();
     let vars = [("KEY_VAULT_URL", VAULT), ("SECRET_CACHE_MAX_ENTRIES", "20000"), ("SECRET_REFRESH_AHEAD", "off")];
-    let settings =
-        Settings::from_lookup(|key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned())).expect("settings");
+    let settings = Settings::from_lookup(|key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned()))
+        .expect("settings");
     let body = delivery(MAX_EVENTS_PER_DELIVERY);
     println!(
         "{} events ({} KiB) against {CACHED} cached secrets, {RUNS} runs",

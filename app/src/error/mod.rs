@@ -1,5 +1,8 @@
-//! `AppError`: a catalog entry plus what varies per response (debug text, Retry-After).
-//! Built fresh for every failure, so no request can leak its details into another's.
+//! `AppError`: a catalog entry (config's data: code, description, status) plus what varies
+//! per response (debug text, Retry-After), and how actix answers with it. Built fresh for
+//! every failure, so no request can leak its details into another's.
+
+mod challenge;
 
 use std::borrow::Cow;
 
@@ -9,8 +12,9 @@ use actix_web::mime;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::catalog::{BodyShape, Challenge, ErrorCode};
-use crate::challenge::{BearerChallenge, BearerError};
+use vaultgate_config::{BodyShape, Challenge, ErrorCode};
+
+use self::challenge::{BearerChallenge, BearerError};
 
 /// A failure answered from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, derive_more::Display, derive_more::Error)]
@@ -104,7 +108,7 @@ struct ErrorBody<'a> {
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.code.status()
+        StatusCode::from_u16(self.code.status()).expect("catalog statuses are valid HTTP statuses")
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -121,3 +125,6 @@ impl ResponseError for AppError {
         response.content_type(mime::APPLICATION_JSON).body(self.body_text())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,7 @@ pub mod routes;
 pub mod secrets;
 pub mod single_flight;
 pub mod startup;
+pub mod startup_error;
 pub mod sync;
 pub mod telemetry;
 pub mod upstream;

@@ -15,25 +15,8 @@ use crate::routes::{self, Access, Switches, fallback};
 use crate::secrets::SecretStore;
 use crate::secrets::events::KeyVaultEvents;
 use crate::secrets::policy::ExposurePolicy;
+pub use crate::startup_error::StartupError;
 use crate::wiring::{self, KeySource};
-
-/// Why the server could not start: one line per problem, for the operator.
-#[derive(Debug, derive_more::Display, derive_more::Error)]
-#[display("{message}")]
-pub struct StartupError {
-    #[error(not(source))]
-    message: String,
-}
-
-impl StartupError {
-    fn new(message: impl Into<String>) -> Self {
-        StartupError { message: message.into() }
-    }
-
-    pub fn from_io(error: std::io::Error) -> Self {
-        StartupError::new(format!("server stopped: {error}"))
-    }
-}
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -48,13 +31,12 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         crate::crypto::install_providers();
         let mut metrics = Metrics::new();
-        let authentication =
-            wiring::authentication(&settings, &mut metrics.registry).await.map_err(StartupError::new)?;
+        let authentication = wiring::authentication(&settings, &mut metrics.registry).await?;
         if let KeySource::Entra { keys, .. } = &authentication.keys {
             actix_web::rt::spawn(keys.clone().keep_fresh());
         }
         let validator = web::Data::new(authentication.validator);
-        let stores = wiring::secret_stores(&settings, &mut metrics.registry).map_err(StartupError::new)?;
+        let stores = wiring::secret_stores(&settings, &mut metrics.registry)?;
         log::info!("secrets are read from {}", stores.description);
         let events = web::Data::new(KeyVaultEvents::new(&settings, stores.served.clone()));
         events.register(&mut metrics.registry);
@@ -86,26 +68,25 @@ impl Application {
             if let Access::Protected(rule) = route.access
                 && configured_roles.resolve(&rule).is_none()
             {
-                return Err(StartupError::new(format!(
-                    "route {} takes its role from {:?}, which vaultgate does not know",
-                    route.path, rule.role_from
-                )));
+                return Err(StartupError::UnknownRoleSetting { path: route.path, setting: rule.role_from });
             }
         }
 
         let document = web::Data::new(crate::openapi::serve::DocumentJson(
             serde_json::to_vec(&crate::openapi::document_of(&settings, routes::served(switches)))
-                .map_err(|e| StartupError::new(format!("the OpenAPI document: {e}")))?
+                .map_err(StartupError::OpenApiDocument)?
                 .into(),
         ));
-        let docs_page = web::Data::new(crate::openapi::docs_page::DocsPage::new(&settings).map_err(StartupError::new)?);
+        let docs_page =
+            web::Data::new(crate::openapi::docs_page::DocsPage::new(&settings).map_err(StartupError::DocsPage)?);
         let metrics_enabled = settings.metrics_enabled;
         let header_limit = web::Data::new(crate::routes::limits::HeaderLimit(settings.limits.max_header_bytes));
         let access_log_enabled = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
-        let listener = TcpListener::bind((settings.bind, settings.port))
-            .map_err(|e| StartupError::new(format!("cannot listen on {}:{}: {e}", settings.bind, settings.port)))?;
-        let port = listener.local_addr().map_err(|e| StartupError::new(e.to_string()))?.port();
+        let (bind, port) = (settings.bind, settings.port);
+        let listening = |source| StartupError::Listen { bind, port, source };
+        let listener = TcpListener::bind((bind, port)).map_err(listening)?;
+        let port = listener.local_addr().map_err(listening)?.port();
 
         let server = HttpServer::new(move || {
             App::new()
@@ -140,7 +121,7 @@ impl Application {
         // actix stops at once on SIGINT; `stop_on_signals` makes SIGINT graceful as well.
         .disable_signals()
         .listen(listener)
-        .map_err(|e| StartupError::new(format!("cannot serve: {e}")))?;
+        .map_err(StartupError::Serve)?;
         let server = match settings.workers {
             Some(workers) => server.workers(workers),
             None => server,

@@ -17,6 +17,7 @@ use crate::secrets::cache::SecretCache;
 use crate::secrets::catalog::SecretCatalog;
 use crate::secrets::dir::DirStore;
 use crate::secrets::keyvault::KeyVaultStore;
+use crate::startup_error::StartupError;
 
 pub struct Authentication {
     pub validator: Validator,
@@ -34,12 +35,12 @@ pub enum KeySource {
 
 /// The validator for the configured mode. Entra keys are fetched once here; keeping them
 /// fresh is the server's business (`EntraKeys::keep_fresh`).
-pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Result<Authentication, String> {
+pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Result<Authentication, StartupError> {
     let capacity = settings.token_cache_max_entries;
     let authentication = match &settings.mode {
         Mode::Local { dev_key_dir } => {
             let key = DevKey::load_or_create(dev_key_dir)
-                .map_err(|e| format!("development signing key in {}: {e}", dev_key_dir.display()))?;
+                .map_err(|source| StartupError::DevelopmentKey { dir: dev_key_dir.clone(), source })?;
             Authentication {
                 validator: local_validator(&key, settings.token_leeway, capacity),
                 keys: KeySource::Development { kid: key.kid().to_owned(), dir: dev_key_dir.clone() },
@@ -90,15 +91,15 @@ pub struct SecretStores {
     pub catalog: Arc<SecretCatalog>,
 }
 
-pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<SecretStores, String> {
+pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<SecretStores, StartupError> {
     let (store, key_vault, description): (Arc<dyn SecretStore>, _, _) = match &settings.secrets {
         SecretSource::Dir(dir) => {
-            let store = DirStore::open(dir).map_err(|e| e.to_string())?;
+            let store = DirStore::open(dir).map_err(StartupError::SecretFolder)?;
             let description = format!("the folder {}", store.root().display());
             (Arc::new(store), None, description)
         }
         SecretSource::KeyVault(key_vault) => {
-            crate::credential::check_at_start(&key_vault.credential)?;
+            crate::credential::check_at_start(&key_vault.credential).map_err(StartupError::Credential)?;
             let store = Arc::new(KeyVaultStore::new(key_vault, settings.upstream_timeout));
             store.register(registry);
             let description = format!("{} as {}", key_vault.url, key_vault.credential.describe());

@@ -16,7 +16,6 @@
 pub mod app_error;
 pub mod catalog;
 pub mod challenge;
-mod credential_choice;
 mod credential_settings;
 pub mod defaults;
 mod env;

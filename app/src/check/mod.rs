@@ -28,7 +28,7 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
         ),
     }
     match wiring::authentication(settings, &mut registry).await {
-        Err(e) => report.line(false, "signing key", &e),
+        Err(e) => report.line(false, "signing key", &e.to_string()),
         Ok(authentication) => match (&authentication.keys, &settings.mode) {
             (KeySource::Development { kid, dir }, _) => {
                 report.line(true, "signing key", &format!("development key {kid} in {}", dir.display()))
@@ -46,7 +46,7 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     let stores = match wiring::secret_stores(settings, &mut registry) {
         Ok(stores) => stores,
         Err(e) => {
-            report.line(false, "secret store", &e);
+            report.line(false, "secret store", &e.to_string());
             return !report.failed;
         }
     };

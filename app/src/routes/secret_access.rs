@@ -157,7 +157,9 @@ pub enum BatchRead {
 /// The caller's answer for a store failure; the cause goes to the log only.
 fn store_error(name: &SecretName, error: StoreError) -> AppError {
     match &error {
-        StoreError::Failed { .. } | StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
+        StoreError::Failed { .. } | StoreError::Credential(_) | StoreError::Throttled { .. } => {
+            log::warn!("secret {name}: {error}")
+        }
         StoreError::MissBudgetSpent { .. } => log::info!("secret {name}: {error}"),
         StoreError::NotFound | StoreError::Disabled(_) => {}
     }

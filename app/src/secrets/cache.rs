@@ -313,7 +313,6 @@ impl Core {
             Cached::Missing => None,
         }
     }
-
 }
 
 impl Entry {
@@ -350,6 +349,7 @@ impl SecretStore for SecretCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::CredentialError;
     use crate::secrets::{SecretValue, ThrottledBy};
     use std::cell::RefCell;
     use std::sync::Mutex;
@@ -410,7 +410,12 @@ mod tests {
         max_entries: usize,
     ) -> (Arc<Scripted>, SecretCache) {
         let store = Arc::new(Scripted { answers: Mutex::new(RefCell::new(answers)), calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings { ttl: Duration::from_secs(ttl), max_stale: Duration::from_secs(max_stale), max_entries, ..settings() };
+        let settings = SecretCacheSettings {
+            ttl: Duration::from_secs(ttl),
+            max_stale: Duration::from_secs(max_stale),
+            max_entries,
+            ..settings()
+        };
         (store.clone(), SecretCache::new(store, settings))
     }
 
@@ -447,8 +452,8 @@ mod tests {
 
     #[actix_web::test]
     async fn only_transient_failures_are_covered_by_the_last_good_value() {
-        let credential =
-            StoreError::Failed { reason: super::super::FailureReason::Credential, detail: "no token".into() };
+        let refused = StoreError::Credential(CredentialError::Refused("invalid_client".into()));
+        let identity_down = StoreError::Credential(CredentialError::Unavailable("connection refused".into()));
         for (failure, covered) in [
             (StoreError::unavailable("503"), true),
             (StoreError::Throttled { by: ThrottledBy::KeyVault, retry_after_secs: 1 }, true),
@@ -456,7 +461,8 @@ mod tests {
             (StoreError::Throttled { by: ThrottledBy::Ceiling, retry_after_secs: 1 }, false),
             (StoreError::refused("403 ForbiddenByRbac"), false),
             (StoreError::unusable("bad JSON"), false),
-            (credential, false),
+            (refused, false),
+            (identity_down, true),
         ] {
             let answers = vec![Ok(secret("a", None)), Err(failure.clone()), Err(StoreError::unavailable("503"))];
             let (_, cache) = cache(answers, 0, 3600, 10);
@@ -504,7 +510,12 @@ mod tests {
     async fn concurrent_misses_share_one_read_even_without_a_ttl() {
         let (open, gate) = tokio::sync::watch::channel(false);
         let store = Arc::new(Gated { open: gate, calls: AtomicU64::new(0) });
-        let settings = SecretCacheSettings { ttl: Duration::ZERO, max_stale: Duration::ZERO, negative_ttl: Duration::ZERO, ..settings() };
+        let settings = SecretCacheSettings {
+            ttl: Duration::ZERO,
+            max_stale: Duration::ZERO,
+            negative_ttl: Duration::ZERO,
+            ..settings()
+        };
         let cache = SecretCache::new(store.clone(), settings);
         let secret_name = name("s");
         let reads = futures_util::future::join_all((0..50).map(|_| cache.get(&secret_name, None)));

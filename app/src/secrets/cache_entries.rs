@@ -51,13 +51,8 @@ pub(super) struct Invalidated {
 
 impl<V: Clone> CacheEntries<V> {
     pub fn new(max_entries: usize) -> Self {
-        let entries = Cache::with(
-            max_entries,
-            max_entries as u64,
-            UnitWeighter,
-            DefaultHashBuilder::default(),
-            CollectEvicted,
-        );
+        let entries =
+            Cache::with(max_entries, max_entries as u64, UnitWeighter, DefaultHashBuilder::default(), CollectEvicted);
         CacheEntries { entries, names: Mutex::new(HashMap::new()) }
     }
 

@@ -105,6 +105,9 @@ pub enum StoreError {
     MissBudgetSpent { retry_after_secs: u64 },
     #[display("secret store failed ({reason}): {detail}")]
     Failed { reason: FailureReason, detail: String },
+    /// vaultgate's own credential got no token, so nothing was asked of the store.
+    #[display("secret store failed (credential): {_0}")]
+    Credential(crate::credential::CredentialError),
 }
 
 /// Who refused a read for its rate: both answer 503 `AzureKeyVaultThrottled` with `Retry-After`.
@@ -132,10 +135,6 @@ pub enum FailureReason {
     /// An answer vaultgate cannot use (bad JSON, an unexpected status, a file too large).
     #[display("unusable answer")]
     Unusable,
-    /// vaultgate's own credential got no token; its endpoint's answers are not typed, so a
-    /// revoked credential cannot be told from a down one, and no stale value covers it.
-    #[display("credential")]
-    Credential,
 }
 
 impl StoreError {
@@ -151,15 +150,21 @@ impl StoreError {
         StoreError::Failed { reason: FailureReason::Unusable, detail: detail.into() }
     }
 
-    /// Whether a cached value may be served instead (stale-if-error): for a store that is
-    /// briefly unwell (5xx, 429, timeouts, connection errors), never for one that refuses, nor
-    /// for vaultgate's own ceiling (a limit of ours, not a failure of the vault).
+    /// Whether a cached value may be served instead (stale-if-error): for a store, or an
+    /// identity endpoint, that is briefly unwell (5xx, 429, timeouts, connection errors), never
+    /// for one that refuses (a revoked identity, `invalid_client`), nor for vaultgate's own
+    /// ceiling (a limit of ours, not a failure of the vault).
     pub fn may_serve_stale(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Throttled { by: ThrottledBy::KeyVault, .. }
-                | StoreError::Failed { reason: FailureReason::Unavailable, .. }
-        )
+            | StoreError::Failed { reason: FailureReason::Unavailable, .. } => true,
+            StoreError::Credential(failure) => failure.is_transient(),
+            StoreError::NotFound
+            | StoreError::Disabled(_)
+            | StoreError::Throttled { by: ThrottledBy::Ceiling, .. }
+            | StoreError::MissBudgetSpent { .. }
+            | StoreError::Failed { reason: FailureReason::Refused | FailureReason::Unusable, .. } => false,
+        }
     }
 
     /// Whether the read found nothing for the caller (not found, refused): these count
@@ -183,7 +188,7 @@ impl From<StoreError> for AppError {
             StoreError::MissBudgetSpent { retry_after_secs } => {
                 AppError::new(ErrorCode::SecretMissBudgetExceeded).with_retry_after(retry_after_secs)
             }
-            StoreError::Failed { .. } => ErrorCode::VaultError.into(),
+            StoreError::Failed { .. } | StoreError::Credential(_) => ErrorCode::VaultError.into(),
         }
     }
 }

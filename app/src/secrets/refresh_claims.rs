@@ -60,7 +60,8 @@ impl<K: Eq + Hash + Clone> RefreshClaims<K> {
         state.failures = state.failures.saturating_add(1);
         state.not_before = Some(failed_at + backoff);
         if states.len() > self.max_keys {
-            states.retain(|_, state| state.running || state.not_before.is_some_and(|not_before| failed_at < not_before));
+            states
+                .retain(|_, state| state.running || state.not_before.is_some_and(|not_before| failed_at < not_before));
         }
         Some(backoff)
     }

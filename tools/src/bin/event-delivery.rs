@@ -71,8 +71,8 @@ fn delivery(count: usize) -> Vec<u8> {
 
 fn main() {
     let vars = [("KEY_VAULT_URL", VAULT), ("SECRET_CACHE_MAX_ENTRIES", "20000"), ("SECRET_REFRESH_AHEAD", "off")];
-    let settings =
-        Settings::from_lookup(|key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned())).expect("settings");
+    let settings = Settings::from_lookup(|key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned()))
+        .expect("settings");
     let body = delivery(MAX_EVENTS_PER_DELIVERY);
     println!(
         "{} events ({} KiB) against {CACHED} cached secrets, {RUNS} runs",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
-use vaultgate_config::{SecretSource, Settings};
+use vaultgate_config::Settings;
 
 use crate::auth::ConfiguredRoles;
 use crate::metrics::Metrics;
@@ -40,17 +40,6 @@ impl Application {
         log::info!("secrets are read from {}", stores.description);
         let events = web::Data::new(KeyVaultEvents::new(&settings, stores.served.clone()));
         events.register(&mut metrics.registry);
-        if let (true, SecretSource::KeyVault(key_vault)) = (settings.is_local(), &settings.secrets)
-            && key_vault.credential.is_developer()
-        {
-            // Said loudly: development tokens now unlock what the developer's account can read.
-            log::warn!(
-                "local mode reads the real Key Vault {} with your own sign-in ({}): any caller holding a \
-                 development token reads what your account may read",
-                key_vault.url,
-                key_vault.credential.describe()
-            );
-        }
         // Routes read through the cache (miss budgets need it); `/health` probes any store.
         let cache = web::Data::from(stores.served.clone());
         let catalog = web::Data::from(stores.catalog.clone());

@@ -8,8 +8,6 @@ use crate::auth::entra::discovery_url;
 use crate::secrets::{SecretName, SecretStore};
 use crate::wiring::{self, KeySource};
 
-mod key_vault;
-
 /// Runs every step, printing as it goes; `true` when all passed.
 pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::io::Write) -> bool {
     crate::crypto::install_providers();
@@ -50,9 +48,12 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
             return !report.failed;
         }
     };
-    match &stores.key_vault {
-        None => report.line(true, "secret store", &stores.description),
-        Some(vault) => key_vault::check(vault, &mut report).await,
+    let lines = stores.served.check().await;
+    if lines.0.is_empty() {
+        report.line(true, "secret store", &stores.description);
+    }
+    for line in lines.0 {
+        report.line(line.ok, line.step, &line.detail);
     }
     if let Some(name) = secret {
         match SecretName::parse(name) {

@@ -344,6 +344,10 @@ impl SecretStore for SecretCache {
     fn kind(&self) -> &'static str {
         self.core.inner.kind()
     }
+
+    fn check(&self) -> LocalBoxFuture<'_, super::check_line::CheckLines> {
+        self.core.inner.check()
+    }
 }
 
 #[cfg(test)]

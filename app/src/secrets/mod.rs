@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 mod cache_entries;
 pub mod catalog;
+pub mod check_line;
 pub mod dir;
 pub mod events;
 pub mod keyvault;
@@ -213,4 +214,13 @@ pub trait SecretStore: Send + Sync {
 
     /// A short name for logs and `/health` (e.g. `directory`).
     fn kind(&self) -> &'static str;
+
+    /// `vaultgate check`'s steps for what the store needs beyond its settings (a vault's
+    /// host, credential, challenge and permission); a store with nothing to prove has none.
+    fn check(&self) -> LocalBoxFuture<'_, check_line::CheckLines> {
+        Box::pin(std::future::ready(check_line::CheckLines::default()))
+    }
+
+    /// Registers the store's own metrics for `/metrics`; a store without any registers none.
+    fn register_metrics(&self, _registry: &mut prometheus_client::registry::Registry) {}
 }

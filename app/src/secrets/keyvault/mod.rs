@@ -9,6 +9,7 @@ mod ceiling;
 mod challenge;
 mod list;
 mod retry;
+mod self_check;
 mod tenant;
 
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, Expir
 use vaultgate_config::url::host_of;
 
 use self::ceiling::GetCeiling;
+use super::check_line::CheckLines;
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError, ThrottledBy, Validity};
 use crate::credential::{AccessTokenCache, TokenRequest};
 use crate::metrics::{OutcomeLabels, VaultMetrics};
@@ -300,6 +302,19 @@ impl SecretStore for KeyVaultStore {
     fn kind(&self) -> &'static str {
         "key-vault"
     }
+
+    fn check(&self) -> LocalBoxFuture<'_, CheckLines> {
+        Box::pin(self_check::check(self))
+    }
+
+    fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.register(registry);
+    }
+}
+
+/// The store reading `settings`' vault, its first request not sent before a read.
+pub fn open(settings: &KeyVaultSettings, timeout: Duration) -> Arc<dyn SecretStore> {
+    Arc::new(KeyVaultStore::new(settings, timeout))
 }
 
 fn outcome_label(status: u16) -> &'static str {

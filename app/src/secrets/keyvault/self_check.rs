@@ -7,11 +7,12 @@ use std::time::SystemTime;
 
 use vaultgate_config::url::key_vault_host_verdict;
 
-use super::Report;
-use crate::secrets::keyvault::{KeyVaultStore, PROBE_SECRET};
+use super::{KeyVaultStore, PROBE_SECRET};
+use crate::secrets::check_line::CheckLines;
 use crate::secrets::{SecretName, SecretStore, StoreError, ThrottledBy};
 
-pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl std::io::Write>) {
+pub(super) async fn check(vault: &KeyVaultStore) -> CheckLines {
+    let mut report = CheckLines::default();
     let url = vault.url();
     match key_vault_host_verdict(vault.host()) {
         Some(verdict) => report.line(true, "key vault host", &format!("{url}: {verdict}")),
@@ -66,6 +67,7 @@ pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl st
             &format!("{url}: {failure} (the identity needs the Key Vault Secrets User role)"),
         ),
     }
+    report
 }
 
 /// "expires in 59 min (at unix 1796052935), renewed in the background from 30 min"

@@ -4,6 +4,7 @@
 // Lets `#[protected]` name `::vaultgate::auth` inside this crate as well as outside it.
 extern crate self as vaultgate;
 
+pub mod app_state;
 pub mod auth;
 pub mod backoff;
 pub mod check;

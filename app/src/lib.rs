@@ -4,6 +4,7 @@
 // Lets `#[protected]` name `::vaultgate::auth` inside this crate as well as outside it.
 extern crate self as vaultgate;
 
+pub mod app_state;
 pub mod auth;
 pub mod backoff;
 pub mod check;
@@ -19,6 +20,7 @@ pub mod routes;
 pub mod secrets;
 pub mod single_flight;
 pub mod startup;
+pub mod startup_error;
 pub mod sync;
 pub mod telemetry;
 pub mod upstream;

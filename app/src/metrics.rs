@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -87,22 +86,3 @@ impl Default for Metrics {
         Metrics::new()
     }
 }
-
-/// `GET /metrics`.
-pub async fn scrape(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type(OPENMETRICS).body(metrics.encode())
-}
-
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-pub const SCRAPE: crate::route_table::OperationDoc = crate::route_table::OperationDoc {
-    summary: "Prometheus metrics",
-    description: "OpenMetrics text: requests by route and status, refused authentications by code, \
-                  signing-key fetches, Key Vault calls and latency, secret cache hits, misses and stale \
-                  answers. `METRICS=off` removes it.",
-    tag: crate::route_table::Tag::Operations,
-    params: &[],
-    body: None,
-    answer: crate::route_table::Answer::Body { description: "The metrics", media_types: &[OPENMETRICS] },
-    errors: &[],
-};

@@ -1,39 +1,22 @@
 //! Builds the server from `Settings`: keys, validator, secret store, routes, listener.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
-use vaultgate_config::{SecretSource, Settings};
+use vaultgate_config::Settings;
 
+use crate::app_state::AppState;
 use crate::auth::ConfiguredRoles;
 use crate::metrics::Metrics;
-use crate::routes::health::StoreProbe;
+use crate::openapi::docs_page::DocsPage;
+use crate::routes::store_probe::StoreProbe;
 use crate::routes::{self, Access, Switches, fallback};
-use crate::secrets::SecretStore;
 use crate::secrets::events::KeyVaultEvents;
 use crate::secrets::policy::ExposurePolicy;
+pub use crate::startup_error::StartupError;
 use crate::wiring::{self, KeySource};
-
-/// Why the server could not start: one line per problem, for the operator.
-#[derive(Debug, derive_more::Display, derive_more::Error)]
-#[display("{message}")]
-pub struct StartupError {
-    #[error(not(source))]
-    message: String,
-}
-
-impl StartupError {
-    fn new(message: impl Into<String>) -> Self {
-        StartupError { message: message.into() }
-    }
-
-    pub fn from_io(error: std::io::Error) -> Self {
-        StartupError::new(format!("server stopped: {error}"))
-    }
-}
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -48,64 +31,49 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         crate::crypto::install_providers();
         let mut metrics = Metrics::new();
-        let authentication =
-            wiring::authentication(&settings, &mut metrics.registry).await.map_err(StartupError::new)?;
+        let authentication = wiring::authentication(&settings, &mut metrics.registry).await?;
         if let KeySource::Entra { keys, .. } = &authentication.keys {
             actix_web::rt::spawn(keys.clone().keep_fresh());
         }
-        let validator = web::Data::new(authentication.validator);
-        let stores = wiring::secret_stores(&settings, &mut metrics.registry).map_err(StartupError::new)?;
+        let stores = wiring::secret_stores(&settings, &mut metrics.registry)?;
         log::info!("secrets are read from {}", stores.description);
-        let events = web::Data::new(KeyVaultEvents::new(&settings, stores.served.clone()));
+        let events = KeyVaultEvents::new(&settings, stores.served.clone());
         events.register(&mut metrics.registry);
-        if let (true, SecretSource::KeyVault(key_vault)) = (settings.is_local(), &settings.secrets)
-            && key_vault.credential.is_developer()
-        {
-            // Said loudly: development tokens now unlock what the developer's account can read.
-            log::warn!(
-                "local mode reads the real Key Vault {} with your own sign-in ({}): any caller holding a \
-                 development token reads what your account may read",
-                key_vault.url,
-                key_vault.credential.describe()
-            );
-        }
-        // Routes read through the cache (miss budgets need it); `/health` probes any store.
-        let cache = web::Data::from(stores.served.clone());
-        let catalog = web::Data::from(stores.catalog.clone());
-        let public_url = web::Data::new(crate::routes::secret_catalog::PublicUrl(settings.public_url.clone()));
-        let store: web::Data<dyn SecretStore> = web::Data::from(stores.served as Arc<dyn SecretStore>);
-        let policy = web::Data::new(ExposurePolicy::new(&settings.exposure));
-        let probe = web::Data::new(StoreProbe::new(settings.health_probe_interval));
-        let http_metrics = web::Data::new(metrics.http.clone());
-        let metrics = web::Data::new(metrics);
         let switches = Switches { metrics: settings.metrics_enabled, docs: settings.docs_enabled };
-        let configured_roles = web::Data::new(ConfiguredRoles::new(&settings));
+        let configured_roles = ConfiguredRoles::new(&settings);
         // A route whose role comes from a setting this server does not know would refuse
         // everyone; say so now rather than at the first event.
         for route in routes::served(switches) {
             if let Access::Protected(rule) = route.access
                 && configured_roles.resolve(&rule).is_none()
             {
-                return Err(StartupError::new(format!(
-                    "route {} takes its role from {:?}, which vaultgate does not know",
-                    route.path, rule.role_from
-                )));
+                return Err(StartupError::UnknownRoleSetting { path: route.path, setting: rule.role_from });
             }
         }
-
-        let document = web::Data::new(crate::openapi::serve::DocumentJson(
-            serde_json::to_vec(&crate::openapi::document_of(&settings, routes::served(switches)))
-                .map_err(|e| StartupError::new(format!("the OpenAPI document: {e}")))?
-                .into(),
-        ));
-        let docs_page = web::Data::new(crate::openapi::docs_page::DocsPage::new(&settings).map_err(StartupError::new)?);
+        let openapi_document = serde_json::to_vec(&crate::openapi::document_of(&settings, routes::served(switches)))
+            .map_err(StartupError::OpenApiDocument)?
+            .into();
+        let state = web::Data::new(AppState {
+            validator: authentication.validator,
+            configured_roles,
+            secrets: stores.served,
+            policy: ExposurePolicy::new(&settings.exposure),
+            catalog: stores.catalog,
+            events,
+            probe: StoreProbe::new(settings.health_probe_interval),
+            metrics,
+            public_url: settings.public_url.clone(),
+            max_header_bytes: settings.limits.max_header_bytes,
+            openapi_document,
+            docs_page: DocsPage::new(&settings).map_err(StartupError::DocsPage)?,
+        });
         let metrics_enabled = settings.metrics_enabled;
-        let header_limit = web::Data::new(crate::routes::limits::HeaderLimit(settings.limits.max_header_bytes));
         let access_log_enabled = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
 
-        let listener = TcpListener::bind((settings.bind, settings.port))
-            .map_err(|e| StartupError::new(format!("cannot listen on {}:{}: {e}", settings.bind, settings.port)))?;
-        let port = listener.local_addr().map_err(|e| StartupError::new(e.to_string()))?.port();
+        let (bind, port) = (settings.bind, settings.port);
+        let listening = |source| StartupError::Listen { bind, port, source };
+        let listener = TcpListener::bind((bind, port)).map_err(listening)?;
+        let port = listener.local_addr().map_err(listening)?.port();
 
         let server = HttpServer::new(move || {
             App::new()
@@ -113,20 +81,7 @@ impl Application {
                 .wrap(Condition::new(metrics_enabled, from_fn(crate::routes::request_metrics::count_requests)))
                 // Skipped outright when info lines are filtered out: the access line costs a format.
                 .wrap(Condition::new(access_log_enabled, access_log()))
-                .app_data(validator.clone())
-                .app_data(configured_roles.clone())
-                .app_data(events.clone())
-                .app_data(store.clone())
-                .app_data(cache.clone())
-                .app_data(policy.clone())
-                .app_data(catalog.clone())
-                .app_data(public_url.clone())
-                .app_data(probe.clone())
-                .app_data(http_metrics.clone())
-                .app_data(metrics.clone())
-                .app_data(header_limit.clone())
-                .app_data(document.clone())
-                .app_data(docs_page.clone())
+                .app_data(state.clone())
                 .app_data(web::PathConfig::default().error_handler(fallback::path_error))
                 .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
                 .configure(|cfg| routes::configure(cfg, switches))
@@ -140,7 +95,7 @@ impl Application {
         // actix stops at once on SIGINT; `stop_on_signals` makes SIGINT graceful as well.
         .disable_signals()
         .listen(listener)
-        .map_err(|e| StartupError::new(format!("cannot serve: {e}")))?;
+        .map_err(StartupError::Serve)?;
         let server = match settings.workers {
             Some(workers) => server.workers(workers),
             None => server,

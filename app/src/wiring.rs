@@ -16,7 +16,8 @@ use crate::secrets::SecretStore;
 use crate::secrets::cache::SecretCache;
 use crate::secrets::catalog::SecretCatalog;
 use crate::secrets::dir::DirStore;
-use crate::secrets::keyvault::KeyVaultStore;
+use crate::secrets::keyvault;
+use crate::startup_error::StartupError;
 
 pub struct Authentication {
     pub validator: Validator,
@@ -34,12 +35,12 @@ pub enum KeySource {
 
 /// The validator for the configured mode. Entra keys are fetched once here; keeping them
 /// fresh is the server's business (`EntraKeys::keep_fresh`).
-pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Result<Authentication, String> {
+pub async fn authentication(settings: &Settings, registry: &mut Registry) -> Result<Authentication, StartupError> {
     let capacity = settings.token_cache_max_entries;
     let authentication = match &settings.mode {
         Mode::Local { dev_key_dir } => {
             let key = DevKey::load_or_create(dev_key_dir)
-                .map_err(|e| format!("development signing key in {}: {e}", dev_key_dir.display()))?;
+                .map_err(|source| StartupError::DevelopmentKey { dir: dev_key_dir.clone(), source })?;
             Authentication {
                 validator: local_validator(&key, settings.token_leeway, capacity),
                 keys: KeySource::Development { kid: key.kid().to_owned(), dir: dev_key_dir.clone() },
@@ -81,8 +82,6 @@ fn entra_rules(azure: &AzureSettings, settings: &Settings, issuers: IssuerRule) 
 pub struct SecretStores {
     /// What routes read: the configured store behind the secret cache.
     pub served: Arc<SecretCache>,
-    /// The Key Vault store itself, when that is the configured one (its credential is checked).
-    pub key_vault: Option<Arc<KeyVaultStore>>,
     /// For logs: the folder, or the vault and the credential (never a secret).
     pub description: String,
     /// The store's list for `GET /secrets`, cached for the secret cache's TTL (a failure for
@@ -90,24 +89,32 @@ pub struct SecretStores {
     pub catalog: Arc<SecretCatalog>,
 }
 
-pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<SecretStores, String> {
-    let (store, key_vault, description): (Arc<dyn SecretStore>, _, _) = match &settings.secrets {
+pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<SecretStores, StartupError> {
+    let (store, description): (Arc<dyn SecretStore>, _) = match &settings.secrets {
         SecretSource::Dir(dir) => {
-            let store = DirStore::open(dir).map_err(|e| e.to_string())?;
+            let store = DirStore::open(dir).map_err(StartupError::SecretFolder)?;
             let description = format!("the folder {}", store.root().display());
-            (Arc::new(store), None, description)
+            (Arc::new(store), description)
         }
         SecretSource::KeyVault(key_vault) => {
-            crate::credential::check_at_start(&key_vault.credential)?;
-            let store = Arc::new(KeyVaultStore::new(key_vault, settings.upstream_timeout));
-            store.register(registry);
+            crate::credential::check_at_start(&key_vault.credential).map_err(StartupError::Credential)?;
+            if settings.is_local() && key_vault.credential.is_developer() {
+                // Said loudly: development tokens now unlock what the developer's account can read.
+                log::warn!(
+                    "local mode reads the real Key Vault {} with your own sign-in ({}): any caller holding a \
+                     development token reads what your account may read",
+                    key_vault.url,
+                    key_vault.credential.describe()
+                );
+            }
             let description = format!("{} as {}", key_vault.url, key_vault.credential.describe());
-            (store.clone(), Some(store), description)
+            (keyvault::open(key_vault, settings.upstream_timeout), description)
         }
     };
+    store.register_metrics(registry);
     let catalog = SecretCatalog::new(store.clone(), settings.secret_cache.ttl, settings.secret_cache.negative_ttl);
     catalog.register(registry);
     let cache = SecretCache::new(store, settings.secret_cache.clone());
     cache.register(registry);
-    Ok(SecretStores { served: Arc::new(cache), key_vault, description, catalog: Arc::new(catalog) })
+    Ok(SecretStores { served: Arc::new(cache), description, catalog: Arc::new(catalog) })
 }

@@ -12,7 +12,6 @@
 //! (`tests/it/catalog.rs`), while the app's `error` module renders them.
 
 pub mod catalog;
-mod credential_choice;
 mod credential_settings;
 pub mod defaults;
 mod env;

@@ -63,6 +63,7 @@ struct State {
 pub struct FakeIdentity {
     pub base_url: String,
     state: Arc<State>,
+    server: actix_web::dev::ServerHandle,
 }
 
 impl FakeIdentity {
@@ -97,8 +98,10 @@ impl FakeIdentity {
         .bind(("127.0.0.1", 0))
         .expect("a free loopback port");
         let base_url = format!("http://{}", server.addrs()[0]);
-        actix_web::rt::spawn(server.run());
-        FakeIdentity { base_url, state }
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        FakeIdentity { base_url, state, server: handle }
     }
 
     /// Tokens requested so far (all endpoints).
@@ -148,6 +151,12 @@ impl FakeIdentity {
     /// While stalled, requests are held without an answer.
     pub fn stall(&self, stalled: bool) {
         self.state.open_sender.send_replace(!stalled);
+    }
+
+    /// Stops listening: from now on, connections to the endpoints are refused (an identity
+    /// endpoint that is down).
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
     }
 
     /// Waits until the endpoints have seen `count` requests in all (a test failure after 30 s).

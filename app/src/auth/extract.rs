@@ -11,8 +11,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::ErrorCode;
 
-use super::requirement::{ConfiguredRoles, Requirement, Rule};
+use super::requirement::{Requirement, Rule};
 use super::{Claims, Validator, bearer};
+use crate::app_state::AppState;
 
 /// Proof that the request carries a valid token meeting `R`: the handler `#[protected]`
 /// writes takes it first, so the body and the other extractors run only for authorised callers.
@@ -48,7 +49,7 @@ fn configured_rule(req: &HttpRequest, rule: &Rule) -> Result<Rule, AppError> {
     if rule.role_from.is_none() {
         return Ok(*rule);
     }
-    req.app_data::<web::Data<ConfiguredRoles>>().and_then(|roles| roles.resolve(rule)).ok_or_else(|| {
+    req.app_data::<web::Data<AppState>>().and_then(|state| state.configured_roles.resolve(rule)).ok_or_else(|| {
         log::error!("no configured role for {:?}: the route refuses every caller", rule.role_from);
         AppError::new(ErrorCode::AuthorizationServiceUnavailable)
     })
@@ -86,10 +87,15 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     if let Some(caller) = req.extensions().get::<Caller>() {
         return Ok(caller.clone());
     }
-    let validator = req.app_data::<web::Data<Validator>>().ok_or_else(|| {
-        log::error!("no Validator registered as app data: protected routes cannot verify tokens");
-        AppError::new(ErrorCode::AuthorizationServiceUnavailable)
-    })?;
+    // The server's AppState, or a Validator of their own for handlers outside vaultgate's server.
+    let validator = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| &state.validator)
+        .or_else(|| req.app_data::<web::Data<Validator>>().map(|validator| validator.get_ref()))
+        .ok_or_else(|| {
+            log::error!("no AppState or Validator registered as app data: protected routes cannot verify tokens");
+            AppError::new(ErrorCode::AuthorizationServiceUnavailable)
+        })?;
     let token = bearer::token(req.headers())?;
     let caller = Caller(validator.verify(token).await?);
     req.extensions_mut().insert(caller.clone());

@@ -8,8 +8,6 @@ use crate::auth::entra::discovery_url;
 use crate::secrets::{SecretName, SecretStore};
 use crate::wiring::{self, KeySource};
 
-mod key_vault;
-
 /// Runs every step, printing as it goes; `true` when all passed.
 pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::io::Write) -> bool {
     crate::crypto::install_providers();
@@ -28,7 +26,7 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
         ),
     }
     match wiring::authentication(settings, &mut registry).await {
-        Err(e) => report.line(false, "signing key", &e),
+        Err(e) => report.line(false, "signing key", &e.to_string()),
         Ok(authentication) => match (&authentication.keys, &settings.mode) {
             (KeySource::Development { kid, dir }, _) => {
                 report.line(true, "signing key", &format!("development key {kid} in {}", dir.display()))
@@ -46,13 +44,16 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
     let stores = match wiring::secret_stores(settings, &mut registry) {
         Ok(stores) => stores,
         Err(e) => {
-            report.line(false, "secret store", &e);
+            report.line(false, "secret store", &e.to_string());
             return !report.failed;
         }
     };
-    match &stores.key_vault {
-        None => report.line(true, "secret store", &stores.description),
-        Some(vault) => key_vault::check(vault, &mut report).await,
+    let lines = stores.served.check().await;
+    if lines.0.is_empty() {
+        report.line(true, "secret store", &stores.description);
+    }
+    for line in lines.0 {
+        report.line(line.ok, line.step, &line.detail);
     }
     if let Some(name) = secret {
         match SecretName::parse(name) {

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 
-use super::AccessToken;
+use super::{AccessToken, CredentialError};
 use crate::upstream::{Answer, url_for_logs};
 
 #[derive(Deserialize)]
@@ -59,23 +59,31 @@ const MAX_DESCRIPTION_CHARS: usize = 400;
 
 /// The token of a 200 answer; other statuses and shapes are errors naming the URL, the
 /// status and what the endpoint said (never a token or a client secret: endpoints echo neither).
-pub fn read(answer: &Answer, url: &str) -> Result<AccessToken, String> {
+/// The status decides whether the failure is an outage or a refusal.
+pub fn read(answer: &Answer, url: &str) -> Result<AccessToken, CredentialError> {
     if answer.status != 200 {
-        return Err(format!("{}: answered {}{}", url_for_logs(url), answer.status, describe_error(&answer.body)));
+        return Err(refusal(answer, url));
     }
-    let parsed: TokenAnswer = answer.json(url).map_err(|e| e.to_string())?;
+    let unusable = |what: &str| CredentialError::Unusable(format!("{}: {what}", url_for_logs(url)));
+    let parsed: TokenAnswer = answer.json(url).map_err(|e| CredentialError::Unusable(e.to_string()))?;
     let now = SystemTime::now();
     let expires_at =
         match (parsed.expires_in.as_ref().and_then(Seconds::get), parsed.expires_on.as_ref().and_then(Seconds::get)) {
             (Some(seconds), _) => now + Duration::from_secs(seconds),
             (None, Some(epoch)) => UNIX_EPOCH + Duration::from_secs(epoch),
-            (None, None) => return Err(format!("{}: the token answer has no expiry", url_for_logs(url))),
+            (None, None) => return Err(unusable("the token answer has no expiry")),
         };
     if parsed.access_token.is_empty() {
-        return Err(format!("{}: the token answer has no token", url_for_logs(url)));
+        return Err(unusable("the token answer has no token"));
     }
     let refresh_in = parsed.refresh_in.as_ref().and_then(Seconds::get).map(Duration::from_secs);
     Ok(AccessToken::new(parsed.access_token, expires_at, refresh_in))
+}
+
+/// An answer other than 200, as an error naming the URL, the status and what the endpoint said.
+pub fn refusal(answer: &Answer, url: &str) -> CredentialError {
+    let detail = format!("{}: answered {}{}", url_for_logs(url), answer.status, describe_error(&answer.body));
+    CredentialError::from_status(answer.status, detail)
 }
 
 /// `: invalid_client [AADSTS7000215] AADSTS7000215: Invalid client secret provided. ...`, or

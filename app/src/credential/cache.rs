@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use vaultgate_config::secrets_settings::CredentialSource;
 
-use super::{AccessToken, TokenRequest, fetch};
+use super::{AccessToken, CredentialError, TokenRequest, fetch};
 use crate::single_flight::SingleFlight;
 use crate::sync;
 
@@ -29,7 +29,7 @@ pub struct AccessTokenCache {
     source: CredentialSource,
     timeout: Duration,
     tokens: Mutex<HashMap<TokenRequest, Held>>,
-    flights: SingleFlight<TokenRequest, Result<AccessToken, String>>,
+    flights: SingleFlight<TokenRequest, Result<AccessToken, CredentialError>>,
     fetches: AtomicU64,
 }
 
@@ -55,7 +55,7 @@ impl AccessTokenCache {
 
     /// A usable token: the held one (starting its renewal in the background when due), or a
     /// new one when none is usable.
-    pub async fn token(self: &Arc<Self>, request: &TokenRequest) -> Result<AccessToken, String> {
+    pub async fn token(self: &Arc<Self>, request: &TokenRequest) -> Result<AccessToken, CredentialError> {
         if let Some((token, renew)) = self.held(request) {
             if renew {
                 let cache = Arc::clone(self);
@@ -85,7 +85,7 @@ impl AccessTokenCache {
 
     /// Fetches a new token (one fetch at a time per request). On failure the held token, if
     /// still usable, stays in use and the error is logged; without one, the error is returned.
-    async fn renew(&self, request: &TokenRequest) -> Result<AccessToken, String> {
+    async fn renew(&self, request: &TokenRequest) -> Result<AccessToken, CredentialError> {
         self.flights
             .run(request, || async {
                 // A fetch that ended just before this one began may have renewed the token.
@@ -105,7 +105,11 @@ impl AccessTokenCache {
             .await
     }
 
-    fn keep_after_failure(&self, request: &TokenRequest, reason: String) -> Result<AccessToken, String> {
+    fn keep_after_failure(
+        &self,
+        request: &TokenRequest,
+        reason: CredentialError,
+    ) -> Result<AccessToken, CredentialError> {
         let mut tokens = sync::lock(&self.tokens);
         match tokens.get_mut(request).filter(|held| held.token.valid_for(USABLE_MARGIN)) {
             Some(held) => {

@@ -1,23 +1,34 @@
 //! vaultgate's own identity towards Key Vault: the credential picked from the standard
-//! Azure variables, and a cache that renews its tokens before they expire.
+//! Azure variables, one module per credential (`*_credential.rs`, listed in `chain.rs` in the
+//! SDKs' order), and a cache that renews its tokens before they expire.
 
 mod answer;
-mod azure_arc;
 mod cache;
-mod client_certificate;
-mod developer_cli;
-mod managed_identity;
-mod msi_endpoint;
+mod certificate_assertion;
+mod chain;
+mod error;
 mod pkcs12_file;
 mod retry;
 mod token_endpoint;
+mod user_assigned;
+
+mod app_service_credential;
+mod azure_arc_credential;
+mod azure_ml_credential;
+mod client_certificate_credential;
+mod client_secret_credential;
+mod cloud_shell_credential;
+mod developer_cli_credential;
+mod imds_credential;
+mod service_fabric_credential;
+mod workload_identity_credential;
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use vaultgate_config::secrets_settings::CredentialSource;
-
 pub use cache::AccessTokenCache;
+pub use chain::{check_at_start, chosen_because, fetch, tenant_rule};
+pub use error::CredentialError;
 
 /// Renew at the latest this long before expiry, as the Azure SDKs do.
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
@@ -92,66 +103,15 @@ impl TokenRequest {
     }
 }
 
-/// Checks at start what needs no network call: a client certificate file that cannot be read
-/// or holds no usable key stops start-up, rather than failing every read afterwards.
-pub fn check_at_start(source: &CredentialSource) -> Result<(), String> {
-    if let CredentialSource::ClientCertificate { path, password, .. } = source {
-        client_certificate::ClientCertificate::load(path, password.as_ref().map(|p| p.0.as_str()))?;
-        client_certificate::warn_if_readable_by_others(path);
-    }
-    Ok(())
-}
-
-/// Asks the credential's endpoint for a new token. The error text is for logs and never
-/// holds a token or a client secret.
-pub async fn fetch(
-    source: &CredentialSource,
-    request: &TokenRequest,
-    timeout: Duration,
-) -> Result<AccessToken, String> {
-    match source {
-        CredentialSource::ClientSecret { authority_host, tenant_id, client_id, secret } => {
-            let tenant = request.tenant.as_deref().unwrap_or(tenant_id);
-            let proof = token_endpoint::Proof::Secret(&secret.0);
-            token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
-        }
-        CredentialSource::ClientCertificate { authority_host, tenant_id, client_id, path, password, send_chain } => {
-            // Re-read every time, as the federated token file: certificates are rotated in place.
-            let password = password.as_ref().map(|p| p.0.as_str());
-            let certificate = client_certificate::ClientCertificate::load(path, password)?;
-            let tenant = request.tenant.as_deref().unwrap_or(tenant_id);
-            let audience = token_endpoint::url(authority_host, tenant);
-            let assertion = certificate.assertion(client_id, &audience, *send_chain)?;
-            let proof = token_endpoint::Proof::Assertion(&assertion);
-            token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
-        }
-        CredentialSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file } => {
-            // Re-read every time: the kubelet rotates the projected token file.
-            let assertion = std::fs::read_to_string(token_file)
-                .map_err(|e| format!("AZURE_FEDERATED_TOKEN_FILE {token_file}: {e}"))?;
-            let tenant = request.tenant.as_deref().unwrap_or(tenant_id);
-            let proof = token_endpoint::Proof::Assertion(assertion.trim());
-            token_endpoint::fetch(authority_host, tenant, client_id, proof, &request.scope, timeout).await
-        }
-        CredentialSource::AppServiceManagedIdentity { endpoint, header, identity } => {
-            managed_identity::app_service(endpoint, &header.0, identity.as_ref(), request.resource(), timeout).await
-        }
-        CredentialSource::ServiceFabric { endpoint, header, thumbprint } => {
-            managed_identity::service_fabric(endpoint, &header.0, thumbprint, request.resource(), timeout).await
-        }
-        CredentialSource::AzureArc { endpoint } => azure_arc::fetch(endpoint, request.resource(), timeout).await,
-        CredentialSource::CloudShell { endpoint } => {
-            msi_endpoint::cloud_shell(endpoint, request.resource(), timeout).await
-        }
-        CredentialSource::AzureMl { endpoint, secret, client_id } => {
-            msi_endpoint::azure_ml(endpoint, &secret.0, client_id, request.resource(), timeout).await
-        }
-        CredentialSource::Imds { endpoint, identity } => {
-            managed_identity::imds(endpoint, identity.as_ref(), request.resource(), timeout).await
-        }
-        CredentialSource::DeveloperCli { tools, tenant_id } => {
-            let tenant = request.tenant.as_deref().or(tenant_id.as_deref());
-            developer_cli::fetch(tools, tenant, &request.scope, timeout).await
-        }
-    }
+/// Which tenant a credential may be asked a token in, when Key Vault's challenge names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantRule<'a> {
+    /// Bound to its own tenant: another is asked only when `AZURE_ADDITIONALLY_ALLOWED_TENANTS`
+    /// lists it.
+    Own(&'a str),
+    /// A developer's sign-in without `AZURE_TENANT_ID`: the sign-in decides which tenants the
+    /// tool can reach, so the challenge's goes to the tool as asked.
+    AsAsked,
+    /// A managed identity: its endpoint takes no tenant, and the SDKs ignore the challenge's.
+    Ignored,
 }

@@ -1,10 +1,12 @@
 //! Retries of the token endpoints, as MSAL documents them: the managed identity endpoints
 //! answer 404, 408, 410, 429 and 5xx while an identity is being set up, IMDS is upgrading
 //! (410, for up to 70 s) or the host is busy; the Entra token endpoint throttles with 429 and
-//! has 5xx hiccups. Each is retried with backoff, honouring `Retry-After`, within its limits.
+//! has 5xx hiccups. Each is retried with backoff, honouring `Retry-After`, within its limits;
+//! each credential's module holds its own policy, the ones several share are here.
 
 use std::time::{Duration, Instant};
 
+use super::CredentialError;
 use crate::backoff;
 use crate::upstream::{self, Answer, Body};
 
@@ -16,40 +18,27 @@ pub struct Policy {
     base: Duration,
 }
 
-fn busy_or_failing(status: u16) -> bool {
+pub fn busy_or_failing(status: u16) -> bool {
     status == 429 || (500..=599).contains(&status)
 }
 
-/// IMDS: 404 (identity not assigned yet), 408, 410 (upgrading), 429, 5xx.
-pub const IMDS: Policy = Policy {
-    retry_on: |status| matches!(status, 404 | 408 | 410) || busy_or_failing(status),
-    max_retries: 3,
-    base: Duration::from_secs(1),
-};
-
-/// App Service, Functions and Container Apps identity endpoint: 404, 408, 429, 5xx.
-pub const APP_SERVICE: Policy = Policy {
-    retry_on: |status| matches!(status, 404 | 408) || busy_or_failing(status),
-    max_retries: 3,
-    base: Duration::from_secs(1),
-};
-
 /// Service Fabric, Azure Arc, Cloud Shell and Azure ML: 408, 429, 500, 502, 503, 504 (MSAL
 /// Go's list for the managed identity sources other than IMDS).
-pub const OTHER_MANAGED_IDENTITY: Policy = Policy {
-    retry_on: |status| matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
-    max_retries: 3,
-    base: Duration::from_secs(1),
-};
+pub const OTHER_MANAGED_IDENTITY: Policy = Policy::new(|status| matches!(status, 408 | 429 | 500 | 502 | 503 | 504));
 
 /// The Entra token endpoint: 429 and 5xx.
-pub const TOKEN_ENDPOINT: Policy = Policy { retry_on: busy_or_failing, max_retries: 3, base: Duration::from_secs(1) };
+pub const TOKEN_ENDPOINT: Policy = Policy::new(busy_or_failing);
 
 /// How long IMDS may keep answering 410 while it upgrades, and the pause between tries then.
 const IMDS_UPGRADE_ALLOWANCE: Duration = Duration::from_secs(70);
 const IMDS_UPGRADE_PAUSE: Duration = Duration::from_secs(10);
 
 impl Policy {
+    /// Retries the statuses `retry_on` accepts, three times at most, from a 1 s backoff.
+    pub const fn new(retry_on: fn(u16) -> bool) -> Self {
+        Policy { retry_on, max_retries: 3, base: Duration::from_secs(1) }
+    }
+
     /// The wait before the next try after `answer`, or `None` to give the answer back as it is.
     fn next_wait(&self, answer: &Answer, retries: u32, started: Instant) -> Option<Duration> {
         if !(self.retry_on)(answer.status) {
@@ -69,15 +58,15 @@ impl Policy {
     /// Sends what `request` builds (once per try) until an answer is final or the policy is spent.
     pub async fn send(
         &self,
-        request: impl Fn() -> Result<awc::ClientRequest, String>,
+        request: impl Fn() -> Result<awc::ClientRequest, CredentialError>,
         form: Option<&[(&str, &str)]>,
         timeout: Duration,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, CredentialError> {
         let started = Instant::now();
         let mut retries = 0;
         loop {
             let body = form.map_or(Body::Empty, Body::Form);
-            let answer = upstream::send(request()?, body, timeout).await.map_err(|e| e.to_string())?;
+            let answer = upstream::send(request()?, body, timeout).await?;
             let Some(wait) = self.next_wait(&answer, retries, started) else { return Ok(answer) };
             log::info!(
                 "token endpoint answered {}{}; retrying in {} ms",
@@ -92,35 +81,32 @@ impl Policy {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use actix_web::http::header::HeaderMap;
     use actix_web::web::Bytes;
 
-    fn answer(status: u16) -> Answer {
+    pub fn answer(status: u16) -> Answer {
         Answer { status, headers: HeaderMap::new(), body: Bytes::new() }
     }
 
-    #[test]
-    fn imds_retries_what_msal_retries() {
-        let now = Instant::now();
-        for status in [404, 408, 429, 500, 503] {
-            assert!(IMDS.next_wait(&answer(status), 0, now).is_some(), "{status}");
-        }
-        for status in [200, 400, 401, 403] {
-            assert!(IMDS.next_wait(&answer(status), 0, now).is_none(), "{status}");
-        }
-        assert!(IMDS.next_wait(&answer(500), 3, now).is_none(), "three retries at most");
-        assert!(APP_SERVICE.next_wait(&answer(410), 0, now).is_none(), "410 is IMDS's upgrade answer");
-        assert!(TOKEN_ENDPOINT.next_wait(&answer(404), 0, now).is_none());
-        assert!(TOKEN_ENDPOINT.next_wait(&answer(429), 0, now).is_some());
+    /// Whether `policy` retries `status` after `retries` retries, started now.
+    pub fn retries(policy: &Policy, status: u16, retries: u32) -> bool {
+        policy.next_wait(&answer(status), retries, Instant::now()).is_some()
     }
 
     #[test]
-    fn an_upgrading_imds_is_waited_for_up_to_70_seconds() {
+    fn the_token_endpoint_retries_throttling_and_server_errors_only() {
+        assert!(!retries(&TOKEN_ENDPOINT, 404, 0));
+        assert!(retries(&TOKEN_ENDPOINT, 429, 0));
+        assert!(!retries(&OTHER_MANAGED_IDENTITY, 410, 0), "410 is IMDS's upgrade answer");
+    }
+
+    /// An upgrading IMDS (410) is waited for up to 70 seconds, past the retry count.
+    pub fn upgrade_allowance(policy: &Policy) {
         let now = Instant::now();
-        assert_eq!(IMDS.next_wait(&answer(410), 10, now), Some(IMDS_UPGRADE_PAUSE), "past the retry count");
+        assert_eq!(policy.next_wait(&answer(410), 10, now), Some(IMDS_UPGRADE_PAUSE), "past the retry count");
         let long_ago = now - Duration::from_secs(61);
-        assert_eq!(IMDS.next_wait(&answer(410), 6, long_ago), None, "the allowance is spent");
+        assert_eq!(policy.next_wait(&answer(410), 6, long_ago), None, "the allowance is spent");
     }
 }

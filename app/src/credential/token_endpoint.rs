@@ -4,13 +4,19 @@
 
 use std::time::Duration;
 
-use super::{AccessToken, answer, retry};
+use super::{AccessToken, CredentialError, TokenRequest, answer, retry};
 use crate::upstream;
 
 pub enum Proof<'a> {
     Secret(&'a str),
     /// A federated token (the Kubernetes service account token).
     Assertion(&'a str),
+}
+
+/// The tenant a token is asked in: the one Key Vault's challenge named (checked against the
+/// credential's own before it gets here), else the credential's.
+pub fn tenant<'a>(request: &'a TokenRequest, own: &'a str) -> &'a str {
+    request.tenant.as_deref().unwrap_or(own)
 }
 
 /// The tenant's token endpoint (also a client assertion's audience).
@@ -25,7 +31,7 @@ pub async fn fetch(
     proof: Proof<'_>,
     scope: &str,
     timeout: Duration,
-) -> Result<AccessToken, String> {
+) -> Result<AccessToken, CredentialError> {
     let url = url(authority_host, tenant);
     let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id), ("scope", scope)];
     match proof {

@@ -28,8 +28,19 @@ pub struct DocsFile {
     pub content_type: String,
 }
 
+/// Why the documentation page cannot be configured (a start-up error).
+#[derive(Debug, derive_more::Display)]
+pub enum DocsPageError {
+    #[display("docs page: Swagger UI's configuration: {_0}")]
+    Configuration(String),
+    #[display("docs page: Swagger UI's initializer is missing from the vendored files")]
+    MissingInitializer,
+    #[display("docs page: the authority host {_0} cannot be named in a header")]
+    AuthorityHost(String),
+}
+
 impl DocsPage {
-    pub fn new(settings: &Settings) -> Result<DocsPage, String> {
+    pub fn new(settings: &Settings) -> Result<DocsPage, DocsPageError> {
         // Relative, so the page works under any prefix a proxy or API gateway puts before it.
         let urls = ["../openapi.json"];
         let (config, token_origin) = match &settings.mode {
@@ -46,8 +57,8 @@ impl DocsPage {
         // `none`: Swagger UI would otherwise send the document to validator.swagger.io.
         let config = Arc::new(config.validator_url("none").show_extensions(true).try_it_out_enabled(true));
         let initializer = utoipa_swagger_ui::serve(INITIALIZER, config.clone())
-            .map_err(|e| format!("docs page: Swagger UI's configuration: {e}"))?
-            .ok_or("docs page: Swagger UI's initializer is missing from the vendored files")?;
+            .map_err(|e| DocsPageError::Configuration(e.to_string()))?
+            .ok_or(DocsPageError::MissingInitializer)?;
         // Only this origin's files run; the authorization-code flow's token request goes to
         // Entra ID (the sign-in itself is a navigation, which `connect-src` does not govern).
         let connect = match token_origin {
@@ -58,8 +69,8 @@ impl DocsPage {
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
              connect-src {connect}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
         );
-        let content_security_policy = HeaderValue::from_str(&policy)
-            .map_err(|_| format!("docs page: the authority host {connect} cannot be named in a header"))?;
+        let content_security_policy =
+            HeaderValue::from_str(&policy).map_err(|_| DocsPageError::AuthorityHost(connect.clone()))?;
         Ok(DocsPage { config, initializer: bytes(initializer.bytes), content_security_policy })
     }
 

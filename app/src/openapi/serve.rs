@@ -5,17 +5,14 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderValu
 use actix_web::{HttpResponse, web};
 use vaultgate_config::ErrorCode;
 
-use super::docs_page::DocsPage;
+use crate::app_state::AppState;
 use crate::route_table::{Answer, OperationDoc, Param, ParamIn, Tag};
 
-/// The document, serialised once at start.
-pub struct DocumentJson(pub web::Bytes);
-
-pub async fn document(json: web::Data<DocumentJson>) -> HttpResponse {
+pub async fn document(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-        .body(json.0.clone())
+        .body(state.openapi_document.clone())
 }
 
 pub const DOCUMENT: OperationDoc = OperationDoc {
@@ -45,7 +42,8 @@ pub const DOCS: OperationDoc = OperationDoc {
 };
 
 /// The page's own files, from the binary; no other origin is allowed to serve it anything.
-pub async fn docs_file(file: web::Path<String>, page: web::Data<DocsPage>) -> Result<HttpResponse, AppError> {
+pub async fn docs_file(file: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let page = &state.docs_page;
     let file = page.file(&file).ok_or(ErrorCode::RouteNotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(file.content_type)

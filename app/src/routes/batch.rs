@@ -6,7 +6,6 @@
 //! bounded body, one read per name in any casing, and bounded concurrency.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::AppError;
@@ -19,7 +18,7 @@ use vaultgate_config::ErrorCode;
 
 use super::body::{has_media_type, read_bounded};
 use super::secret_access::{BatchRead, SecretAccess};
-use crate::metrics::HttpMetrics;
+use crate::app_state::AppState;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, RequestBody, ResponseHeader, SchemaOf, Tag};
 use crate::secrets::audit::{self, Refusals};
@@ -104,8 +103,8 @@ pub async fn secrets_batch(
     let body = read_bounded(&request, payload, MAX_BODY_BYTES).await?;
     let names = parse(&body)?;
     let checked = check_names(&names)?;
-    if let Some(metrics) = request.app_data::<web::Data<Arc<HttpMetrics>>>() {
-        metrics.batch_names.observe(names.len() as f64);
+    if let Some(state) = request.app_data::<web::Data<AppState>>() {
+        state.metrics.http.batch_names.observe(names.len() as f64);
     }
 
     // One read per name in any casing; every casing asked gets that read's outcome.

@@ -14,10 +14,11 @@ use vaultgate_config::ErrorCode;
 
 use super::body::{has_media_type, read_bounded};
 use super::events_schema::KeyVaultDelivery;
+use crate::app_state::AppState;
 use crate::auth::Caller;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, RequestBody, ResponseHeader, SchemaOf, Tag};
-use crate::secrets::events::{DeliveredBy, Delivery, KeyVaultEvents};
+use crate::secrets::events::{DeliveredBy, Delivery};
 
 /// Event Grid's first-party application: Azure public cloud, then Azure Government.
 pub const EVENT_GRID_APP_IDS: &[&str] =
@@ -40,7 +41,7 @@ pub async fn keyvault_events(
     request: HttpRequest,
     payload: web::Payload,
     caller: Caller,
-    events: web::Data<KeyVaultEvents>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     // The role alone is not enough: it must be Event Grid that holds it.
     if !caller.appid.as_deref().is_some_and(|appid| EVENT_GRID_APP_IDS.contains(&appid)) {
@@ -48,7 +49,7 @@ pub async fn keyvault_events(
             .with_debug("Key Vault events are accepted from Azure Event Grid's application only"));
     }
     // Another tenant's Event Grid could route its own vaults' events here: no consent to it.
-    let delivered_by = events.delivered_by(caller.tid.as_deref());
+    let delivered_by = state.events.delivered_by(caller.tid.as_deref());
     if request.method() == Method::OPTIONS {
         if delivered_by == DeliveredBy::OtherTenant {
             return Err(AppError::new(ErrorCode::MissingPathRole)
@@ -61,13 +62,13 @@ pub async fn keyvault_events(
     if delivered_by == DeliveredBy::OtherTenant {
         log::warn!("Key Vault events delivered from another tenant's Event Grid are ignored (only TENANT_ID's count)");
     }
-    match events.read(&body, delivered_by)? {
+    match state.events.read(&body, delivered_by)? {
         Delivery::Validation { code } => {
             log::info!("Event Grid subscription validation answered");
             Ok(HttpResponse::Ok().json(ValidationResponse { validation_response: code }))
         }
         Delivery::Events { invalidate, ignored, total } => {
-            events.apply(&invalidate, ignored);
+            state.events.apply(&invalidate, ignored);
             Ok(HttpResponse::Ok().json(Received { events: total, invalidated: invalidate.len(), ignored }))
         }
     }

@@ -1,52 +1,15 @@
 //! `GET /health`: open to all; each component's state, healthy only when every one is up.
 //! `GET /health/live`: 200 while the process serves (for liveness probes).
 
-use std::time::{Duration, Instant};
-
 use crate::AppError;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use vaultgate_config::ErrorCode;
 
-use crate::auth::Validator;
+use crate::app_state::AppState;
 use crate::auth::signing_keys::KeysStatus;
 use crate::route_table::{Answer, OperationDoc, SchemaOf, Tag};
 use crate::secrets::SecretStore;
-use crate::single_flight::SingleFlight;
-
-/// The secret store's last probe, reused for `interval` so health checks never hammer it.
-pub struct StoreProbe {
-    interval: Duration,
-    last: std::sync::Mutex<Option<(Instant, Result<(), String>)>>,
-    flight: SingleFlight<(), Result<(), String>>,
-}
-
-impl StoreProbe {
-    pub fn new(interval: Duration) -> Self {
-        StoreProbe { interval, last: std::sync::Mutex::new(None), flight: SingleFlight::default() }
-    }
-
-    /// The probe's outcome and its age.
-    async fn check(&self, store: &dyn SecretStore) -> (Result<(), String>, Duration) {
-        if let Some((at, outcome)) = self.recent() {
-            return (outcome, at.elapsed());
-        }
-        let outcome = self
-            .flight
-            .run(&(), || async {
-                let outcome = store.probe().await;
-                *crate::sync::lock(&self.last) = Some((Instant::now(), outcome.clone()));
-                outcome
-            })
-            .await;
-        (outcome, Duration::ZERO)
-    }
-
-    fn recent(&self) -> Option<(Instant, Result<(), String>)> {
-        let last = crate::sync::lock(&self.last);
-        last.as_ref().filter(|(at, _)| at.elapsed() < self.interval).cloned()
-    }
-}
 
 /// vaultgate is healthy: every component is up.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -88,16 +51,13 @@ pub struct Live {
     status: &'static str,
 }
 
-pub async fn health(
-    validator: web::Data<Validator>,
-    store: web::Data<dyn SecretStore>,
-    probe: web::Data<StoreProbe>,
-) -> Result<HttpResponse, AppError> {
-    let keys = validator.keys().status();
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let store: &dyn SecretStore = state.secrets.as_ref();
+    let keys = state.validator.keys().status();
     if keys.loaded == 0 {
         return Err(AppError::new(ErrorCode::HealthCheckFailed).with_debug("signing_keys: none loaded"));
     }
-    let (outcome, age) = probe.check(store.get_ref()).await;
+    let (outcome, age) = state.probe.check(store).await;
     if let Err(reason) = outcome {
         log::warn!("health: the {} secret store is unusable: {reason}", store.kind());
         return Err(AppError::new(ErrorCode::HealthCheckFailed).with_debug("secret_store: unreachable"));

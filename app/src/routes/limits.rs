@@ -8,14 +8,13 @@ use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 use vaultgate_config::ErrorCode;
 
-/// `MAX_HEADER_BYTES`: all header names and values together.
-pub struct HeaderLimit(pub usize);
+use crate::app_state::AppState;
 
 pub async fn limit_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let limit = req.app_data::<web::Data<HeaderLimit>>().map_or(usize::MAX, |limit| limit.0);
+    let limit = req.app_data::<web::Data<AppState>>().map_or(usize::MAX, |state| state.max_header_bytes);
     let size: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     if size > limit {
         let response = AppError::from(ErrorCode::RequestHeadersTooLarge).error_response();

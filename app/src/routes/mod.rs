@@ -11,8 +11,10 @@ pub mod fallback;
 pub mod health;
 pub mod limits;
 pub mod request_metrics;
+pub mod scrape;
 pub mod secret_access;
 pub mod secret_catalog;
+pub mod store_probe;
 pub mod vault;
 
 use actix_web::http::Method;
@@ -49,7 +51,7 @@ macro_rules! route {
 pub static ROUTES: &[Route] = &[
     route!("/health", [GET, HEAD], health::health, open, Always, health::HEALTH),
     route!("/health/live", [GET, HEAD], health::live, open, Always, health::LIVE),
-    route!("/metrics", [GET, HEAD], crate::metrics::scrape, open, Metrics, crate::metrics::SCRAPE),
+    route!("/metrics", [GET, HEAD], scrape::scrape, open, Metrics, scrape::SCRAPE),
     route!("/vault", [GET, HEAD], vault::secret_by_query, protected, Always, vault::SECRET_BY_QUERY),
     route!("/vault", [POST], batch::secrets_batch, protected, Always, batch::SECRETS_BATCH),
     route!("/vault/{name}", [GET, HEAD], vault::secret_by_name, protected, Always, vault::SECRET_BY_NAME),

@@ -10,14 +10,15 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use vaultgate_config::Challenge;
 
-use crate::metrics::{CodeLabels, HttpMetrics, RequestLabels};
+use crate::app_state::AppState;
+use crate::metrics::{CodeLabels, RequestLabels};
 
 /// Counts every answer by route and status, and refused authentications by catalog code.
 pub async fn count_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let http = req.app_data::<web::Data<Arc<HttpMetrics>>>().map(|m| Arc::clone(m.get_ref()));
+    let http = req.app_data::<web::Data<AppState>>().map(|state| Arc::clone(&state.metrics.http));
     let response = next.call(req).await?;
     if let Some(http) = http {
         let route = response.request().app_data::<RouteLabel>().map_or("unmatched", |label| label.0);

@@ -13,20 +13,18 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::ErrorCode;
 
+use crate::app_state::AppState;
 use crate::auth::Caller;
 use crate::secrets::audit::Refusal;
-use crate::secrets::cache::SecretCache;
 use crate::secrets::miss_budget::CallerId;
 use crate::secrets::miss_budget::MissBudget;
-use crate::secrets::policy::ExposurePolicy;
 use crate::secrets::{Secret, SecretName, SecretVersion, StoreError, audit};
 
 /// Says a secret was served outside its own `nbf`..`exp` window.
 const SECRET_VALIDITY: HeaderName = HeaderName::from_static("vaultgate-secret-validity");
 
 pub struct SecretAccess {
-    store: web::Data<SecretCache>,
-    policy: web::Data<ExposurePolicy>,
+    state: web::Data<AppState>,
     caller: Caller,
     request: HttpRequest,
 }
@@ -36,22 +34,18 @@ impl FromRequest for SecretAccess {
     type Future = Either<Ready<Result<Self, AppError>>, LocalBoxFuture<'static, Result<Self, AppError>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let (Some(store), Some(policy)) =
-            (req.app_data::<web::Data<SecretCache>>(), req.app_data::<web::Data<ExposurePolicy>>())
-        else {
-            log::error!("no secret store or exposure policy registered as app data: secret routes cannot serve");
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            log::error!("no AppState registered as app data: secret routes cannot serve");
             return Either::Left(ready(Err(ErrorCode::VaultError.into())));
         };
-        let (store, policy, request) = (store.clone(), policy.clone(), req.clone());
+        let (state, request) = (state.clone(), req.clone());
         match Caller::from_request(req, payload) {
             // The common case: `#[protected]` verified the caller already.
             Either::Left(caller) => {
-                Either::Left(ready(caller.into_inner().map(|caller| SecretAccess { store, policy, caller, request })))
+                Either::Left(ready(caller.into_inner().map(|caller| SecretAccess { state, caller, request })))
             }
             Either::Right(caller) => {
-                Either::Right(Box::pin(
-                    async move { Ok(SecretAccess { store, policy, caller: caller.await?, request }) },
-                ))
+                Either::Right(Box::pin(async move { Ok(SecretAccess { state, caller: caller.await?, request }) }))
             }
         }
     }
@@ -101,12 +95,12 @@ impl SecretAccess {
     /// Whether the exposure policy lets this caller read `name` (for listings: the same
     /// decision a read would take, without reading).
     pub fn may_read(&self, name: &SecretName) -> bool {
-        self.policy.check(name, &self.caller, self.request.path()).is_ok()
+        self.state.policy.check(name, &self.caller, self.request.path()).is_ok()
     }
 
     /// This caller's miss budget, which a listing that goes to the store is charged to.
     pub fn miss_budget(&self) -> (&MissBudget, CallerId) {
-        (self.store.miss_budget(), CallerId::of(&self.caller))
+        (self.state.secrets.miss_budget(), CallerId::of(&self.caller))
     }
 
     pub fn request(&self) -> &HttpRequest {
@@ -118,7 +112,7 @@ impl SecretAccess {
     /// batch's one summary line; anything else gets its own audit line, as a single read does.
     pub async fn read_in_batch(&self, name: &SecretName) -> BatchRead {
         let started = Instant::now();
-        if let Err(refusal) = self.policy.check(name, &self.caller, self.request.path()) {
+        if let Err(refusal) = self.state.policy.check(name, &self.caller, self.request.path()) {
             let reason = if refusal.code() == ErrorCode::MissingPathRole { Refusal::Role } else { Refusal::Policy };
             return BatchRead::Refused(reason, refusal);
         }
@@ -136,14 +130,14 @@ impl SecretAccess {
     async fn read(&self, name: &str, version: Option<&str>) -> Result<Arc<Secret>, AppError> {
         let name = SecretName::parse(name)?;
         let version = version.map(SecretVersion::parse).transpose()?;
-        self.policy.check(&name, &self.caller, self.request.path())?;
+        self.state.policy.check(&name, &self.caller, self.request.path())?;
         self.fetch(&name, version.as_ref()).await.map_err(|error| store_error(&name, error))
     }
 
     /// Through the cache, charged to this caller's miss budget.
     async fn fetch(&self, name: &SecretName, version: Option<&SecretVersion>) -> Result<Arc<Secret>, StoreError> {
         let caller = CallerId::of(&self.caller);
-        self.store.read_for(Some(&caller), name, version).await
+        self.state.secrets.read_for(Some(&caller), name, version).await
     }
 }
 
@@ -158,7 +152,9 @@ pub enum BatchRead {
 /// The caller's answer for a store failure; the cause goes to the log only.
 fn store_error(name: &SecretName, error: StoreError) -> AppError {
     match &error {
-        StoreError::Failed { .. } | StoreError::Throttled { .. } => log::warn!("secret {name}: {error}"),
+        StoreError::Failed { .. } | StoreError::Credential(_) | StoreError::Throttled { .. } => {
+            log::warn!("secret {name}: {error}")
+        }
         StoreError::MissBudgetSpent { .. } => log::info!("secret {name}: {error}"),
         StoreError::NotFound | StoreError::Disabled(_) => {}
     }

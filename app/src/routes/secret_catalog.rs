@@ -18,17 +18,15 @@ use utoipa::ToSchema;
 use vaultgate_config::ErrorCode;
 
 use super::secret_access::SecretAccess;
+use crate::app_state::AppState;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
-use crate::secrets::catalog::{ListError, SecretCatalog, SecretItem};
+use crate::secrets::catalog::{ListError, SecretItem};
 use crate::secrets::keyvault::API_VERSION;
 use crate::secrets::{SecretName, audit};
 
 /// Key Vault's own page size, and its default.
 pub const MAX_RESULTS: usize = 25;
-
-/// `PUBLIC_URL`: vaultgate's URL as callers reach it, for ids and links.
-pub struct PublicUrl(pub Option<String>);
 
 /// A page of the list, as Key Vault answers Get Secrets.
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,7 +103,7 @@ async fn page(query: &HashMap<String, String>, access: &SecretAccess) -> Result<
     let max = max_results(query)?;
     let after = skip_token(query)?;
     let base = base_url(access.request())?;
-    let Some(catalog) = access.request().app_data::<web::Data<SecretCatalog>>() else {
+    let Some(catalog) = access.request().app_data::<web::Data<AppState>>().map(|state| &state.catalog) else {
         log::error!("no secret catalog registered as app data: GET /secrets cannot serve");
         return Err(ErrorCode::VaultError.into());
     };
@@ -163,7 +161,7 @@ fn skip_token(query: &HashMap<String, String>) -> Result<Option<String>, AppErro
 /// `Forwarded`/`X-Forwarded-*` headers: anyone can send those. A caller sending a `Host` of
 /// its choice only misleads itself (the answer is `no-store`, for that caller alone).
 fn base_url(request: &HttpRequest) -> Result<String, AppError> {
-    if let Some(public) = request.app_data::<web::Data<PublicUrl>>().and_then(|url| url.0.clone()) {
+    if let Some(public) = request.app_data::<web::Data<AppState>>().and_then(|state| state.public_url.clone()) {
         return Ok(public);
     }
     let host = request

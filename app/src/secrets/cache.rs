@@ -344,11 +344,16 @@ impl SecretStore for SecretCache {
     fn kind(&self) -> &'static str {
         self.core.inner.kind()
     }
+
+    fn check(&self) -> LocalBoxFuture<'_, super::check_line::CheckLines> {
+        self.core.inner.check()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::CredentialError;
     use crate::secrets::fake_store::FakeStore;
     use crate::secrets::{SecretValue, ThrottledBy};
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -426,8 +431,8 @@ mod tests {
 
     #[actix_web::test]
     async fn only_transient_failures_are_covered_by_the_last_good_value() {
-        let credential =
-            StoreError::Failed { reason: super::super::FailureReason::Credential, detail: "no token".into() };
+        let refused = StoreError::Credential(CredentialError::Refused("invalid_client".into()));
+        let identity_down = StoreError::Credential(CredentialError::Unavailable("connection refused".into()));
         for (failure, covered) in [
             (StoreError::unavailable("503"), true),
             (StoreError::Throttled { by: ThrottledBy::KeyVault, retry_after_secs: 1 }, true),
@@ -435,7 +440,8 @@ mod tests {
             (StoreError::Throttled { by: ThrottledBy::Ceiling, retry_after_secs: 1 }, false),
             (StoreError::refused("403 ForbiddenByRbac"), false),
             (StoreError::unusable("bad JSON"), false),
-            (credential, false),
+            (refused, false),
+            (identity_down, true),
         ] {
             let answers = vec![Ok(secret("a", None)), Err(failure.clone()), Err(StoreError::unavailable("503"))];
             let (_, cache) = cache(answers, 0, 3600, 10);

@@ -89,7 +89,7 @@ impl KeyVaultEvents {
     pub fn new(settings: &Settings, cache: Arc<SecretCache>) -> Self {
         let vault = match &settings.secrets {
             SecretSource::KeyVault(key_vault) => Vault::parse(&key_vault.url),
-            _ => None,
+            SecretSource::Dir(_) => None,
         };
         let home_tenant = match &settings.mode {
             Mode::Azure(azure) => Some(azure.tenant_id.to_ascii_lowercase()),

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 mod cache_entries;
 pub mod catalog;
+pub mod check_line;
 pub mod dir;
 pub mod events;
 #[cfg(test)]
@@ -108,6 +109,9 @@ pub enum StoreError {
     MissBudgetSpent { retry_after_secs: u64 },
     #[display("secret store failed ({reason}): {detail}")]
     Failed { reason: FailureReason, detail: String },
+    /// vaultgate's own credential got no token, so nothing was asked of the store.
+    #[display("secret store failed (credential): {_0}")]
+    Credential(crate::credential::CredentialError),
 }
 
 /// Who refused a read for its rate: both answer 503 `AzureKeyVaultThrottled` with `Retry-After`.
@@ -135,10 +139,6 @@ pub enum FailureReason {
     /// An answer vaultgate cannot use (bad JSON, an unexpected status, a file too large).
     #[display("unusable answer")]
     Unusable,
-    /// vaultgate's own credential got no token; its endpoint's answers are not typed, so a
-    /// revoked credential cannot be told from a down one, and no stale value covers it.
-    #[display("credential")]
-    Credential,
 }
 
 impl StoreError {
@@ -154,15 +154,21 @@ impl StoreError {
         StoreError::Failed { reason: FailureReason::Unusable, detail: detail.into() }
     }
 
-    /// Whether a cached value may be served instead (stale-if-error): for a store that is
-    /// briefly unwell (5xx, 429, timeouts, connection errors), never for one that refuses, nor
-    /// for vaultgate's own ceiling (a limit of ours, not a failure of the vault).
+    /// Whether a cached value may be served instead (stale-if-error): for a store, or an
+    /// identity endpoint, that is briefly unwell (5xx, 429, timeouts, connection errors), never
+    /// for one that refuses (a revoked identity, `invalid_client`), nor for vaultgate's own
+    /// ceiling (a limit of ours, not a failure of the vault).
     pub fn may_serve_stale(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Throttled { by: ThrottledBy::KeyVault, .. }
-                | StoreError::Failed { reason: FailureReason::Unavailable, .. }
-        )
+            | StoreError::Failed { reason: FailureReason::Unavailable, .. } => true,
+            StoreError::Credential(failure) => failure.is_transient(),
+            StoreError::NotFound
+            | StoreError::Disabled(_)
+            | StoreError::Throttled { by: ThrottledBy::Ceiling, .. }
+            | StoreError::MissBudgetSpent { .. }
+            | StoreError::Failed { reason: FailureReason::Refused | FailureReason::Unusable, .. } => false,
+        }
     }
 
     /// Whether the read found nothing for the caller (not found, refused): these count
@@ -186,7 +192,7 @@ impl From<StoreError> for AppError {
             StoreError::MissBudgetSpent { retry_after_secs } => {
                 AppError::new(ErrorCode::SecretMissBudgetExceeded).with_retry_after(retry_after_secs)
             }
-            StoreError::Failed { .. } => ErrorCode::VaultError.into(),
+            StoreError::Failed { .. } | StoreError::Credential(_) => ErrorCode::VaultError.into(),
         }
     }
 }
@@ -211,4 +217,13 @@ pub trait SecretStore: Send + Sync {
 
     /// A short name for logs and `/health` (e.g. `directory`).
     fn kind(&self) -> &'static str;
+
+    /// `vaultgate check`'s steps for what the store needs beyond its settings (a vault's
+    /// host, credential, challenge and permission); a store with nothing to prove has none.
+    fn check(&self) -> LocalBoxFuture<'_, check_line::CheckLines> {
+        Box::pin(std::future::ready(check_line::CheckLines::default()))
+    }
+
+    /// Registers the store's own metrics for `/metrics`; a store without any registers none.
+    fn register_metrics(&self, _registry: &mut prometheus_client::registry::Registry) {}
 }

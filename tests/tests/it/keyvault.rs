@@ -323,7 +323,12 @@ async fn logs_never_hold_a_secret_value_or_a_token() {
     }
     app.get_as("/vault/api-key", &token).await;
     app.get_as("/vault/missing", &caller(&["Reader"])).await;
-    send(client().get(app.url("/vault/api-key?secret=query-canary-4471")).insert_header((AUTHORIZATION, "Bearer not.a.token"))).await;
+    send(
+        client()
+            .get(app.url("/vault/api-key?secret=query-canary-4471"))
+            .insert_header((AUTHORIZATION, "Bearer not.a.token")),
+    )
+    .await;
 
     let lines = logs::lines();
     let mut forbidden = vec![

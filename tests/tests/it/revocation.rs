@@ -1,9 +1,11 @@
 //! Revocation is seen within the TTL: explicit versions are cached no longer than
 //! `SECRET_CACHE_TTL`, and a vault that refuses (401, 403) is never papered over with a
-//! stale value; stale-if-error covers only 5xx, 429, timeouts and connection errors.
+//! stale value; stale-if-error covers only 5xx, 429, timeouts and connection errors, of the
+//! vault and of vaultgate's own identity endpoint (a refused credential is never covered).
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use vaultgate_tests::TestApp;
 use vaultgate_tests::azure::Azure;
 use vaultgate_tests::expected::{error, error_with_debug, vault_error};
@@ -100,4 +102,34 @@ async fn an_unusable_answer_is_not_covered() {
     let answer = app.get_secret("/vault/db-password").await;
     assert_eq!(answer.status, 502, "a 200 that cannot be read is not a transient failure");
     assert_eq!(answer.json(), error("AzureKeyVaultFatalError", "Error getting response from Azure Key Vault."));
+}
+
+#[actix_web::test]
+async fn an_identity_endpoint_that_is_down_is_covered_by_the_last_good_value() {
+    let azure = azure();
+    // Tokens shorter-lived than the margin they are used within: every read asks for one.
+    azure.identity.token_lifetime(10);
+    let app = app_with_a_cached_value(&azure, &[]).await;
+    let gets = azure.vault.gets();
+    azure.identity.stop().await;
+    let answer = app.get_secret("/vault/db-password").await;
+    assert_eq!(answer.status, 200, "{:?}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.json()["value"], "current-value");
+    assert_eq!(azure.vault.gets(), gets, "no GET went to the vault without a token");
+}
+
+#[actix_web::test]
+async fn a_refused_credential_is_never_covered_by_a_stale_value() {
+    let azure = azure();
+    azure.identity.token_lifetime(10);
+    let app = app_with_a_cached_value(&azure, &[]).await;
+    azure.identity.script([(400, json!({"error": "invalid_request", "error_description": "Identity not found"}))]);
+    let answer = app.get_secret("/vault/db-password").await;
+    assert_eq!(
+        answer.status,
+        502,
+        "an identity the endpoint does not know: {:?}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json(), vault_error());
 }

@@ -9,6 +9,7 @@ mod ceiling;
 mod challenge;
 mod list;
 mod retry;
+mod self_check;
 mod tenant;
 
 use std::collections::HashSet;
@@ -24,7 +25,8 @@ use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, Expir
 use vaultgate_config::url::host_of;
 
 use self::ceiling::GetCeiling;
-use super::{FailureReason, Secret, SecretName, SecretStore, SecretVersion, StoreError, ThrottledBy, Validity};
+use super::check_line::CheckLines;
+use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError, ThrottledBy, Validity};
 use crate::credential::{AccessTokenCache, TokenRequest};
 use crate::metrics::{OutcomeLabels, VaultMetrics};
 use crate::upstream::{self, Body};
@@ -165,10 +167,7 @@ impl KeyVaultStore {
             let request = self.current_request();
             let mut call = upstream::client().get(url).insert_header(("Accept", "application/json"));
             if let Some(request) = &request {
-                let token = self.tokens.token(request).await.map_err(|e| StoreError::Failed {
-                    reason: FailureReason::Credential,
-                    detail: format!("credential: {e}"),
-                })?;
+                let token = self.tokens.token(request).await.map_err(StoreError::Credential)?;
                 call = call.insert_header(("Authorization", format!("Bearer {}", token.secret())));
             }
             // Every GET counts towards the ceiling, retries and challenged ones included, as
@@ -295,7 +294,7 @@ impl SecretStore for KeyVaultStore {
                     | StoreError::Throttled { .. }
                     | StoreError::MissBudgetSpent { .. },
                 ) => Ok(()),
-                Err(failure @ StoreError::Failed { .. }) => Err(failure.to_string()),
+                Err(failure @ (StoreError::Failed { .. } | StoreError::Credential(_))) => Err(failure.to_string()),
             }
         })
     }
@@ -303,6 +302,19 @@ impl SecretStore for KeyVaultStore {
     fn kind(&self) -> &'static str {
         "key-vault"
     }
+
+    fn check(&self) -> LocalBoxFuture<'_, CheckLines> {
+        Box::pin(self_check::check(self))
+    }
+
+    fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.register(registry);
+    }
+}
+
+/// The store reading `settings`' vault, its first request not sent before a read.
+pub fn open(settings: &KeyVaultSettings, timeout: Duration) -> Arc<dyn SecretStore> {
+    Arc::new(KeyVaultStore::new(settings, timeout))
 }
 
 fn outcome_label(status: u16) -> &'static str {

@@ -6,6 +6,7 @@
 
 use vaultgate_config::secrets_settings::{AllowedTenants, CredentialSource, is_tenant_guid};
 
+use crate::credential::{TenantRule, tenant_rule};
 use crate::secrets::StoreError;
 
 /// The tenant to ask the token in, or why none may be asked.
@@ -20,20 +21,10 @@ pub fn checked(
         log::warn!("Key Vault's challenge names a tenant that is not a GUID; no token asked");
         return Err(StoreError::refused("Key Vault's challenge names a tenant that is not a GUID"));
     }
-    let own = match credential {
-        CredentialSource::ClientSecret { tenant_id, .. }
-        | CredentialSource::ClientCertificate { tenant_id, .. }
-        | CredentialSource::WorkloadIdentity { tenant_id, .. } => tenant_id,
-        CredentialSource::DeveloperCli { tenant_id: Some(tenant_id), .. } => tenant_id,
-        // Signed in with `az login`/`azd auth login` and no AZURE_TENANT_ID: the sign-in decides
-        // which tenants the tool can reach, so the (GUID) tenant goes to the tool as asked.
-        CredentialSource::DeveloperCli { tenant_id: None, .. } => return Ok(Some(tenant.to_ascii_lowercase())),
-        CredentialSource::AppServiceManagedIdentity { .. }
-        | CredentialSource::ServiceFabric { .. }
-        | CredentialSource::AzureArc { .. }
-        | CredentialSource::CloudShell { .. }
-        | CredentialSource::AzureMl { .. }
-        | CredentialSource::Imds { .. } => return Ok(None),
+    let own = match tenant_rule(credential) {
+        TenantRule::Own(own) => own,
+        TenantRule::AsAsked => return Ok(Some(tenant.to_ascii_lowercase())),
+        TenantRule::Ignored => return Ok(None),
     };
     if own.eq_ignore_ascii_case(&tenant) || allowed.allows(&tenant) {
         return Ok(Some(tenant.to_ascii_lowercase()));

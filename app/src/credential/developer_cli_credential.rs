@@ -10,38 +10,60 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use vaultgate_config::secrets_settings::DeveloperTool;
 
-use super::AccessToken;
+use super::{AccessToken, CredentialError, TenantRule, TokenRequest};
 
 /// The longest stretch of a tool's error output put in a log line.
 const MAX_STDERR_CHARS: usize = 400;
 
+pub const CHOSEN_BECAUSE: &str = "a developer's own sign-in: AZURE_TOKEN_CREDENTIALS names it, or no credential \
+                                  variable and no hosting environment is in sight and the tool is on PATH";
+
+/// With `AZURE_TENANT_ID`, bound to it; without, the sign-in decides which tenants the tool
+/// can reach, so the challenge's tenant goes to the tool as asked.
+pub fn tenant_rule(tenant_id: Option<&str>) -> TenantRule<'_> {
+    match tenant_id {
+        Some(tenant_id) => TenantRule::Own(tenant_id),
+        None => TenantRule::AsAsked,
+    }
+}
+
 /// Tries each tool in order (the SDKs' chain order) and returns the first token; when all
-/// fail, every tool's reason, each telling what to run.
+/// fail, every tool's reason, each telling what to run. The failure is an outage only when
+/// every tool's was (a tool that outlived its timeout).
 pub async fn fetch(
     tools: &[DeveloperTool],
-    tenant: Option<&str>,
-    scope: &str,
+    tenant_id: Option<&str>,
+    request: &TokenRequest,
     timeout: Duration,
-) -> Result<AccessToken, String> {
+) -> Result<AccessToken, CredentialError> {
+    let tenant = request.tenant.as_deref().or(tenant_id);
+    let scope = request.scope.as_str();
     check_argument("scope", scope, |c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))?;
     if let Some(tenant) = tenant {
         check_argument("tenant", tenant, |c| c.is_ascii_alphanumeric() || "-.".contains(c))?;
     }
-    let mut reasons = Vec::new();
+    let mut failures = Vec::new();
     for tool in tools {
         match run(*tool, tenant, scope, timeout).await {
             Ok(token) => return Ok(token),
-            Err(reason) => reasons.push(reason),
+            Err(failure) => failures.push(failure),
         }
     }
-    Err(reasons.join("; "))
+    let reasons = failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    Err(if !failures.is_empty() && failures.iter().all(CredentialError::is_transient) {
+        CredentialError::Unavailable(reasons)
+    } else {
+        CredentialError::Refused(reasons)
+    })
 }
 
 /// Values that reach a command line: only the characters the SDKs allow, and never one that
 /// reads as an option.
-fn check_argument(what: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), String> {
+fn check_argument(what: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), CredentialError> {
     if value.is_empty() || value.starts_with('-') || !value.chars().all(allowed) {
-        return Err(format!("developer sign-in: the {what} {value:?} has characters a command line must not get"));
+        return Err(CredentialError::Misconfigured(format!(
+            "developer sign-in: the {what} {value:?} has characters a command line must not get"
+        )));
     }
     Ok(())
 }
@@ -61,7 +83,12 @@ fn arguments(tool: DeveloperTool, tenant: Option<&str>, scope: &str) -> Vec<Stri
     args
 }
 
-async fn run(tool: DeveloperTool, tenant: Option<&str>, scope: &str, timeout: Duration) -> Result<AccessToken, String> {
+async fn run(
+    tool: DeveloperTool,
+    tenant: Option<&str>,
+    scope: &str,
+    timeout: Duration,
+) -> Result<AccessToken, CredentialError> {
     let program = tool.program();
     let login = tool.login_command();
     let child = tokio::process::Command::new(program)
@@ -72,18 +99,20 @@ async fn run(tool: DeveloperTool, tenant: Option<&str>, scope: &str, timeout: Du
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("`{program}` is not on PATH: install it, then run `{login}`"),
-            _ => format!("`{program}` could not be started: {e}"),
+        .map_err(|e| {
+            CredentialError::Misconfigured(match e.kind() {
+                std::io::ErrorKind::NotFound => format!("`{program}` is not on PATH: install it, then run `{login}`"),
+                _ => format!("`{program}` could not be started: {e}"),
+            })
         })?;
     // On timeout the future is dropped, and with it the child, which `kill_on_drop` kills.
     let output = match actix_web::rt::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(output) => output.map_err(|e| format!("`{program}`: {e}"))?,
+        Ok(output) => output.map_err(|e| CredentialError::Unavailable(format!("`{program}`: {e}")))?,
         Err(_) => {
-            return Err(format!(
+            return Err(CredentialError::Unavailable(format!(
                 "`{program}` gave no token within {}s and was stopped; check that `{login}` works in a terminal",
                 timeout.as_secs()
-            ));
+            )));
         }
     };
     if !output.status.success() {
@@ -92,13 +121,14 @@ async fn run(tool: DeveloperTool, tenant: Option<&str>, scope: &str, timeout: Du
             DeveloperTool::AzureCli => stderr.contains("az login") || stderr.contains("az account set"),
             DeveloperTool::AzureDeveloperCli => stderr.contains("azd auth login"),
         };
-        return Err(if signed_out {
+        return Err(CredentialError::Refused(if signed_out {
             format!("`{program}` is not signed in: run `{login}` ({stderr})")
         } else {
             format!("`{program}` failed ({}): {stderr}; run `{login}` if you are not signed in", output.status)
-        });
+        }));
     }
-    read(tool, &output.stdout).map_err(|e| format!("`{program}` answered without a usable token: {e}"))
+    read(tool, &output.stdout)
+        .map_err(|e| CredentialError::Unusable(format!("`{program}` answered without a usable token: {e}")))
 }
 
 fn one_line(text: &str) -> String {
@@ -191,9 +221,11 @@ mod tests {
     async fn values_that_could_read_as_options_never_reach_a_command() {
         let tools = [DeveloperTool::AzureCli];
         let second = Duration::from_secs(1);
-        let bad_scope = fetch(&tools, None, "--help", second).await.unwrap_err();
+        let scoped = |scope: &str| TokenRequest { scope: scope.to_owned(), tenant: None };
+        let bad_scope = fetch(&tools, None, &scoped("--help"), second).await.unwrap_err().to_string();
         assert!(bad_scope.contains("the scope \"--help\""), "{bad_scope}");
-        let bad_tenant = fetch(&tools, Some("a b;c"), "https://vault.azure.net/.default", second).await.unwrap_err();
+        let bad_tenant =
+            fetch(&tools, Some("a b;c"), &TokenRequest::key_vault(), second).await.unwrap_err().to_string();
         assert!(bad_tenant.contains("the tenant \"a b;c\""), "{bad_tenant}");
     }
 }

@@ -1,4 +1,5 @@
-//! Azure Arc-enabled servers: the agent's identity endpoint first answers 401 naming a key
+//! Managed identity on Azure Arc-enabled servers (`IDENTITY_ENDPOINT` and `IMDS_ENDPOINT`,
+//! no `IDENTITY_HEADER`): the agent's identity endpoint first answers 401 naming a key
 //! file that only root (or the agent's group) can read; the caller proves itself by sending
 //! the file's content back. The file is read only from the agent's token directory, with the
 //! `.key` extension and at most 4096 bytes, as MSAL and the Azure SDKs check: the endpoint
@@ -10,8 +11,13 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::{AccessToken, answer, retry};
+use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry};
 use crate::upstream::{self, url_for_logs};
+
+pub const CHOSEN_BECAUSE: &str = "IDENTITY_ENDPOINT and IMDS_ENDPOINT are set, IDENTITY_HEADER is not (Azure Arc)";
+
+/// Its endpoint takes no tenant.
+pub const TENANT_RULE: TenantRule<'static> = TenantRule::Ignored;
 
 /// api-version of MSAL and of Microsoft's Arc documentation.
 const API_VERSION: &str = "2020-06-01";
@@ -30,41 +36,43 @@ fn key_directory() -> Result<PathBuf, String> {
     }
 }
 
-pub async fn fetch(endpoint: &str, resource: &str, timeout: Duration) -> Result<AccessToken, String> {
-    let query = [("api-version", API_VERSION), ("resource", resource)];
+pub async fn fetch(endpoint: &str, request: &TokenRequest, timeout: Duration) -> Result<AccessToken, CredentialError> {
+    let query = [("api-version", API_VERSION), ("resource", request.resource())];
     let challenge = || {
-        Ok(upstream::client()
-            .get(endpoint)
-            .query(&query)
-            .map_err(|e| format!("IDENTITY_ENDPOINT: {e}"))?
-            .insert_header(("Metadata", "true")))
+        Ok(upstream::client().get(endpoint).query(&query).map_err(misconfigured)?.insert_header(("Metadata", "true")))
     };
     let answer = retry::OTHER_MANAGED_IDENTITY.send(challenge, None, timeout).await?;
     if answer.status != 401 {
-        return Err(format!(
+        let detail = format!(
             "{}: answered {} where Azure Arc's agent challenges with 401{}",
             url_for_logs(endpoint),
             answer.status,
             answer::describe_error(&answer.body)
-        ));
+        );
+        return Err(CredentialError::from_status(answer.status, detail));
     }
-    let header = answer
-        .headers
-        .get("WWW-Authenticate")
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| format!("{}: the 401 has no WWW-Authenticate header", url_for_logs(endpoint)))?;
-    let key = read_key(&key_path(header, &key_directory()?)?)?;
+    let header = answer.headers.get("WWW-Authenticate").and_then(|value| value.to_str().ok()).ok_or_else(|| {
+        CredentialError::Unusable(format!("{}: the 401 has no WWW-Authenticate header", url_for_logs(endpoint)))
+    })?;
+    let key = key_directory()
+        .and_then(|directory| key_path(header, &directory))
+        .and_then(|path| read_key(&path))
+        .map_err(CredentialError::Misconfigured)?;
     let authorization = Zeroizing::new(format!("Basic {}", key.as_str()));
     let proven = || {
         Ok(upstream::client()
             .get(endpoint)
             .query(&query)
-            .map_err(|e| format!("IDENTITY_ENDPOINT: {e}"))?
+            .map_err(misconfigured)?
             .insert_header(("Metadata", "true"))
             .insert_header(("Authorization", authorization.as_str())))
     };
     let answer = retry::OTHER_MANAGED_IDENTITY.send(proven, None, timeout).await?;
     answer::read(&answer, endpoint)
+}
+
+fn misconfigured(e: impl std::fmt::Display) -> CredentialError {
+    CredentialError::Misconfigured(format!("IDENTITY_ENDPOINT: {e}"))
 }
 
 /// The key file a `Basic realm=<path>` challenge names, if it is a `.key` file directly in

@@ -7,18 +7,20 @@ use std::time::SystemTime;
 
 use vaultgate_config::url::key_vault_host_verdict;
 
-use super::Report;
-use crate::secrets::keyvault::{KeyVaultStore, PROBE_SECRET};
-use crate::secrets::{FailureReason, SecretName, SecretStore, StoreError, ThrottledBy};
+use super::{KeyVaultStore, PROBE_SECRET};
+use crate::secrets::check_line::CheckLines;
+use crate::secrets::{SecretName, SecretStore, StoreError, ThrottledBy};
 
-pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl std::io::Write>) {
+pub(super) async fn check(vault: &KeyVaultStore) -> CheckLines {
+    let mut report = CheckLines::default();
     let url = vault.url();
     match key_vault_host_verdict(vault.host()) {
         Some(verdict) => report.line(true, "key vault host", &format!("{url}: {verdict}")),
         None => report.line(false, "key vault host", &format!("{url}: not a Key Vault host")),
     }
     let source = vault.tokens().source();
-    report.line(true, "credential", &format!("{}, chosen as {}", source.describe(), source.chosen_because()));
+    let because = crate::credential::chosen_because(source);
+    report.line(true, "credential", &format!("{}, chosen as {because}", source.describe()));
 
     let name = SecretName::parse(PROBE_SECRET).expect("the probe name is valid");
     let probe = vault.get(&name, None).await;
@@ -32,21 +34,17 @@ pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl st
             report.line(true, "challenge", &format!("scope {}, {tenant}", request.scope));
             match &probe {
                 // The probe's own attempt failed: its cause, not a second attempt.
-                Err(StoreError::Failed { reason: FailureReason::Credential, detail }) => {
-                    report.line(false, "token", detail)
-                }
+                Err(StoreError::Credential(failure)) => report.line(false, "token", &format!("credential: {failure}")),
                 _ => match vault.tokens().token(&request).await {
                     Ok(token) => report.line(true, "token", &lifetime(token.expires_at, token.refresh_at)),
-                    Err(e) => report.line(false, "token", &e),
+                    Err(e) => report.line(false, "token", &e.to_string()),
                 },
             }
         }
         None => report.line(false, "challenge", "the vault answered no 401 challenge, so no token was asked for"),
     }
     match probe {
-        Err(StoreError::Failed { reason: FailureReason::Credential, .. }) => {
-            report.line(false, "probe", "not sent with a token: the credential failed")
-        }
+        Err(StoreError::Credential(_)) => report.line(false, "probe", "not sent with a token: the credential failed"),
         Err(StoreError::NotFound) => report.line(
             true,
             "probe",
@@ -69,6 +67,7 @@ pub(super) async fn check(vault: &KeyVaultStore, report: &mut Report<'_, impl st
             &format!("{url}: {failure} (the identity needs the Key Vault Secrets User role)"),
         ),
     }
+    report
 }
 
 /// "expires in 59 min (at unix 1796052935), renewed in the background from 30 min"

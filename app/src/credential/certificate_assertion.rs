@@ -17,7 +17,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::pkcs12_file;
+use super::{CredentialError, pkcs12_file};
 
 /// How long an assertion is good for (MSAL: 10 minutes).
 const ASSERTION_LIFETIME_SECS: u64 = 600;
@@ -31,7 +31,11 @@ pub struct ClientCertificate {
 impl ClientCertificate {
     /// Reads a PEM or PKCS#12 file holding one RSA private key and its certificate, `password`
     /// opening a PKCS#12 one. Errors name the file, never its content or the password.
-    pub fn load(path: &str, password: Option<&str>) -> Result<ClientCertificate, String> {
+    pub fn load(path: &str, password: Option<&str>) -> Result<ClientCertificate, CredentialError> {
+        Self::load_file(path, password).map_err(CredentialError::Misconfigured)
+    }
+
+    fn load_file(path: &str, password: Option<&str>) -> Result<ClientCertificate, String> {
         let bytes = read_file(path)?;
         if memchr::memmem::find(&bytes, b"-----BEGIN ").is_some() {
             if password.is_some() {
@@ -64,7 +68,7 @@ impl ClientCertificate {
     }
 
     /// A signed assertion for `client_id` towards the token endpoint `audience`.
-    pub fn assertion(&self, client_id: &str, audience: &str, send_chain: bool) -> Result<String, String> {
+    pub fn assertion(&self, client_id: &str, audience: &str, send_chain: bool) -> Result<String, CredentialError> {
         let leaf = &self.chain[0];
         let mut header = json!({
             "alg": "RS256",
@@ -75,10 +79,15 @@ impl ClientCertificate {
         if send_chain {
             header["x5c"] = self.chain.iter().map(|der| STANDARD.encode(der)).collect::<Vec<_>>().into();
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| CredentialError::Misconfigured("the system clock is before 1970".to_owned()))?
+            .as_secs();
         let random = SystemRandom::new();
         let mut jti = [0u8; 16];
-        random.fill(&mut jti).map_err(|_| "no randomness for the assertion's jti".to_owned())?;
+        random
+            .fill(&mut jti)
+            .map_err(|_| CredentialError::Unavailable("no randomness for the assertion's jti".to_owned()))?;
         let claims = json!({
             "aud": audience,
             "iss": client_id,
@@ -93,7 +102,7 @@ impl ClientCertificate {
         let mut signature = vec![0; self.key.public_modulus_len()];
         self.key
             .sign(&RSA_PKCS1_SHA256, &random, signed.as_bytes(), &mut signature)
-            .map_err(|_| "signing the client assertion failed".to_owned())?;
+            .map_err(|_| CredentialError::Misconfigured("signing the client assertion failed".to_owned()))?;
         Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 }
@@ -110,7 +119,9 @@ pub fn warn_if_readable_by_others(path: &str) {
     if let Ok(metadata) = std::fs::metadata(path) {
         let mode = std::os::unix::fs::MetadataExt::mode(&metadata);
         if readable_by_others(mode) {
+            // The target operators know this warning by.
             log::warn!(
+                target: "vaultgate::credential::client_certificate",
                 "AZURE_CLIENT_CERTIFICATE_PATH {path}: readable by group or others (mode {:o}), who could sign in as \
                  the application with it; used anyway (Kubernetes mounts secrets 0644 by default): chmod 600 it, or \
                  give the secret volume defaultMode 0400",

@@ -1,0 +1,42 @@
+//! Why the server could not start, or stopped: one line per problem, for the operator. Each
+//! names what to fix and never holds a token or a secret value.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::credential::CredentialError;
+
+#[derive(Debug, derive_more::Display, derive_more::Error)]
+pub enum StartupError {
+    /// Local mode's development key could not be read or created.
+    #[display("development signing key in {}: {source}", dir.display())]
+    DevelopmentKey { dir: PathBuf, source: std::io::Error },
+    /// `SECRETS_DIR` cannot be opened.
+    #[display("{_0}")]
+    SecretFolder(std::io::Error),
+    /// The Key Vault credential cannot work (a client certificate that is not usable).
+    #[display("{_0}")]
+    Credential(#[error(not(source))] CredentialError),
+    /// A route takes its role from a setting this server does not know: it would refuse everyone.
+    #[display("route {path} takes its role from {setting:?}, which vaultgate does not know")]
+    UnknownRoleSetting { path: &'static str, setting: Option<&'static str> },
+    /// The OpenAPI document could not be written.
+    #[display("the OpenAPI document: {_0}")]
+    OpenApiDocument(serde_json::Error),
+    /// The documentation page could not be configured.
+    #[display("{_0}")]
+    DocsPage(#[error(not(source))] crate::openapi::docs_page::DocsPageError),
+    #[display("cannot listen on {bind}:{port}: {source}")]
+    Listen { bind: IpAddr, port: u16, source: std::io::Error },
+    #[display("cannot serve: {_0}")]
+    Serve(std::io::Error),
+    /// The running server failed.
+    #[display("server stopped: {_0}")]
+    Stopped(std::io::Error),
+}
+
+impl StartupError {
+    pub fn from_io(error: std::io::Error) -> Self {
+        StartupError::Stopped(error)
+    }
+}

@@ -15,6 +15,7 @@
 //! (`cache_entries.rs`); a read of that name under way when the event came is not cached, as it
 //! may carry the old version. Other names are not touched.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,9 +127,9 @@ impl SecretCache {
         self.core.budget.register(registry);
     }
 
-    /// Reads `name` for `caller`: a cache hit is always served; a miss first reserves a unit of
-    /// the caller's miss budget (waiting for one of its turns), and is refused once the budget
-    /// is spent. `None` (vaultgate's own reads, e.g. `vaultgate check`) has no budget.
+    /// Reads `name` for `caller`: a cache hit is always served; a miss joins the read of `name`
+    /// under way, or asks the store after reserving a unit of the caller's miss budget (waiting
+    /// for one of its turns), and is refused once the budget is spent. `None` (vaultgate's own reads, e.g. `vaultgate check`) has no budget.
     pub async fn read_for(
         &self,
         caller: Option<&CallerId>,
@@ -152,21 +153,20 @@ impl SecretCache {
             }
             Lookup::Miss => {}
         }
-        let reservation = match caller {
-            Some(caller) => Some(
-                core.budget
-                    .reserve(caller)
-                    .await
-                    .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?,
-            ),
-            None => None,
-        };
         core.stats.misses.inc();
-        // Callers joining one flight each hold a unit while they wait, but only the one whose
-        // read asks the store (the flight's runner, or a waiter taking over) keeps it for a
-        // fruitless answer: each vault GET is charged once, to the caller that caused it, so
-        // the budgets together bound the GETs and nobody pays for another caller's names.
-        core.flights.run(&key, || core.fetch(&key, reservation.as_ref())).await
+        // A read joining one under way sends no GET of its own and takes none of its caller's
+        // turns; only the one that asks the store (the flight's runner, or a waiter taking
+        // over) reserves a unit: each vault GET is charged once, to the caller that caused it,
+        // so the budgets together bound the GETs and nobody pays for another caller's names.
+        let ran = Cell::new(false);
+        let answer = core.flights.run(&key, || core.miss(&key, caller, &ran)).await;
+        match answer {
+            // The read joined was refused its caller's budget: this caller's own decides.
+            Err(StoreError::MissBudgetSpent { .. }) if !ran.get() => {
+                core.flights.run(&key, || core.miss(&key, caller, &ran)).await
+            }
+            answer => answer,
+        }
     }
 
     /// Each caller's miss budget (a listing that goes to the store is charged to it too).
@@ -238,6 +238,22 @@ impl Core {
                 }
             }
         });
+    }
+
+    /// A miss that asks the store: reserves a unit of `caller`'s budget first (waiting for one of
+    /// its turns), refused once the budget is spent.
+    async fn miss(&self, key: &Key, caller: Option<&CallerId>, ran: &Cell<bool>) -> Result<Arc<Secret>, StoreError> {
+        ran.set(true);
+        let reservation = match caller {
+            Some(caller) => Some(
+                self.budget
+                    .reserve(caller)
+                    .await
+                    .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?,
+            ),
+            None => None,
+        };
+        self.fetch(key, reservation.as_ref()).await
     }
 
     /// One upstream read, its outcome cached; on a transient failure, the last good value if
@@ -700,5 +716,23 @@ mod tests {
         let next = cache.read_for(Some(&hasty), &name("missing-second"), None).await;
         assert!(matches!(next, Err(StoreError::MissBudgetSpent { .. })), "{next:?}");
         assert_eq!(store.reads(), 1);
+    }
+
+    #[actix_web::test]
+    async fn many_reads_of_one_cold_secret_by_one_caller_share_one_failing_read() {
+        // A store that is down: each read of the shared flight fails, and nothing is cached.
+        let (open, store) = FakeStore::new("down").reading(|_| Err(StoreError::unavailable("503"))).gated();
+        let store = store.shared();
+        let cache = SecretCache::new(store.clone(), SecretCacheSettings { max_entries: 100, ..settings() });
+        let caller = caller_id("busy");
+        let hot = name("hot");
+        let reads = futures_util::future::join_all((0..20).map(|_| cache.read_for(Some(&caller), &hot, None)));
+        let release = async {
+            open.send(true).unwrap();
+        };
+        let (answers, ()) = futures_util::future::join(reads, release).await;
+        assert!(answers.iter().all(|answer| answer.as_ref().unwrap_err() == &StoreError::unavailable("503")));
+        // Joining a read under way takes none of the caller's turns: 20 readers, one read.
+        assert_eq!(store.reads(), 1, "readers waiting for a turn started reads of their own");
     }
 }

@@ -7,7 +7,7 @@
 //! would have failed. The unit stays spent when the caller's own read was fruitless (or was
 //! abandoned while the store was asked: its GET may have gone out), and comes back otherwise
 //! (found, a transient failure, or no GET of its own). A caller has at most `MAX_IN_FLIGHT`
-//! misses under way; more wait their turn, and past the budget they answer 429 at once.
+//! store reads of its own under way (a miss joining a read already under way reserves nothing); more wait their turn, and past the budget they answer 429 at once.
 //! Cache hits never count.
 
 use std::cell::Cell;

@@ -9,7 +9,7 @@ use prometheus_client::registry::Registry;
 use vaultgate_config::{AzureSettings, Mode, SecretSource, Settings};
 
 use crate::auth::dev_key::{DevKey, local_validator};
-use crate::auth::entra::{EntraKeys, KeySourceSettings};
+use crate::auth::entra::{EntraKeys, KeyLoadError, KeySourceSettings};
 use crate::auth::issuers::{EntraIssuers, IssuerRule, v1_issuer_template};
 use crate::auth::{ClaimRules, Validator};
 use crate::secrets::SecretStore;
@@ -30,7 +30,7 @@ pub enum KeySource {
     Development { kid: String, dir: PathBuf },
     /// Entra ID's published keys, with the outcome of their first load (a failure is not
     /// fatal: protected routes answer 503 until a retry succeeds).
-    Entra { keys: Arc<EntraKeys>, first_load: Result<usize, String> },
+    Entra { keys: Arc<EntraKeys>, first_load: Result<usize, KeyLoadError> },
 }
 
 /// The validator for the configured mode. Entra keys are fetched once here; keeping them

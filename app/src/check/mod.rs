@@ -36,9 +36,11 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
                 "signing keys",
                 &format!("{count} loaded (discovery {})", discovery_url(&azure.authority_host, &azure.tenant_id)),
             ),
-            (KeySource::Entra { first_load, .. }, _) => {
-                report.line(false, "signing keys", first_load.as_ref().err().map_or("not loaded", String::as_str))
-            }
+            (KeySource::Entra { first_load, .. }, _) => report.line(
+                false,
+                "signing keys",
+                &first_load.as_ref().err().map_or_else(|| "not loaded".to_owned(), ToString::to_string),
+            ),
         },
     }
     let stores = match wiring::secret_stores(settings, &mut registry) {

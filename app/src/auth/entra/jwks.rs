@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use serde::Deserialize;
 
+use super::KeySetProblem;
 use crate::auth::signing_keys::VerifyingKey;
 
 #[derive(Deserialize)]
@@ -17,8 +18,8 @@ struct Jwks {
 
 /// Parses a JWKS answer into keys by kid. Entries of other types, for encryption, for
 /// other algorithms, or malformed, are skipped one by one; `Err` when no usable key is left.
-pub fn parse_jwks(body: &serde_json::Value) -> Result<HashMap<String, VerifyingKey>, String> {
-    let jwks = Jwks::deserialize(body).map_err(|e| format!("not a JWKS document: {e}"))?;
+pub fn parse_jwks(body: &serde_json::Value) -> Result<HashMap<String, VerifyingKey>, KeySetProblem> {
+    let jwks = Jwks::deserialize(body).map_err(|e| KeySetProblem::NotJwks(e.to_string()))?;
     let keys: HashMap<String, VerifyingKey> = jwks
         .keys
         .iter()
@@ -28,7 +29,7 @@ pub fn parse_jwks(body: &serde_json::Value) -> Result<HashMap<String, VerifyingK
             usable(&Jwk::deserialize(entry).ok()?, issuer)
         })
         .collect();
-    if keys.is_empty() { Err("the JWKS document holds no RSA signing key".into()) } else { Ok(keys) }
+    if keys.is_empty() { Err(KeySetProblem::NoSigningKey) } else { Ok(keys) }
 }
 
 fn usable(jwk: &Jwk, issuer: Option<&str>) -> Option<(String, VerifyingKey)> {
@@ -87,8 +88,9 @@ mod tests {
 
     #[test]
     fn no_usable_key_is_an_error() {
-        assert!(parse_jwks(&json!({"keys": []})).is_err());
-        assert!(parse_jwks(&json!({"keys": [{"kty": "oct", "kid": "x", "k": "c2VjcmV0"}]})).is_err());
-        assert!(parse_jwks(&json!([1, 2])).is_err());
+        assert_eq!(parse_jwks(&json!({"keys": []})).err(), Some(KeySetProblem::NoSigningKey));
+        let secret_only = json!({"keys": [{"kty": "oct", "kid": "x", "k": "c2VjcmV0"}]});
+        assert_eq!(parse_jwks(&secret_only).err(), Some(KeySetProblem::NoSigningKey));
+        assert!(matches!(parse_jwks(&json!([1, 2])).err(), Some(KeySetProblem::NotJwks(_))));
     }
 }

@@ -15,6 +15,7 @@ use vaultgate_config::url::check_upstream_url;
 
 use super::discovery::{OpenIdConfiguration, discovery_url};
 use super::jwks::parse_jwks;
+use super::key_load_error::KeyLoadError;
 use super::rollover::{KeySet, Rollover};
 use crate::auth::issuers::{SharedIssuer, TENANT_PLACEHOLDER};
 use crate::auth::signing_keys::{KeyLookup, KeysStatus, SigningKeys, VerifyingKey};
@@ -66,7 +67,7 @@ pub struct EntraKeys {
     current: RwLock<Option<Arc<KeySet>>>,
     issuer: SharedIssuer,
     /// Concurrent refreshes (background, start-up, on demand) share one run.
-    refreshes: SingleFlight<(), Result<usize, String>>,
+    refreshes: SingleFlight<(), Result<usize, KeyLoadError>>,
     on_demand: Mutex<OnDemand>,
     /// Ticks when an on-demand refresh ends, however it ends.
     refreshed: watch::Sender<u64>,
@@ -99,11 +100,11 @@ impl EntraKeys {
     }
 
     /// Refreshes the keys, or joins the refresh already running. Failures keep the last good set.
-    pub async fn refresh(&self) -> Result<usize, String> {
+    pub async fn refresh(&self) -> Result<usize, KeyLoadError> {
         self.refreshes.run(&(), || self.fetch_and_store()).await
     }
 
-    async fn fetch_and_store(&self) -> Result<usize, String> {
+    async fn fetch_and_store(&self) -> Result<usize, KeyLoadError> {
         match self.fetch().await {
             Ok(fresh) => {
                 let now = Instant::now();
@@ -137,29 +138,29 @@ impl EntraKeys {
         }
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, VerifyingKey>, String> {
+    async fn fetch(&self) -> Result<HashMap<String, VerifyingKey>, KeyLoadError> {
         let settings = &self.settings;
         let needs_discovery = settings.jwks_url.is_none() || !settings.issuer_configured;
         let mut jwks_url = settings.jwks_url.clone();
         if needs_discovery {
             let url = discovery_url(&settings.authority_host, &settings.tenant_id);
             let config: OpenIdConfiguration =
-                upstream::get_json(&url, settings.timeout).await.map_err(|e| format!("discovery: {e}"))?;
+                upstream::get_json(&url, settings.timeout).await.map_err(KeyLoadError::Discovery)?;
             let template = config.issuer.replace(&settings.tenant_id, TENANT_PLACEHOLDER);
             if !template.contains(TENANT_PLACEHOLDER) {
-                return Err(format!("discovery: the issuer {:?} does not name the tenant", config.issuer));
+                return Err(KeyLoadError::IssuerWithoutTenant(config.issuer));
             }
             self.issuer.set(&template);
             if jwks_url.is_none() {
                 jwks_url =
-                    Some(check_upstream_url("jwks_uri", &config.jwks_uri).map_err(|e| format!("discovery: {e}"))?);
+                    Some(check_upstream_url("jwks_uri", &config.jwks_uri).map_err(KeyLoadError::UnusableJwksUri)?);
             }
         }
-        let jwks_url = jwks_url.ok_or("no JWKS URL")?;
+        let jwks_url = jwks_url.ok_or(KeyLoadError::NoJwksUrl)?;
         self.fetches.inc();
         let body: serde_json::Value =
-            upstream::get_json(&jwks_url, settings.timeout).await.map_err(|e| format!("JWKS: {e}"))?;
-        parse_jwks(&body).map_err(|e| format!("JWKS {jwks_url}: {e}"))
+            upstream::get_json(&jwks_url, settings.timeout).await.map_err(KeyLoadError::Jwks)?;
+        parse_jwks(&body).map_err(|problem| KeyLoadError::KeySet { url: jwks_url.clone(), problem })
     }
 
     /// For a kid not in the set: waits for the on-demand refresh under way, or starts one when

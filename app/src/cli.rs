@@ -23,8 +23,25 @@ pub enum Command {
     Help,
 }
 
+/// Why the command line was refused; the text is printed above `USAGE`.
+#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]
+pub enum UsageError {
+    #[display("unknown command or argument {_0:?}")]
+    UnknownCommand(String),
+    #[display("check takes only --secret NAME")]
+    CheckArguments,
+    #[display("unknown token option {_0:?}")]
+    UnknownTokenOption(String),
+    #[display("{_0} needs a value")]
+    MissingValue(String),
+    #[display("--ttl takes whole seconds from 1 to 86400")]
+    TokenTtl,
+    #[display("--count takes a whole number from 1 to 1000000")]
+    TokenCount,
+}
+
 /// Parses the arguments after the program name.
-pub fn parse(args: &[String]) -> Result<Command, String> {
+pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let Some((command, rest)) = args.split_first() else { return Ok(Command::Serve) };
     match command.as_str() {
         "serve" if rest.is_empty() => Ok(Command::Serve),
@@ -33,18 +50,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "check" => match rest {
             [] => Ok(Command::Check { secret: None }),
             [flag, name] if flag == "--secret" => Ok(Command::Check { secret: Some(name.clone()) }),
-            _ => Err("check takes only --secret NAME".into()),
+            _ => Err(UsageError::CheckArguments),
         },
-        other => Err(format!("unknown command or argument {other:?}")),
+        other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
 }
 
-fn parse_token(args: &[String]) -> Result<Command, String> {
+fn parse_token(args: &[String]) -> Result<Command, UsageError> {
     let mut request = MintRequest { roles: Vec::new(), scopes: Vec::new(), ttl_secs: DEFAULT_TOKEN_TTL_SECS };
     let mut count = 1;
     let mut args = args.iter();
     while let Some(flag) = args.next() {
-        let mut value = || args.next().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{flag} needs a value"));
+        let mut value =
+            || args.next().filter(|v| !v.trim().is_empty()).ok_or_else(|| UsageError::MissingValue(flag.clone()));
         match flag.as_str() {
             "--role" => request.roles.push(value()?.clone()),
             "--scope" => request.scopes.push(value()?.clone()),
@@ -53,16 +71,16 @@ fn parse_token(args: &[String]) -> Result<Command, String> {
                     .parse::<u64>()
                     .ok()
                     .filter(|ttl| (1..=86_400).contains(ttl))
-                    .ok_or("--ttl takes whole seconds from 1 to 86400")?;
+                    .ok_or(UsageError::TokenTtl)?;
             }
             "--count" => {
                 count = value()?
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or("--count takes a whole number from 1 to 1000000")?;
+                    .ok_or(UsageError::TokenCount)?;
             }
-            other => return Err(format!("unknown token option {other:?}")),
+            other => return Err(UsageError::UnknownTokenOption(other.to_owned())),
         }
     }
     Ok(Command::Token { request, count })
@@ -91,12 +109,16 @@ mod tests {
                 count: 1
             })
         );
-        assert!(parse(&args("token --role")).is_err());
-        assert!(parse(&args("token --ttl 0")).is_err());
+        assert_eq!(parse(&args("token --role")), Err(UsageError::MissingValue("--role".into())));
+        assert_eq!(parse(&args("token --ttl 0")), Err(UsageError::TokenTtl));
+        assert_eq!(
+            parse(&args("token --count 0")).unwrap_err().to_string(),
+            "--count takes a whole number from 1 to 1000000"
+        );
         assert!(matches!(parse(&args("token --count 3")), Ok(Command::Token { count: 3, .. })));
-        assert!(parse(&args("bogus")).is_err());
+        assert_eq!(parse(&args("bogus")).unwrap_err().to_string(), r#"unknown command or argument "bogus""#);
         assert_eq!(parse(&args("check")), Ok(Command::Check { secret: None }));
         assert_eq!(parse(&args("check --secret db")), Ok(Command::Check { secret: Some("db".into()) }));
-        assert!(parse(&args("check --secret")).is_err());
+        assert_eq!(parse(&args("check --secret")), Err(UsageError::CheckArguments));
     }
 }

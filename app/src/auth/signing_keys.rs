@@ -8,6 +8,18 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use futures_util::future::{LocalBoxFuture, ready};
 
+/// Why a JWK's `n` and `e` make no RS256 key.
+#[derive(Debug, Clone, PartialEq, Eq, derive_more::Display)]
+pub enum RsaKeyProblem {
+    #[display("RSA modulus of {_0} bits; 2048 to 8192 are accepted")]
+    ModulusBits(usize),
+    #[display("not an RSA public key")]
+    NotRsa,
+    /// aws-lc's reason.
+    #[display("RSA key refused: {_0}")]
+    Refused(String),
+}
+
 /// An RSA public key for RS256 (PKCS#1 v1.5 with SHA-256, 2048 to 8192 bits), parsed once
 /// when the key set loads rather than on every verification, with the issuer it is
 /// published for, if any.
@@ -18,15 +30,15 @@ pub struct VerifyingKey {
 
 impl VerifyingKey {
     /// From the big-endian modulus and exponent (a JWK's `n` and `e`, decoded).
-    pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, String> {
+    pub fn from_rsa_components(n: &[u8], e: &[u8]) -> Result<Self, RsaKeyProblem> {
         let modulus = n.iter().position(|b| *b != 0).map_or(&[][..], |start| &n[start..]);
         if !(256..=1024).contains(&modulus.len()) {
-            return Err(format!("RSA modulus of {} bits; 2048 to 8192 are accepted", modulus.len() * 8));
+            return Err(RsaKeyProblem::ModulusBits(modulus.len() * 8));
         }
-        let der = RsaPublicKeyComponents { n, e }.as_der().map_err(|_| "not an RSA public key".to_owned())?;
+        let der = RsaPublicKeyComponents { n, e }.as_der().map_err(|_| RsaKeyProblem::NotRsa)?;
         ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_ref())
             .map(|key| VerifyingKey { key, issuer: None })
-            .map_err(|e| format!("RSA key refused: {e}"))
+            .map_err(|e| RsaKeyProblem::Refused(e.to_string()))
     }
 
     /// Binds the key to the issuer its JWK names (Entra's `issuer`, which may hold
@@ -104,5 +116,19 @@ impl SigningKeys for StaticKeys {
 
     fn status(&self) -> KeysStatus {
         KeysStatus { loaded: self.keys.len(), age_secs: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_outside_rs256_sizes_are_refused_by_their_size() {
+        let small = [0xc5u8; 128]; // 1024 bits
+        assert_eq!(VerifyingKey::from_rsa_components(&small, &[1, 0, 1]).err(), Some(RsaKeyProblem::ModulusBits(1024)));
+        let padded = [&[0u8, 0][..], &[0xc5u8; 64][..]].concat(); // leading zeros do not count
+        let refused = VerifyingKey::from_rsa_components(&padded, &[1, 0, 1]).err().unwrap();
+        assert_eq!(refused.to_string(), "RSA modulus of 512 bits; 2048 to 8192 are accepted");
     }
 }

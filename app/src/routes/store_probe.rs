@@ -3,14 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::secrets::SecretStore;
+use crate::secrets::{SecretStore, StoreError};
 use crate::single_flight::SingleFlight;
 
 /// The secret store's last probe, reused for `interval` so health checks never hammer it.
 pub struct StoreProbe {
     interval: Duration,
-    last: std::sync::Mutex<Option<(Instant, Result<(), String>)>>,
-    flight: SingleFlight<(), Result<(), String>>,
+    last: std::sync::Mutex<Option<(Instant, Result<(), StoreError>)>>,
+    flight: SingleFlight<(), Result<(), StoreError>>,
 }
 
 impl StoreProbe {
@@ -19,7 +19,7 @@ impl StoreProbe {
     }
 
     /// The probe's outcome and its age.
-    pub async fn check(&self, store: &dyn SecretStore) -> (Result<(), String>, Duration) {
+    pub async fn check(&self, store: &dyn SecretStore) -> (Result<(), StoreError>, Duration) {
         if let Some((at, outcome)) = self.recent() {
             return (outcome, at.elapsed());
         }
@@ -34,7 +34,7 @@ impl StoreProbe {
         (outcome, Duration::ZERO)
     }
 
-    fn recent(&self) -> Option<(Instant, Result<(), String>)> {
+    fn recent(&self) -> Option<(Instant, Result<(), StoreError>)> {
         let last = crate::sync::lock(&self.last);
         last.as_ref().filter(|(at, _)| at.elapsed() < self.interval).cloned()
     }

@@ -353,7 +353,7 @@ impl SecretStore for SecretCache {
         Box::pin(self.read_for(None, name, version))
     }
 
-    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {
         self.core.inner.probe()
     }
 

@@ -107,7 +107,7 @@ impl SecretStore for FakeStore {
         self.after_gate(answer)
     }
 
-    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {
         Box::pin(std::future::ready(Ok(())))
     }
 

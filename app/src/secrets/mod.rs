@@ -213,7 +213,7 @@ pub trait SecretStore: Send + Sync {
     }
 
     /// Whether the store can be used now, for `/health`; `Err` says why not.
-    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>>;
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>>;
 
     /// A short name for logs and `/health` (e.g. `directory`).
     fn kind(&self) -> &'static str;

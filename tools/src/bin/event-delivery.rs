@@ -50,7 +50,7 @@ impl SecretStore for Everything {
         Box::pin(std::future::ready(Ok(Arc::new(secret))))
     }
 
-    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {
         Box::pin(std::future::ready(Ok(())))
     }
 

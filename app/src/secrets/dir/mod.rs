@@ -91,9 +91,10 @@ impl SecretStore for DirStore {
         })
     }
 
-    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {
         let root = self.root();
-        let result = fs::read_dir(root).map(|_| ()).map_err(|e| format!("{}: {e}", root.display()));
+        let result =
+            fs::read_dir(root).map(|_| ()).map_err(|e| StoreError::unavailable(format!("{}: {e}", root.display())));
         Box::pin(std::future::ready(result))
     }
 

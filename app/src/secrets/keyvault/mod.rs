@@ -283,7 +283,7 @@ impl SecretStore for KeyVaultStore {
 
     /// Reads a name that does not exist: Key Vault's `SecretNotFound` proves the vault is reachable and that
     /// vaultgate may read it; a 403 or a failure says what is wrong.
-    fn probe(&self) -> LocalBoxFuture<'_, Result<(), String>> {
+    fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             let name = SecretName::parse(PROBE_SECRET).expect("the probe name is valid");
             match self.read(&name, None).await {
@@ -294,7 +294,7 @@ impl SecretStore for KeyVaultStore {
                     | StoreError::Throttled { .. }
                     | StoreError::MissBudgetSpent { .. },
                 ) => Ok(()),
-                Err(failure @ (StoreError::Failed { .. } | StoreError::Credential(_))) => Err(failure.to_string()),
+                Err(failure @ (StoreError::Failed { .. } | StoreError::Credential(_))) => Err(failure),
             }
         })
     }

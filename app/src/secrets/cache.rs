@@ -735,4 +735,24 @@ mod tests {
         // Joining a read under way takes none of the caller's turns: 20 readers, one read.
         assert_eq!(store.reads(), 1, "readers waiting for a turn started reads of their own");
     }
+
+    #[actix_web::test]
+    async fn a_miss_waits_for_a_turn_a_bounded_time_then_is_refused() {
+        let (open, store, cache) = held_cache(30);
+        let caller = caller_id("queued");
+        let names: Vec<SecretName> =
+            (0..=super::super::miss_budget::MAX_IN_FLIGHT).map(|n| name(&format!("missing-{n}"))).collect();
+        let (held, last) = names.split_at(super::super::miss_budget::MAX_IN_FLIGHT);
+        let turns = futures_util::future::join_all(held.iter().map(|n| cache.read_for(Some(&caller), n, None)));
+        let queued = async {
+            let began = Instant::now();
+            let answer = cache.read_for(Some(&caller), &last[0], None).await;
+            assert!(matches!(answer, Err(StoreError::MissBudgetSpent { retry_after_secs: 1 })), "{answer:?}");
+            assert!(began.elapsed() >= super::super::miss_budget::MAX_TURN_WAIT);
+            assert_eq!(store.reads(), 8, "the queued miss never reached the store");
+            open.send(true).unwrap();
+        };
+        let (answers, ()) = futures_util::future::join(turns, queued).await;
+        assert!(answers.iter().all(|answer| answer.as_ref().unwrap_err() == &StoreError::NotFound));
+    }
 }

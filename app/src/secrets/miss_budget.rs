@@ -7,7 +7,9 @@
 //! would have failed. The unit stays spent when the caller's own read was fruitless (or was
 //! abandoned while the store was asked: its GET may have gone out), and comes back otherwise
 //! (found, a transient failure, or no GET of its own). A caller has at most `MAX_IN_FLIGHT`
-//! store reads of its own under way (a miss joining a read already under way reserves nothing); more wait their turn, and past the budget they answer 429 at once.
+//! store reads of its own under way (a miss joining a read already under way reserves nothing);
+//! more wait their turn (at most `MAX_TURN_WAIT`, then 429), and past the budget they answer 429
+//! at once.
 //! Cache hits never count.
 
 use std::cell::Cell;
@@ -27,6 +29,10 @@ pub const WINDOW: Duration = Duration::from_secs(10);
 /// one batch reads at once (`routes::batch::CONCURRENT_READS`), so a batch never waits on
 /// itself, while many parallel requests cannot send more GETs than the budget allows.
 pub const MAX_IN_FLIGHT: usize = 8;
+/// How long a miss waits for one of its caller's turns before it is refused (429, retry after
+/// a second): reads of a slow or failing vault give their units back, so without a bound a
+/// caller's queue of misses could outlast any client's timeout.
+pub const MAX_TURN_WAIT: Duration = Duration::from_secs(5);
 /// The callers map is swept of idle callers when it has grown this much since the last sweep.
 const SWEEP_AT_LEAST: usize = 1024;
 
@@ -117,6 +123,7 @@ impl MissBudget {
     /// Waits for one of `caller`'s turns and reserves a unit of its budget for a cache miss;
     /// `Err(retry_after_secs)` once the budget is spent (the refusal is counted).
     pub async fn reserve(&self, caller: &CallerId) -> Result<Reservation<'_>, u64> {
+        let deadline = Instant::now() + MAX_TURN_WAIT;
         loop {
             let settled = match self.admit(caller, Instant::now()) {
                 Admission::Admitted => return Ok(Reservation::new(self, caller)),
@@ -129,7 +136,13 @@ impl MissBudget {
             match self.admit(caller, Instant::now()) {
                 Admission::Admitted => return Ok(Reservation::new(self, caller)),
                 Admission::Spent(retry_after) => return Err(retry_after),
-                Admission::Wait(now_settled) if Arc::ptr_eq(&settled, &now_settled) => notified.await,
+                Admission::Wait(now_settled) if Arc::ptr_eq(&settled, &now_settled) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if actix_web::rt::time::timeout(left, notified).await.is_err() {
+                        self.stats.refusals.inc();
+                        return Err(1);
+                    }
+                }
                 // The caller's state was swept and made anew meanwhile: listen to the new one.
                 Admission::Wait(_) => {}
             }
@@ -278,8 +291,8 @@ mod tests {
         assert_eq!(budget.stats().charged.get(), 2);
     }
 
-    #[test]
-    fn misses_in_flight_hold_their_units_and_a_found_secret_gives_its_unit_back() {
+    #[actix_web::test]
+    async fn misses_in_flight_hold_their_units_and_a_found_secret_gives_its_unit_back() {
         let budget = MissBudget::new(2);
         let who = caller("a");
         let first = reserve_now(&budget, &who).unwrap();
@@ -312,8 +325,8 @@ mod tests {
         assert_eq!(budget.stats().charged.get(), 1);
     }
 
-    #[test]
-    fn a_caller_has_at_most_eight_misses_in_flight() {
+    #[actix_web::test]
+    async fn a_caller_has_at_most_eight_misses_in_flight() {
         let budget = MissBudget::new(100);
         let who = caller("a");
         let mut turns: Vec<Reservation<'_>> = (0..MAX_IN_FLIGHT).map(|_| reserve_now(&budget, &who).unwrap()).collect();

@@ -145,14 +145,29 @@ async fn output(mut command: Command) -> std::process::Output {
     actix_web::rt::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
 }
 
-#[actix_web::test]
-async fn the_identity_endpoint_and_key_vault_are_reached_through_the_proxy() {
+/// A vault and an identity endpoint reached by name through a proxy that routes each name to
+/// its loopback front, and the binary's command to read from them (no proxy variable set yet).
+struct ThroughProxy {
+    azure: Azure,
+    fronts: Fronts,
+    proxy: FakeProxy,
+    key_dir: tempfile::TempDir,
+    command: Command,
+}
+
+fn through_proxy() -> ThroughProxy {
     let azure = azure(true);
     let fronts = Fronts::start(&azure);
     let proxy = FakeProxy::start();
     fronts.route(&proxy);
     let key_dir = tempfile::tempdir().unwrap();
-    let mut command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
+    let command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
+    ThroughProxy { azure, fronts, proxy, key_dir, command }
+}
+
+#[actix_web::test]
+async fn the_identity_endpoint_and_key_vault_are_reached_through_the_proxy() {
+    let ThroughProxy { azure: _azure, fronts, proxy, key_dir, mut command } = through_proxy();
     command.env("HTTPS_PROXY", &proxy.url);
     let server = Server::start(command);
 
@@ -220,12 +235,7 @@ async fn no_proxy_hosts_are_reached_directly() {
 /// through the proxy, and start-up says the entry is ignored.
 #[actix_web::test]
 async fn a_no_proxy_entry_with_a_port_matches_nothing_as_in_curl() {
-    let azure = azure(true);
-    let fronts = Fronts::start(&azure);
-    let proxy = FakeProxy::start();
-    fronts.route(&proxy);
-    let key_dir = tempfile::tempdir().unwrap();
-    let mut command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
+    let ThroughProxy { azure: _azure, fronts, proxy, key_dir, mut command } = through_proxy();
     // Lowercase, as curl prefers it.
     let no_proxy = format!("{},{VAULT_HOST}:443", fronts.identity_authority());
     command.env("https_proxy", &proxy.url).env("no_proxy", no_proxy);
@@ -241,12 +251,7 @@ async fn a_no_proxy_entry_with_a_port_matches_nothing_as_in_curl() {
 
 #[actix_web::test]
 async fn proxy_credentials_in_the_url_are_sent_as_basic_auth_and_never_logged() {
-    let azure = azure(true);
-    let fronts = Fronts::start(&azure);
-    let proxy = FakeProxy::start();
-    fronts.route(&proxy);
-    let key_dir = tempfile::tempdir().unwrap();
-    let mut command = fronts.by_name(with_vault(vaultgate(key_dir.path()), &azure, &azure.vault.url));
+    let ThroughProxy { azure: _azure, fronts: _fronts, proxy, key_dir, mut command } = through_proxy();
     let with_credentials = proxy.url.replace("http://", "http://svc-vaultgate%40corp:Pr0xy%21pass@");
     command.env("HTTPS_PROXY", &with_credentials).env("RUST_LOG", "debug");
     let server = Server::start(command);

@@ -5,6 +5,7 @@
 //! is not asked again by every caller. A caller whose listing goes to the store pays one unit
 //! of its miss budget, as a cache miss would.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -104,37 +105,47 @@ impl SecretCatalog {
 
     /// Every secret the store holds, sorted by name (case-insensitively): from the cache while
     /// fresh (or the last failure while remembered), else from one load shared by every caller
-    /// asking meanwhile, each of them charged one unit of `budget` (refused once it is spent).
+    /// asking meanwhile. Only the caller whose request starts the load is charged one unit of
+    /// `budget` (refused once it is spent), as for a secret read: joiners cost the store nothing.
     pub async fn items(&self, budget: Option<(&MissBudget, &CallerId)>) -> Listing {
+        if let Some(known) = self.known(Instant::now()) {
+            return known;
+        }
+        let ran = Cell::new(false);
+        match self.flight.run(&(), || self.load(budget, &ran)).await {
+            // The load joined was refused its starter's budget: this caller's own decides.
+            Err(ListError::Failed(StoreError::MissBudgetSpent { .. })) if !ran.get() => {
+                self.flight.run(&(), || self.load(budget, &ran)).await
+            }
+            listing => listing,
+        }
+    }
+
+    /// One listing of the store, charged to `budget`'s caller, its outcome remembered.
+    async fn load(&self, budget: Option<(&MissBudget, &CallerId)>, ran: &Cell<bool>) -> Listing {
+        ran.set(true);
+        // A load that ended while this caller waited to start its own is as good.
         if let Some(known) = self.known(Instant::now()) {
             return known;
         }
         if let Some((budget, caller)) = budget {
             spend(budget, caller).await?;
         }
-        self.flight
-            .run(&(), || async {
-                // A load that ended while this caller waited to start its own is as good.
-                if let Some(known) = self.known(Instant::now()) {
-                    return known;
-                }
-                let outcome = self.store.list().await.map(|mut items| {
-                    items.sort_by_cached_key(|item| item.name.to_ascii_lowercase());
-                    Arc::new(items)
-                });
-                let label = outcome.as_ref().map_or_else(ListError::label, |_| "ok");
-                self.loads.get_or_create(&LoadLabels { outcome: label }).inc();
-                if let Err(error) = &outcome {
-                    log::warn!(
-                        "GET /secrets: the {} store's list failed, answered so for {}s (SECRET_NEGATIVE_TTL): {error}",
-                        self.store.kind(),
-                        self.negative_ttl.as_secs()
-                    );
-                }
-                *crate::sync::lock(&self.last) = Some((Instant::now(), outcome.clone()));
-                outcome
-            })
-            .await
+        let outcome = self.store.list().await.map(|mut items| {
+            items.sort_by_cached_key(|item| item.name.to_ascii_lowercase());
+            Arc::new(items)
+        });
+        let label = outcome.as_ref().map_or_else(ListError::label, |_| "ok");
+        self.loads.get_or_create(&LoadLabels { outcome: label }).inc();
+        if let Err(error) = &outcome {
+            log::warn!(
+                "GET /secrets: the {} store's list failed, answered so for {}s (SECRET_NEGATIVE_TTL): {error}",
+                self.store.kind(),
+                self.negative_ttl.as_secs()
+            );
+        }
+        *crate::sync::lock(&self.last) = Some((Instant::now(), outcome.clone()));
+        outcome
     }
 
     /// The last load's outcome while it holds: a listing for the TTL, a failure for the
@@ -217,6 +228,36 @@ mod tests {
         catalog.items(None).await.unwrap_err();
         catalog.items(None).await.unwrap_err();
         assert_eq!(store.lists(), 2, "a zero negative TTL remembers nothing");
+    }
+
+    #[actix_web::test]
+    async fn listings_sharing_one_load_cost_only_the_caller_that_started_it() {
+        let (open, store, catalog) = catalog(300);
+        let budget = MissBudget::new(5);
+        let lister = CallerId::Object("lister".into());
+        let loads = futures_util::future::join_all((0..20).map(|_| catalog.items(Some((&budget, &lister)))));
+        let opener = async {
+            open.send(true).unwrap();
+        };
+        let (listings, ()) = futures_util::future::join(loads, opener).await;
+        assert!(listings.iter().all(Result::is_ok), "{listings:?}");
+        assert_eq!(store.lists(), 1);
+        assert_eq!(budget.stats().charged.get(), 1, "one load, one unit");
+    }
+
+    #[actix_web::test]
+    async fn a_load_refused_its_starters_budget_is_run_again_under_the_joiners_own() {
+        let (open, store, catalog) = catalog(0);
+        open.send(true).unwrap();
+        let budget = MissBudget::new(1);
+        let (spent, other) = (CallerId::Object("spent".into()), CallerId::Object("other".into()));
+        catalog.items(Some((&budget, &spent))).await.unwrap();
+        let (refused, listed) =
+            futures_util::future::join(catalog.items(Some((&budget, &spent))), catalog.items(Some((&budget, &other))))
+                .await;
+        assert!(matches!(refused, Err(ListError::Failed(StoreError::MissBudgetSpent { .. }))), "{refused:?}");
+        assert!(listed.is_ok(), "{listed:?}");
+        assert_eq!(store.lists(), 2);
     }
 
     #[actix_web::test]

@@ -284,6 +284,20 @@ async fn main() {
     }
     let _ = chaos.await;
     let rss_at_end = rss_kib(pid);
+    // What the budgets and the store saw: the first place to look when an outcome surprises.
+    let metrics = client.get(format!("{base}/metrics")).send().await;
+    let metrics = match metrics {
+        Ok(mut response) => {
+            String::from_utf8_lossy(&response.body().limit(1 << 20).await.unwrap_or_default()).into_owned()
+        }
+        Err(e) => format!("no metrics: {e}"),
+    };
+    for line in metrics.lines().filter(|l| {
+        !l.starts_with('#')
+            && ["miss_budget", "keyvault_calls", "secret_list", "secret_cache"].iter().any(|m| l.contains(m))
+    }) {
+        println!("metric: {line}");
+    }
 
     // SAFETY: kill(2) on our own child has no memory effects.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 
 use crate::auth::{ConfiguredRoles, Validator};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `PUBLIC_URL`: vaultgate's URL as callers reach it, for ids and links.
     pub public_url: Option<String>,
+    /// The `WWW-Authenticate` of a 401 on the Key Vault-compatible routes.
+    pub key_vault_challenge: HeaderValue,
     /// `MAX_HEADER_BYTES`: all header names and values together.
     pub max_header_bytes: usize,
     /// The OpenAPI document, serialised once at start.

@@ -63,6 +63,7 @@ impl Application {
             probe: StoreProbe::new(settings.health_probe_interval),
             metrics,
             public_url: settings.public_url.clone(),
+            key_vault_challenge: crate::auth::key_vault_challenge(&settings),
             max_header_bytes: settings.limits.max_header_bytes,
             openapi_document,
             docs_page: DocsPage::new(&settings).map_err(StartupError::DocsPage)?,

@@ -8,6 +8,7 @@ pub mod entra;
 mod extract;
 pub mod issuers;
 mod key_file;
+mod key_vault_challenge;
 #[cfg(test)]
 mod properties;
 mod refusal;
@@ -19,6 +20,7 @@ pub mod verdict_cache;
 
 pub use claims::Claims;
 pub use extract::{Authorized, Caller};
+pub use key_vault_challenge::key_vault_challenge;
 pub use refusal::TokenRefusal;
 pub use requirement::{ConfiguredRoles, Requirement, Rule, rule_of};
 pub use validate::{ClaimRules, Validator};

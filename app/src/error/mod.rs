@@ -3,6 +3,7 @@
 //! every failure, so no request can leak its details into another's.
 
 mod challenge;
+mod key_vault;
 
 use std::borrow::Cow;
 

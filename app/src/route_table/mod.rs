@@ -18,6 +18,15 @@ pub enum Access {
     Protected(Rule),
 }
 
+/// The shape a route's errors take: the catalog's (`{"code","description"}`), or Key Vault's
+/// (`{"error":{"code","message"}}`, with Key Vault's challenge on a 401) on the routes that
+/// answer Key Vault's own API, so that its official clients can read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorShape {
+    Catalog,
+    KeyVault,
+}
+
 /// Routes served only when a setting turns them on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Switch {
@@ -35,6 +44,7 @@ pub struct Route {
     pub methods: &'static [Method],
     pub access: Access,
     pub switch: Switch,
+    pub errors: ErrorShape,
     /// The handler's path as written in the table (its last segment is the operation id).
     pub handler: &'static str,
     pub doc: &'static OperationDoc,

@@ -9,9 +9,10 @@ pub async fn route_not_found() -> HttpResponse {
     actix_web::ResponseError::error_response(&AppError::from(ErrorCode::RouteNotFound))
 }
 
-/// A JSON 405 whose `Allow` header names the methods the route answers.
+/// A JSON 405 whose `Allow` header names the methods the route answers (none: empty). The
+/// error stays attached, so a route answering in another shape can render it anew.
 pub async fn method_not_allowed(allow: String) -> HttpResponse {
-    let mut response = actix_web::ResponseError::error_response(&AppError::from(ErrorCode::MethodNotAllowed));
+    let mut response = HttpResponse::from_error(AppError::from(ErrorCode::MethodNotAllowed));
     if let Ok(value) = header::HeaderValue::from_str(&allow) {
         response.headers_mut().insert(header::ALLOW, value);
     }

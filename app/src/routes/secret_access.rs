@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use crate::AppError;
 use actix_web::dev::Payload;
-use actix_web::http::header::{CACHE_CONTROL, HeaderName, HeaderValue};
+use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderName, HeaderValue};
+use actix_web::http::uri::Authority;
+use std::str::FromStr;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::ErrorCode;
@@ -18,6 +20,7 @@ use crate::auth::Caller;
 use crate::secrets::audit::Refusal;
 use crate::secrets::miss_budget::CallerId;
 use crate::secrets::miss_budget::MissBudget;
+use crate::secrets::catalog::{ListError, SecretItem};
 use crate::secrets::{Secret, SecretName, SecretVersion, StoreError, audit};
 
 /// Says a secret was served outside its own `nbf`..`exp` window.
@@ -72,13 +75,19 @@ impl SecretAccess {
     /// Reads and answers one secret, with its audit line (under the stored name once found).
     pub async fn answer(&self, name: &str, version: Option<&str>) -> Result<HttpResponse, AppError> {
         let secret = self.read_audited(name, version).await?;
+        Ok(Self::respond(&secret, &*secret))
+    }
+
+    /// A 200 carrying `body` for `secret`: never cached on the way, and flagged when Key
+    /// Vault returned it outside its `nbf`..`exp` window.
+    pub fn respond(secret: &Secret, body: &impl serde::Serialize) -> HttpResponse {
         let mut answer = HttpResponse::Ok();
         answer.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
         // Key Vault returned it outside its nbf..exp window (served unless SECRET_EXPIRY=enforce).
         if let Some(validity) = secret.validity {
             answer.insert_header((SECRET_VALIDITY, HeaderValue::from_static(validity.header_value())));
         }
-        Ok(answer.json(&*secret))
+        answer.json(body)
     }
 
     /// Reads one secret through the one path every read takes (name check, exposure policy,
@@ -95,7 +104,22 @@ impl SecretAccess {
     /// Whether the exposure policy lets this caller read `name` (for listings: the same
     /// decision a read would take, without reading).
     pub fn may_read(&self, name: &SecretName) -> bool {
-        self.state.policy.check(name, &self.caller, self.request.path()).is_ok()
+        self.check_policy(name).is_ok()
+    }
+
+    /// The exposure policy's answer for `name` and this caller: what a read would refuse with.
+    pub fn check_policy(&self, name: &SecretName) -> Result<(), AppError> {
+        self.state.policy.check(name, &self.caller, self.request.path())
+    }
+
+    /// The base of the ids and links this caller is given: see `base_url`.
+    pub fn base_url(&self) -> Result<String, AppError> {
+        base_url(&self.request, self.state.public_url.as_deref())
+    }
+
+    /// The store's versions of `name`, charged to this caller's miss budget as a listing.
+    pub async fn versions(&self, name: &SecretName) -> Result<Vec<SecretItem>, ListError> {
+        self.state.secrets.versions_for(&CallerId::of(&self.caller), name).await
     }
 
     /// This caller's miss budget, which a listing that goes to the store is charged to.
@@ -139,6 +163,27 @@ impl SecretAccess {
         let caller = CallerId::of(&self.caller);
         self.state.secrets.read_for(Some(&caller), name, version).await
     }
+}
+
+/// `PUBLIC_URL`, else the scheme this connection uses and the request's `Host`. Never the
+/// `Forwarded`/`X-Forwarded-*` headers: anyone can send those. A caller sending a `Host` of
+/// its choice only misleads itself (the answer is `no-store`, for that caller alone).
+fn base_url(request: &HttpRequest, public_url: Option<&str>) -> Result<String, AppError> {
+    if let Some(public) = public_url {
+        return Ok(public.to_owned());
+    }
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| request.uri().authority().map(Authority::as_str))
+        .filter(|host| Authority::from_str(host).is_ok_and(|authority| !authority.as_str().contains('@')))
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidRequest)
+                .with_debug("The request has no usable Host header (PUBLIC_URL is not set)")
+        })?;
+    let scheme = if request.app_config().secure() { "https" } else { "http" };
+    Ok(format!("{scheme}://{host}"))
 }
 
 /// What became of one name of a batch.

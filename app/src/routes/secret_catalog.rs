@@ -6,13 +6,11 @@
 //! it by name with `maxresults` and `nextLink`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::time::Instant;
 
 use crate::AppError;
-use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderValue};
-use actix_web::http::uri::Authority;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 use vaultgate_config::ErrorCode;
@@ -102,7 +100,7 @@ pub async fn secret_catalog(
 async fn page(query: &HashMap<String, String>, access: &SecretAccess) -> Result<ListPage, AppError> {
     let max = max_results(query)?;
     let after = skip_token(query)?;
-    let base = base_url(access.request())?;
+    let base = access.base_url()?;
     let Some(catalog) = access.request().app_data::<web::Data<AppState>>().map(|state| &state.catalog) else {
         log::error!("no secret catalog registered as app data: GET /secrets cannot serve");
         return Err(ErrorCode::VaultError.into());
@@ -125,23 +123,30 @@ async fn page(query: &HashMap<String, String>, access: &SecretAccess) -> Result<
     Ok(ListPage { value: shown.into_iter().map(|item| list_item(&base, item)).collect(), next_link })
 }
 
-fn list_item(base: &str, item: &SecretItem) -> ListItem {
+/// An item with its `id` on vaultgate: `<base>/secrets/<name>`, and `/<version>` in a list of
+/// versions.
+pub fn list_item(base: &str, item: &SecretItem) -> ListItem {
+    let id = match &item.version {
+        None => format!("{base}/secrets/{}", item.name),
+        Some(version) => format!("{base}/secrets/{}/{version}", item.name),
+    };
+    let attributes = &item.properties.attributes;
     ListItem {
-        id: format!("{base}/secrets/{}", item.name),
+        id,
         attributes: ListAttributes {
-            enabled: item.enabled,
-            created: item.created,
-            updated: item.updated,
-            exp: item.exp,
-            nbf: item.nbf,
+            enabled: attributes.enabled,
+            created: attributes.created,
+            updated: attributes.updated,
+            exp: attributes.exp,
+            nbf: attributes.nbf,
         },
         content_type: item.content_type.clone(),
-        tags: item.tags.clone(),
+        tags: item.properties.tags.clone(),
     }
 }
 
 /// `maxresults`: 1 to 25, as Key Vault takes it; 25 when absent.
-fn max_results(query: &HashMap<String, String>) -> Result<usize, AppError> {
+pub(super) fn max_results(query: &HashMap<String, String>) -> Result<usize, AppError> {
     let Some(value) = query.get("maxresults") else { return Ok(MAX_RESULTS) };
     value.parse().ok().filter(|max| (1..=MAX_RESULTS).contains(max)).ok_or_else(|| {
         AppError::new(ErrorCode::InvalidRequest)
@@ -157,30 +162,9 @@ fn skip_token(query: &HashMap<String, String>) -> Result<Option<String>, AppErro
     })
 }
 
-/// `PUBLIC_URL`, else the scheme this connection uses and the request's `Host`. Never the
-/// `Forwarded`/`X-Forwarded-*` headers: anyone can send those. A caller sending a `Host` of
-/// its choice only misleads itself (the answer is `no-store`, for that caller alone).
-fn base_url(request: &HttpRequest) -> Result<String, AppError> {
-    if let Some(public) = request.app_data::<web::Data<AppState>>().and_then(|state| state.public_url.clone()) {
-        return Ok(public);
-    }
-    let host = request
-        .headers()
-        .get(HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| request.uri().authority().map(Authority::as_str))
-        .filter(|host| Authority::from_str(host).is_ok_and(|authority| !authority.as_str().contains('@')))
-        .ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidRequest)
-                .with_debug("The request has no usable Host header (PUBLIC_URL is not set)")
-        })?;
-    let scheme = if request.app_config().secure() { "https" } else { "http" };
-    Ok(format!("{scheme}://{host}"))
-}
-
 /// The caller's answer for a list that failed (the catalog logged the cause, once per
 /// `SECRET_NEGATIVE_TTL`).
-fn list_error(error: ListError) -> AppError {
+pub(super) fn list_error(error: ListError) -> AppError {
     match error {
         ListError::Forbidden(_) => AppError::new(ErrorCode::VaultError).with_debug(
             "vaultgate's identity may not list the vault's secrets: grant it the role Key Vault Secrets User \

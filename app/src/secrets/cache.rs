@@ -27,6 +27,7 @@ use vaultgate_config::secrets_settings::SecretCacheSettings;
 use super::cache_entries::{CacheEntries, Key};
 use super::miss_budget::{CallerId, MissBudget, Reservation};
 use super::refresh_claims::RefreshClaims;
+use super::catalog::{ListError, SecretItem};
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
 use crate::single_flight::SingleFlight;
 
@@ -167,6 +168,17 @@ impl SecretCache {
             }
             answer => answer,
         }
+    }
+
+    /// Every version of `name`, from the store (never cached: the list is rarely asked
+    /// for), charged one unit of `caller`'s miss budget as any listing is.
+    pub async fn versions_for(&self, caller: &CallerId, name: &SecretName) -> Result<Vec<SecretItem>, ListError> {
+        let core = &self.core;
+        core.budget
+            .spend(caller)
+            .await
+            .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?;
+        core.inner.versions(name).await
     }
 
     /// Each caller's miss budget (a listing that goes to the store is charged to it too).
@@ -395,6 +407,7 @@ mod tests {
             content_type: None,
             expires_at,
             validity: None,
+            properties: Default::default(),
         }
     }
 

@@ -6,7 +6,6 @@
 //! of its miss budget, as a cache miss would.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,22 +15,19 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use super::miss_budget::{CallerId, MissBudget};
-use super::{SecretStore, StoreError};
+use super::{SecretProperties, SecretStore, StoreError};
 use crate::single_flight::SingleFlight;
 
-/// One secret as a listing shows it (Key Vault's `SecretItem`, by name); every attribute is
-/// optional, as in Key Vault's answers.
+/// One secret, or one version of it, as a listing shows it (Key Vault's `SecretItem`); every
+/// attribute is optional, as in Key Vault's answers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SecretItem {
     /// The name as stored.
     pub name: String,
-    pub enabled: Option<bool>,
-    pub created: Option<i64>,
-    pub updated: Option<i64>,
-    pub nbf: Option<i64>,
-    pub exp: Option<i64>,
+    /// Set in a list of a secret's versions.
+    pub version: Option<String>,
     pub content_type: Option<String>,
-    pub tags: Option<BTreeMap<String, String>>,
+    pub properties: SecretProperties,
 }
 
 /// Why the store could not be listed. The text is for logs.

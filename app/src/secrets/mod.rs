@@ -13,6 +13,7 @@ pub mod keyvault;
 pub mod miss_budget;
 mod name;
 pub mod policy;
+mod properties;
 mod refresh_claims;
 mod sliding_window;
 
@@ -24,6 +25,7 @@ use futures_util::future::LocalBoxFuture;
 use vaultgate_config::ErrorCode;
 
 pub use name::{SecretName, SecretVersion};
+pub use properties::{SecretAttributes, SecretProperties};
 
 /// A secret's value. Its `Debug` never shows the value, so it cannot slip into a log line.
 #[derive(Clone, PartialEq, Eq, serde::Serialize)]
@@ -64,6 +66,9 @@ pub struct Secret {
     /// Set when the secret is served outside its own `nbf`..`exp` window.
     #[serde(skip)]
     pub validity: Option<Validity>,
+    /// Attributes and tags, for the Key Vault-shaped answers (not in vaultgate's own).
+    #[serde(skip)]
+    pub properties: SecretProperties,
 }
 
 /// Where a served secret stands against its `nbf`..`exp` window, when outside it (Key Vault
@@ -209,6 +214,15 @@ pub trait SecretStore: Send + Sync {
     /// Every secret the store holds, without values (for `GET /secrets`). Stores that cannot
     /// list say so.
     fn list(&self) -> LocalBoxFuture<'_, Result<Vec<catalog::SecretItem>, catalog::ListError>> {
+        Box::pin(std::future::ready(Err(catalog::ListError::Unsupported(self.kind()))))
+    }
+
+    /// Every version of `name`, without values (for `GET /secrets/{name}/versions`);
+    /// `NotFound` when there is no such secret. Stores that cannot list say so.
+    fn versions<'a>(
+        &'a self,
+        _name: &'a SecretName,
+    ) -> LocalBoxFuture<'a, Result<Vec<catalog::SecretItem>, catalog::ListError>> {
         Box::pin(std::future::ready(Err(catalog::ListError::Unsupported(self.kind()))))
     }
 

@@ -46,6 +46,7 @@ impl SecretStore for Everything {
             content_type: None,
             expires_at: None,
             validity: None,
+            properties: Default::default(),
         };
         Box::pin(std::future::ready(Ok(Arc::new(secret))))
     }

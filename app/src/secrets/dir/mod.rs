@@ -16,7 +16,7 @@ use futures_util::future::LocalBoxFuture;
 use self::beneath::{Method, Opened};
 use super::catalog::{ListError, SecretItem};
 use super::name::is_valid;
-use super::{Secret, SecretName, SecretStore, SecretValue, SecretVersion, StoreError};
+use super::{Secret, SecretAttributes, SecretName, SecretProperties, SecretStore, SecretValue, SecretVersion, StoreError};
 
 /// Key Vault's own limit on a secret value is 25 KiB; larger files are not secrets.
 const MAX_SECRET_BYTES: u64 = 25 * 1024;
@@ -91,6 +91,16 @@ impl SecretStore for DirStore {
         })
     }
 
+    fn versions<'a>(&'a self, name: &'a SecretName) -> LocalBoxFuture<'a, Result<Vec<SecretItem>, ListError>> {
+        let folder = self.folder.clone();
+        let name = name.clone();
+        Box::pin(async move {
+            actix_web::web::block(move || folder.versions(&name))
+                .await
+                .map_err(|e| StoreError::unavailable(format!("blocking read failed: {e}")))?
+        })
+    }
+
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {
         let root = self.root();
         let result =
@@ -135,7 +145,19 @@ impl Folder {
             content_type: None,
             expires_at: None,
             validity: None,
+            properties: SecretProperties { attributes: file_attributes(&metadata), ..SecretProperties::default() },
         })
+    }
+
+    /// A file's one version: the current one, as a read answers it.
+    fn versions(&self, name: &SecretName) -> Result<Vec<SecretItem>, ListError> {
+        let secret = self.read(name, None)?;
+        Ok(vec![SecretItem {
+            name: secret.name,
+            version: Some(secret.version),
+            content_type: None,
+            properties: secret.properties,
+        }])
     }
 
     /// The files a read would serve, with their times: each opened as a read opens it, so a
@@ -152,17 +174,8 @@ impl Folder {
             if !metadata.is_file() {
                 continue;
             }
-            let seconds = |time: io::Result<std::time::SystemTime>| {
-                time.ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64)
-            };
-            let updated = seconds(metadata.modified());
-            items.push(SecretItem {
-                name,
-                enabled: Some(true),
-                created: seconds(metadata.created()).or(updated),
-                updated,
-                ..SecretItem::default()
-            });
+            let properties = SecretProperties { attributes: file_attributes(&metadata), ..SecretProperties::default() };
+            items.push(SecretItem { name, properties, ..SecretItem::default() });
         }
         Ok(items)
     }
@@ -179,6 +192,21 @@ impl Folder {
                 Err(StoreError::unusable(format!("{one} and {other} differ only in case; keep one of them")))
             }
         }
+    }
+}
+
+/// What a file tells of a secret: enabled, its times; deleting it cannot be undone.
+fn file_attributes(metadata: &fs::Metadata) -> SecretAttributes {
+    let seconds = |time: io::Result<std::time::SystemTime>| {
+        time.ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64)
+    };
+    let updated = seconds(metadata.modified());
+    SecretAttributes {
+        enabled: Some(true),
+        created: seconds(metadata.created()).or(updated),
+        updated,
+        recovery_level: Some("Purgeable".to_owned()),
+        ..SecretAttributes::default()
     }
 }
 
@@ -324,8 +352,8 @@ mod tests {
         names.sort();
         assert_eq!(names, ["Db-Password", "demo"]);
         let item = store.folder.list().unwrap().into_iter().find(|item| item.name == "demo").unwrap();
-        assert_eq!(item.enabled, Some(true));
-        assert!(item.updated.is_some_and(|t| t > 1_600_000_000), "{item:?}");
+        assert_eq!(item.properties.attributes.enabled, Some(true));
+        assert!(item.properties.attributes.updated.is_some_and(|t| t > 1_600_000_000), "{item:?}");
     }
 
     #[test]

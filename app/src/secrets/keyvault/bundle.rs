@@ -4,11 +4,13 @@
 //! `SECRET_EXPIRY=enforce`. The answer's name is the one in the bundle's `id`: the name as stored,
 //! whatever casing the request used (Key Vault names are case-insensitive).
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use vaultgate_config::secrets_settings::ExpiryPolicy;
 
-use crate::secrets::{Secret, SecretName, SecretValue, StoreError, Validity};
+use crate::secrets::{Secret, SecretAttributes, SecretName, SecretProperties, SecretValue, StoreError, Validity};
 
 #[derive(Deserialize)]
 struct Bundle {
@@ -17,14 +19,10 @@ struct Bundle {
     #[serde(rename = "contentType")]
     content_type: Option<String>,
     #[serde(default)]
-    attributes: Attributes,
-}
-
-#[derive(Deserialize, Default)]
-struct Attributes {
-    enabled: Option<bool>,
-    nbf: Option<i64>,
-    exp: Option<i64>,
+    attributes: SecretAttributes,
+    tags: Option<BTreeMap<String, String>>,
+    kid: Option<String>,
+    managed: Option<bool>,
 }
 
 /// Parses a 200 body. Errors never quote the body (it holds the secret).
@@ -64,6 +62,12 @@ pub fn read(body: &[u8], name: &SecretName, now: i64, expiry: ExpiryPolicy) -> R
         content_type: bundle.content_type,
         expires_at,
         validity,
+        properties: SecretProperties {
+            attributes: bundle.attributes,
+            tags: bundle.tags,
+            kid: bundle.kid,
+            managed: bundle.managed,
+        },
     })
 }
 

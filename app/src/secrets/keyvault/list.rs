@@ -1,7 +1,8 @@
-//! Key Vault's list of secrets (Get Secrets, `GET {vault}/secrets`), every page: each
-//! `nextLink` is followed as given once it is checked to point at the vault itself (scheme,
-//! host and port, path `/secrets`), since the token goes with it. Key Vault may answer empty
-//! pages that still carry a `nextLink`; only a missing or null link ends the list.
+//! Key Vault's lists: of secrets (Get Secrets, `GET {vault}/secrets`) and of one secret's
+//! versions (`GET {vault}/secrets/{name}/versions`), every page: each `nextLink` is followed
+//! as given once it is checked to point at the vault itself (scheme, host and port, and the
+//! list's own path), since the token goes with it. Key Vault may answer empty pages that
+//! still carry a `nextLink`; only a missing or null link ends the list.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -9,9 +10,9 @@ use std::str::FromStr;
 use actix_web::http::Uri;
 use serde::Deserialize;
 
-use super::{API_VERSION, KeyVaultStore, error_codes, unexpected};
+use super::{API_VERSION, KeyVaultStore, error_codes, not_found, unexpected};
 use crate::secrets::catalog::{ListError, SecretItem};
-use crate::secrets::{SecretName, StoreError};
+use crate::secrets::{SecretAttributes, SecretName, SecretProperties, StoreError};
 
 /// Items per page asked for: Key Vault's maximum.
 const PAGE_SIZE: usize = 25;
@@ -30,47 +31,58 @@ struct Page {
 struct Item {
     id: Option<String>,
     #[serde(default)]
-    attributes: Attributes,
+    attributes: SecretAttributes,
     #[serde(rename = "contentType")]
     content_type: Option<String>,
     tags: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Deserialize, Default)]
-struct Attributes {
-    enabled: Option<bool>,
-    created: Option<i64>,
-    updated: Option<i64>,
-    nbf: Option<i64>,
-    exp: Option<i64>,
+    managed: Option<bool>,
 }
 
 impl KeyVaultStore {
     pub(super) async fn list_all(&self) -> Result<Vec<SecretItem>, ListError> {
-        let mut url = format!("{}/secrets?api-version={API_VERSION}&maxresults={PAGE_SIZE}", self.url);
+        let url = format!("{}/secrets?api-version={API_VERSION}&maxresults={PAGE_SIZE}", self.url);
+        self.pages(url, "/secrets", |id| secret_item(id, None)).await
+    }
+
+    /// Every version of `name` (404 `SecretNotFound` when the vault has no such secret).
+    pub(super) async fn list_versions(&self, name: &SecretName) -> Result<Vec<SecretItem>, ListError> {
+        let path = format!("/secrets/{}/versions", name.as_str());
+        let url = format!("{}{path}?api-version={API_VERSION}&maxresults={PAGE_SIZE}", self.url);
+        self.pages(url, &path, |id| secret_item(id, Some(name))).await
+    }
+
+    /// Every page of the list at `url`, its items read by `parse` (those it cannot read are
+    /// left out); `path` is the list's own, which each `nextLink` must keep.
+    async fn pages(
+        &self,
+        mut url: String,
+        path: &str,
+        parse: impl Fn(&str) -> Option<(String, Option<String>)>,
+    ) -> Result<Vec<SecretItem>, ListError> {
         let mut items = Vec::new();
         for _ in 0..MAX_PAGES {
             let answer = self.call(&url).await?;
             match answer.status {
                 200 => {}
                 403 => return Err(forbidden(&answer.body)),
+                404 => return Err(not_found(&answer.body).into()),
                 status => return Err(unexpected(status, &answer.body).into()),
             }
             let page: Page = serde_json::from_slice(&answer.body).map_err(|e| {
                 StoreError::unusable(format!("Key Vault answered an unexpected list page ({:?})", e.classify()))
             })?;
-            items.extend(page.value.into_iter().filter_map(item));
+            items.extend(page.value.into_iter().filter_map(|item| item_of(item, &parse)));
             match page.next_link.filter(|link| !link.is_empty()) {
                 None => return Ok(items),
-                Some(link) => url = self.checked_next_link(&link)?,
+                Some(link) => url = self.checked_next_link(&link, path)?,
             }
         }
         Err(StoreError::unusable(format!("Key Vault's list went on past {MAX_PAGES} pages")).into())
     }
 
-    /// `link` when it points at this vault's `/secrets` (same scheme, host and port, the
+    /// `link` when it points at this vault's `path` (same scheme, host and port, the
     /// default port written or not); else the list is refused, and no token leaves.
-    fn checked_next_link(&self, link: &str) -> Result<String, StoreError> {
+    fn checked_next_link(&self, link: &str, path: &str) -> Result<String, StoreError> {
         let refused = || {
             log::warn!(
                 "Key Vault's list answered a nextLink outside the vault: {}",
@@ -83,7 +95,7 @@ impl KeyVaultStore {
         let same_host = next.host().is_some_and(|h| vault.host().is_some_and(|v| h.eq_ignore_ascii_case(v)));
         let no_user = next.authority().is_some_and(|a| !a.as_str().contains('@'));
         let same_port = port_of(&next) == port_of(&vault);
-        if same_scheme && same_host && no_user && same_port && next.path() == "/secrets" {
+        if same_scheme && same_host && no_user && same_port && next.path().eq_ignore_ascii_case(path) {
             Ok(link.to_owned())
         } else {
             Err(refused())
@@ -100,27 +112,32 @@ fn port_of(uri: &Uri) -> Option<u16> {
     })
 }
 
-/// A list item with the name its `id` ends in (`{vault}/secrets/{name}`); items without a
-/// usable name are left out.
-fn item(item: Item) -> Option<SecretItem> {
-    let id = item.id?;
-    let mut segments = id.trim_end_matches('/').rsplit('/');
-    let (name, collection) = (segments.next()?, segments.next()?);
-    if collection != "secrets" || SecretName::parse(name).is_err() {
-        log::debug!("Key Vault listed an item without a secret name in its id; left out");
+/// A list item read by `parse` from its `id`; items without a usable id are left out.
+fn item_of(item: Item, parse: impl Fn(&str) -> Option<(String, Option<String>)>) -> Option<SecretItem> {
+    let Some((name, version)) = item.id.as_deref().and_then(parse) else {
+        log::debug!("Key Vault listed an item without a usable id; left out");
         return None;
-    }
-    let attributes = item.attributes;
+    };
     Some(SecretItem {
-        name: name.to_owned(),
-        enabled: attributes.enabled,
-        created: attributes.created,
-        updated: attributes.updated,
-        nbf: attributes.nbf,
-        exp: attributes.exp,
+        name,
+        version,
         content_type: item.content_type,
-        tags: item.tags,
+        properties: SecretProperties { attributes: item.attributes, tags: item.tags, kid: None, managed: item.managed },
     })
+}
+
+/// The name in `{vault}/secrets/{name}` (`of: None`), or the name and version in
+/// `{vault}/secrets/{name}/{version}` when that name is `of`'s.
+fn secret_item(id: &str, of: Option<&SecretName>) -> Option<(String, Option<String>)> {
+    let mut segments = id.trim_end_matches('/').rsplit('/');
+    let version = match of {
+        None => None,
+        Some(_) => Some(segments.next()?),
+    };
+    let (name, collection) = (segments.next()?, segments.next()?);
+    let named = SecretName::parse(name).is_ok() && of.is_none_or(|of| of.names(name));
+    let versioned = version.is_none_or(|version| crate::secrets::SecretVersion::parse(version).is_ok());
+    (collection == "secrets" && named && versioned).then(|| (name.to_owned(), version.map(str::to_owned)))
 }
 
 /// 403 on the list: vaultgate's identity may lack only the list permission (reads by name
@@ -153,29 +170,29 @@ mod tests {
     fn reads_the_wire_pages() {
         let first = page(FIRST);
         assert!(first.next_link.as_deref().unwrap().starts_with("https://myvault.vault.azure.net:443/secrets?"));
-        let items: Vec<SecretItem> = first.value.into_iter().filter_map(item).collect();
+        let items: Vec<SecretItem> = first.value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
         assert_eq!(items[0].name, "listSecretName-canlistsecretproperties-51074815250816990");
-        assert_eq!((items[0].enabled, items[0].created, items[0].exp), (Some(true), Some(1_665_617_931), None));
+        assert_eq!((items[0].properties.attributes.enabled, items[0].properties.attributes.created, items[0].properties.attributes.exp), (Some(true), Some(1_665_617_931), None));
 
         let last = page(LAST);
         assert_eq!(last.next_link, None, "null ends the list");
-        let items: Vec<SecretItem> = last.value.into_iter().filter_map(item).collect();
+        let items: Vec<SecretItem> = last.value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].name, "web-tls-cert");
         assert_eq!(items[0].content_type.as_deref(), Some("application/x-pkcs12"));
-        assert_eq!((items[0].nbf, items[0].exp), (Some(1_617_365_112), Some(1_648_901_712)));
+        assert_eq!((items[0].properties.attributes.nbf, items[0].properties.attributes.exp), (Some(1_617_365_112), Some(1_648_901_712)));
 
         let empty = page(EMPTY_WITH_LINK);
         assert!(empty.value.is_empty() && empty.next_link.is_some(), "an empty page can go on");
         let end = page(LAST_EMPTY);
         assert!(end.value.is_empty() && end.next_link.is_none());
-        let spec: Vec<SecretItem> = page(SPEC).value.into_iter().filter_map(item).collect();
+        let spec: Vec<SecretItem> = page(SPEC).value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
         assert_eq!(spec[0].content_type.as_deref(), Some("plainText"));
     }
 
     #[test]
     fn items_need_a_secret_name_in_their_id() {
-        let parse = |json: &str| item(serde_json::from_str(json).unwrap());
+        let parse = |json: &str| item_of(serde_json::from_str(json).unwrap(), |id| secret_item(id, None));
         assert_eq!(parse(r#"{"id": "https://v.vault.azure.net/secrets/ok-name"}"#).unwrap().name, "ok-name");
         assert!(parse(r#"{"id": "https://v.vault.azure.net/keys/a-key"}"#).is_none());
         assert!(parse(r#"{"id": "https://v.vault.azure.net/secrets/bad.name"}"#).is_none());
@@ -197,7 +214,7 @@ mod tests {
             "https://myvault.vault.azure.net:443/secrets?api-version=7.3&$skiptoken=eyJ9&maxresults=1",
             "https://MyVault.vault.azure.net/secrets?api-version=7.3&$skiptoken=x",
         ] {
-            assert_eq!(vault.checked_next_link(good).as_deref(), Ok(good), "{good}");
+            assert_eq!(vault.checked_next_link(good, "/secrets").as_deref(), Ok(good), "{good}");
         }
         for bad in [
             "https://evil.example/secrets?$skiptoken=x",
@@ -209,10 +226,10 @@ mod tests {
             "/secrets?$skiptoken=x",
             "not a url",
         ] {
-            assert!(vault.checked_next_link(bad).is_err(), "{bad}");
+            assert!(vault.checked_next_link(bad, "/secrets").is_err(), "{bad}");
         }
         let local = store("http://127.0.0.1:8200");
-        assert!(local.checked_next_link("http://127.0.0.1:8200/secrets?x=1").is_ok());
-        assert!(local.checked_next_link("http://127.0.0.1:8201/secrets?x=1").is_err());
+        assert!(local.checked_next_link("http://127.0.0.1:8200/secrets?x=1", "/secrets").is_ok());
+        assert!(local.checked_next_link("http://127.0.0.1:8201/secrets?x=1", "/secrets").is_err());
     }
 }

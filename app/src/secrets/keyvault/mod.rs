@@ -281,6 +281,13 @@ impl SecretStore for KeyVaultStore {
         Box::pin(self.list_all())
     }
 
+    fn versions<'a>(
+        &'a self,
+        name: &'a SecretName,
+    ) -> LocalBoxFuture<'a, Result<Vec<super::catalog::SecretItem>, super::catalog::ListError>> {
+        Box::pin(self.list_versions(name))
+    }
+
     /// Reads a name that does not exist: Key Vault's `SecretNotFound` proves the vault is reachable and that
     /// vaultgate may read it; a 403 or a failure says what is wrong.
     fn probe(&self) -> LocalBoxFuture<'_, Result<(), StoreError>> {

@@ -15,6 +15,16 @@ pub fn error_with_debug(code: &str, description: &str, debug: &str) -> Value {
     json!({"code": code, "description": description, "debug": debug})
 }
 
+/// Key Vault's `{"error": {"code": ..., "message": ...}}`, as the Key Vault-compatible routes answer.
+pub fn key_vault_error(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
+/// Key Vault's error with an inner code (`{"error": {..., "innererror": {"code": ...}}}`).
+pub fn key_vault_error_within(code: &str, message: &str, inner: &str) -> Value {
+    json!({"error": {"code": code, "message": message, "innererror": {"code": inner}}})
+}
+
 /// 401 `InvalidAuthorizationClaims` with `debug` saying which claim failed.
 pub fn invalid_claims(debug: &str) -> Value {
     error_with_debug("InvalidAuthorizationClaims", "Failed to validate authorization claims.", debug)

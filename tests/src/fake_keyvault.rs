@@ -147,6 +147,7 @@ impl FakeKeyVault {
                 .app_data(data.clone())
                 .route("/secrets", web::get().to(list_secrets))
                 .route("/secrets/{name}/", web::get().to(get_secret))
+                .route("/secrets/{name}/versions", web::get().to(list_versions))
                 .route("/secrets/{name}/{version}", web::get().to(get_secret))
         })
         .workers(1)
@@ -351,6 +352,69 @@ async fn list_secrets(req: HttpRequest, state: web::Data<State>) -> HttpResponse
     page["nextLink"] = if start + size < names.len() { link(format!("at-{}", start + size)) } else { Value::Null };
     page["value"] = Value::Array(items);
     HttpResponse::Ok().json(page)
+}
+
+/// Get Secret Versions: every version of one secret, oldest first, paged by the fake's page
+/// size (or `maxresults`) with `at-N` skip tokens; 404 `SecretNotFound` for an unknown name.
+async fn list_versions(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let query: HashMap<String, String> = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    if query.get("api-version").map(String::as_str) != Some("2025-07-01") {
+        return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
+    }
+    if !token_ok(&req, &state) {
+        return challenge(&state);
+    }
+    state.list_pages.fetch_add(1, Ordering::SeqCst);
+    let name = req.match_info().get("name").unwrap_or_default().to_owned();
+    let secrets = state.secrets.lock().unwrap();
+    let Some((stored, versions)) = secrets.get(&name.to_ascii_lowercase()) else {
+        return HttpResponse::NotFound()
+            .content_type("application/json")
+            .body(WIRE_404.trim().replace("db-password", &name));
+    };
+    let paging = state.paging.lock().unwrap().clone();
+    let size = query.get("maxresults").and_then(|m| m.parse().ok()).unwrap_or(25).min(paging.page_size).max(1);
+    let start = match query.get("$skiptoken") {
+        None => 0,
+        Some(token) => match token.strip_prefix("at-").and_then(|n| n.parse::<usize>().ok()) {
+            Some(start) => start,
+            None => {
+                return HttpResponse::BadRequest()
+                    .json(json!({"error": {"code": "BadParameter", "message": "$skiptoken"}}));
+            }
+        },
+    };
+    let items: Vec<Value> = versions
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|version| {
+            let mut item = json!({
+                "id": format!("{}/secrets/{stored}/{}", state.origin, version.version),
+                "attributes": {"enabled": version.enabled, "created": 1_665_617_931, "updated": 1_665_617_931,
+                               "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
+            });
+            if let Some(content_type) = &version.content_type {
+                item["contentType"] = content_type.clone().into();
+            }
+            for (field, value) in [("nbf", version.nbf), ("exp", version.exp)] {
+                if let Some(value) = value {
+                    item["attributes"][field] = value.into();
+                }
+            }
+            item
+        })
+        .collect();
+    let next_link = (start + size < versions.len()).then(|| {
+        format!(
+            "{}/secrets/{stored}/versions?api-version=2025-07-01&$skiptoken=at-{}&maxresults={size}",
+            state.origin,
+            start + size
+        )
+    });
+    HttpResponse::Ok().json(json!({"value": items, "nextLink": next_link}))
 }
 
 async fn get_secret(req: HttpRequest, state: web::Data<State>) -> HttpResponse {

@@ -91,8 +91,19 @@ pub fn assert_documented(document: &Value, path: &str, method: &str, reply: &Rep
         if let Some(map) = without_debug.as_object_mut() {
             map.remove("debug");
         }
+        // Key Vault's shape has no `debug`: what exactly failed follows the example's message.
+        let key_vault_match = |example: &Value| {
+            let (answered, documented) = (&body["error"], &example["error"]);
+            answered.is_object()
+                && answered["code"] == documented["code"]
+                && answered["innererror"] == documented["innererror"]
+                && answered["message"]
+                    .as_str()
+                    .zip(documented["message"].as_str())
+                    .is_some_and(|(a, d)| a.starts_with(d))
+        };
         assert!(
-            examples.values().any(|example| example["value"] == without_debug),
+            examples.values().any(|example| example["value"] == without_debug || key_vault_match(&example["value"])),
             "{case}: the {status} body {body} is none of the documented errors {:?}",
             examples.keys()
         );

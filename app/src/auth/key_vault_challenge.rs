@@ -52,7 +52,9 @@ mod tests {
         let audiences = [&azure[..], &[("AUDIENCES", "api://x,https://contoso.com/vaultgate,https://other")]].concat();
         assert_eq!(
             challenge(&audiences),
-            format!(r#"Bearer authorization="https://login.microsoftonline.com/{TENANT}", resource="https://contoso.com/vaultgate""#)
+            format!(
+                r#"Bearer authorization="https://login.microsoftonline.com/{TENANT}", resource="https://contoso.com/vaultgate""#
+            )
         );
     }
 

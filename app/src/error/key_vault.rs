@@ -61,22 +61,30 @@ struct Inner {
     code: &'static str,
 }
 
+/// The body Key Vault's shape gives `code` without a `debug` text (the OpenAPI examples).
+pub fn key_vault_body(code: ErrorCode) -> serde_json::Value {
+    serde_json::to_value(body(code, code.description())).expect("an error body always serialises")
+}
+
+fn body(code: ErrorCode, message: &str) -> Body<'_> {
+    let (key_vault_code, inner) = key_vault_codes(code);
+    Body {
+        error: Detail {
+            code: key_vault_code.unwrap_or(code.code()),
+            message,
+            innererror: inner.map(|code| Inner { code }),
+        },
+    }
+}
+
 impl AppError {
     /// This error as Key Vault answers: its status, `Retry-After` when set, `challenge` as the
     /// `WWW-Authenticate` of a 401, and the message the catalog's description (with the
     /// `debug` text when there is one).
     pub fn key_vault_response(&self, challenge: &HeaderValue) -> HttpResponse {
-        let (code, inner) = key_vault_codes(self.code);
         let message = match &self.debug {
             Some(debug) => format!("{} {debug}", self.code.description()),
             None => self.code.description().to_owned(),
-        };
-        let body = Body {
-            error: Detail {
-                code: code.unwrap_or(self.code.code()),
-                message: &message,
-                innererror: inner.map(|code| Inner { code }),
-            },
         };
         let status = actix_web::ResponseError::status_code(self);
         let mut response = HttpResponse::build(status);
@@ -87,7 +95,7 @@ impl AppError {
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds));
         }
-        response.json(body)
+        response.json(body(self.code, &message))
     }
 }
 
@@ -99,8 +107,7 @@ mod tests {
         let challenge = HeaderValue::from_static(r#"Bearer authorization="https://a/t", resource="https://r""#);
         let response = error.key_vault_response(&challenge);
         let status = response.status().as_u16();
-        let authenticate =
-            response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+        let authenticate = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
         let body = actix_web::body::to_bytes(response.into_body()).await.unwrap();
         (status, authenticate, serde_json::from_slice(&body).unwrap())
     }
@@ -108,10 +115,17 @@ mod tests {
     #[actix_web::test]
     async fn answers_in_key_vaults_shape_and_codes() {
         let (status, authenticate, body) = answer(ErrorCode::TokenExpired.into()).await;
-        assert_eq!((status, authenticate.as_deref()), (401, Some(r#"Bearer authorization="https://a/t", resource="https://r""#)));
-        assert_eq!(body, serde_json::json!({"error": {"code": "Unauthorized", "message": "Authorization bearer token is expired."}}));
+        assert_eq!(
+            (status, authenticate.as_deref()),
+            (401, Some(r#"Bearer authorization="https://a/t", resource="https://r""#))
+        );
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "Unauthorized", "message": "Authorization bearer token is expired."}})
+        );
 
-        let (status, authenticate, body) = answer(AppError::new(ErrorCode::MissingPathRole).with_debug("Needs DbReader.")).await;
+        let (status, authenticate, body) =
+            answer(AppError::new(ErrorCode::MissingPathRole).with_debug("Needs DbReader.")).await;
         assert_eq!((status, authenticate), (403, None));
         assert_eq!(
             body,

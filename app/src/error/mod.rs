@@ -5,6 +5,8 @@
 mod challenge;
 mod key_vault;
 
+pub use key_vault::key_vault_body;
+
 use std::borrow::Cow;
 
 use actix_web::http::StatusCode;

@@ -156,7 +156,7 @@ fn operation(
     codes.extend(errors::EVERY_ROUTE);
 
     builder = builder.response(success_status(&doc.answer), success(&doc.answer, head, schemas));
-    for (status, response) in errors::responses(codes, head) {
+    for (status, response) in errors::responses(codes, head, route.errors) {
         builder = builder.response(status, response);
     }
     builder.description(Some(description)).build()

@@ -9,10 +9,14 @@ use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use vaultgate_config::{BodyShape, Challenge, ErrorCode};
 
+use crate::route_table::ErrorShape;
+
 /// The schema of `{"code", "description", "debug"?}`.
 pub const ERROR_SCHEMA: &str = "Error";
 /// The schema of the `{"message"}` body (`/vault` without `secret`).
 pub const MESSAGE_SCHEMA: &str = "Message";
+/// The schema of Key Vault's `{"error": {"code", "message", "innererror"?}}`.
+pub const KEY_VAULT_ERROR_SCHEMA: &str = "KeyVaultError";
 
 /// What any request may get, whatever its route: headers above `MAX_HEADER_BYTES`.
 pub const EVERY_ROUTE: &[ErrorCode] = &[ErrorCode::RequestHeadersTooLarge];
@@ -48,9 +52,9 @@ pub fn body(code: ErrorCode) -> serde_json::Value {
     }
 }
 
-/// One response per status for `codes` (in any order, repeats ignored); without a body for
-/// `HEAD`.
-pub fn responses(codes: impl IntoIterator<Item = ErrorCode>, head: bool) -> Vec<(String, Response)> {
+/// One response per status for `codes` (in any order, repeats ignored), in the route's error
+/// shape; without a body for `HEAD`.
+pub fn responses(codes: impl IntoIterator<Item = ErrorCode>, head: bool, shape: ErrorShape) -> Vec<(String, Response)> {
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for code in codes {
         let group = by_status.entry(code.status()).or_default();
@@ -58,24 +62,42 @@ pub fn responses(codes: impl IntoIterator<Item = ErrorCode>, head: bool) -> Vec<
             group.push(code);
         }
     }
-    by_status.into_iter().map(|(status, codes)| (status.to_string(), response(status, &codes, head))).collect()
+    by_status.into_iter().map(|(status, codes)| (status.to_string(), response(status, &codes, head, shape))).collect()
 }
 
-fn response(status: u16, codes: &[ErrorCode], head: bool) -> Response {
+fn response(status: u16, codes: &[ErrorCode], head: bool, shape: ErrorShape) -> Response {
     let lines: Vec<String> = codes.iter().map(|code| format!("- `{}`: {}", code.code(), code.description())).collect();
     let examples = codes.iter().map(|code| {
-        let example = Example::builder().summary(code.code()).value(Some(body(*code))).build();
-        (code.key(), example)
+        let value = match shape {
+            ErrorShape::Catalog => body(*code),
+            ErrorShape::KeyVault => crate::error::key_vault_body(*code),
+        };
+        (code.key(), Example::builder().summary(code.code()).value(Some(value)).build())
     });
     let mut response = ResponseBuilder::new().description(lines.join("\n"));
     if !head {
-        let content = ContentBuilder::new().schema(Some(shape_schema(codes))).examples_from_iter(examples).build();
+        let schema = match shape {
+            ErrorShape::Catalog => shape_schema(codes),
+            ErrorShape::KeyVault => Ref::from_schema_name(KEY_VAULT_ERROR_SCHEMA).into(),
+        };
+        let content = ContentBuilder::new().schema(Some(schema)).examples_from_iter(examples).build();
         response = response.content("application/json", content);
     }
-    if codes.iter().any(|code| code.challenge() != Challenge::None) {
-        let description = "`Bearer`, with `error=\"invalid_token\"` once a token was presented, or \
-                           `error=\"insufficient_scope\"` and the roles that would pass (RFC 6750)";
-        response = response.header("WWW-Authenticate", string_header(description));
+    match shape {
+        ErrorShape::Catalog if codes.iter().any(|code| code.challenge() != Challenge::None) => {
+            let description = "`Bearer`, with `error=\"invalid_token\"` once a token was presented, or \
+                               `error=\"insufficient_scope\"` and the roles that would pass (RFC 6750)";
+            response = response.header("WWW-Authenticate", string_header(description));
+        }
+        ErrorShape::KeyVault if status == 401 => {
+            let description = "Key Vault's challenge: `Bearer authorization=\"<authority>/<tenant>\", \
+                               resource=\"<resource>\"`; a client asks its credential for `<resource>/.default`";
+            response = response.header("WWW-Authenticate", string_header(description));
+        }
+        _ => {}
+    }
+    if status == 429 && shape == ErrorShape::KeyVault {
+        response = response.header("Retry-After", string_header("Seconds to wait before trying again"));
     }
     if status == 503 {
         response = response.header("Retry-After", string_header("Seconds to wait before trying again"));
@@ -127,7 +149,30 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         .property("message", text())
         .required("message")
         .additional_properties(Some(false_schema()));
-    vec![(ERROR_SCHEMA.to_owned(), error.into()), (MESSAGE_SCHEMA.to_owned(), message.into())]
+    let inner = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("code", text().description(Some("Key Vault's inner code (`ForbiddenByPolicy`, `SecretDisabled`).")))
+        .required("code")
+        .additional_properties(Some(false_schema()));
+    let detail = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("code", text().description(Some("Key Vault's code, or the catalog's where Key Vault has none.")))
+        .required("code")
+        .property("message", text().description(Some("The catalog's text, then what exactly failed when known.")))
+        .required("message")
+        .property("innererror", inner)
+        .additional_properties(Some(false_schema()));
+    let key_vault = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("An error in Key Vault's shape, on the Key Vault-compatible routes."))
+        .property("error", detail)
+        .required("error")
+        .additional_properties(Some(false_schema()));
+    vec![
+        (ERROR_SCHEMA.to_owned(), error.into()),
+        (MESSAGE_SCHEMA.to_owned(), message.into()),
+        (KEY_VAULT_ERROR_SCHEMA.to_owned(), key_vault.into()),
+    ]
 }
 
 /// No further properties.

@@ -115,7 +115,8 @@ pub static ROUTES: &[Route] = &[
 /// Key Vault's management paths for deleted secrets: answered 405 in Key Vault's shape, with
 /// an empty `Allow` (vaultgate reads only; nothing is forwarded). Writes on the read paths
 /// above get their 405 from those paths' own resources.
-pub static KEY_VAULT_REFUSED: &[&str] = &["/deletedsecrets", "/deletedsecrets/{name}", "/deletedsecrets/{name}/recover"];
+pub static KEY_VAULT_REFUSED: &[&str] =
+    &["/deletedsecrets", "/deletedsecrets/{name}", "/deletedsecrets/{name}/recover"];
 
 /// The routes served with these switches.
 pub fn served(switches: Switches) -> impl Iterator<Item = &'static Route> {

@@ -10,17 +10,17 @@ use crate::AppError;
 use actix_web::dev::Payload;
 use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderName, HeaderValue};
 use actix_web::http::uri::Authority;
-use std::str::FromStr;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
+use std::str::FromStr;
 use vaultgate_config::ErrorCode;
 
 use crate::app_state::AppState;
 use crate::auth::Caller;
 use crate::secrets::audit::Refusal;
+use crate::secrets::catalog::{ListError, SecretItem};
 use crate::secrets::miss_budget::CallerId;
 use crate::secrets::miss_budget::MissBudget;
-use crate::secrets::catalog::{ListError, SecretItem};
 use crate::secrets::{Secret, SecretName, SecretVersion, StoreError, audit};
 
 /// Says a secret was served outside its own `nbf`..`exp` window.

@@ -25,9 +25,9 @@ use prometheus_client::registry::Registry;
 use vaultgate_config::secrets_settings::SecretCacheSettings;
 
 use super::cache_entries::{CacheEntries, Key};
+use super::catalog::{ListError, SecretItem};
 use super::miss_budget::{CallerId, MissBudget, Reservation};
 use super::refresh_claims::RefreshClaims;
-use super::catalog::{ListError, SecretItem};
 use super::{Secret, SecretName, SecretStore, SecretVersion, StoreError};
 use crate::single_flight::SingleFlight;
 
@@ -174,10 +174,7 @@ impl SecretCache {
     /// for), charged one unit of `caller`'s miss budget as any listing is.
     pub async fn versions_for(&self, caller: &CallerId, name: &SecretName) -> Result<Vec<SecretItem>, ListError> {
         let core = &self.core;
-        core.budget
-            .spend(caller)
-            .await
-            .map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?;
+        core.budget.spend(caller).await.map_err(|retry_after_secs| StoreError::MissBudgetSpent { retry_after_secs })?;
         core.inner.versions(name).await
     }
 

@@ -112,7 +112,7 @@ fn every_route_in_the_table_is_reachable_through_a_function_with_its_methods() {
 async fn every_function_routes_to_a_path_vaultgate_serves() {
     let functions = functions();
     let names: Vec<&str> = functions.iter().map(|(name, _, _)| name.as_str()).collect();
-    assert_eq!(names, ["docs", "events", "health", "metrics", "openapi", "secrets", "vault"]);
+    assert_eq!(names, ["deletedsecrets", "docs", "events", "health", "metrics", "openapi", "secrets", "vault"]);
     let app = TestApp::spawn().await;
     for (name, template, _) in &functions {
         let path = format!("/{}", template.replace("/{*rest}", ""));

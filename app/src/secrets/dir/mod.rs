@@ -16,7 +16,9 @@ use futures_util::future::LocalBoxFuture;
 use self::beneath::{Method, Opened};
 use super::catalog::{ListError, SecretItem};
 use super::name::is_valid;
-use super::{Secret, SecretAttributes, SecretName, SecretProperties, SecretStore, SecretValue, SecretVersion, StoreError};
+use super::{
+    Secret, SecretAttributes, SecretName, SecretProperties, SecretStore, SecretValue, SecretVersion, StoreError,
+};
 
 /// Key Vault's own limit on a secret value is 25 KiB; larger files are not secrets.
 const MAX_SECRET_BYTES: u64 = 25 * 1024;

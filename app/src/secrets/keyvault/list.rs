@@ -170,23 +170,36 @@ mod tests {
     fn reads_the_wire_pages() {
         let first = page(FIRST);
         assert!(first.next_link.as_deref().unwrap().starts_with("https://myvault.vault.azure.net:443/secrets?"));
-        let items: Vec<SecretItem> = first.value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
+        let items: Vec<SecretItem> =
+            first.value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
         assert_eq!(items[0].name, "listSecretName-canlistsecretproperties-51074815250816990");
-        assert_eq!((items[0].properties.attributes.enabled, items[0].properties.attributes.created, items[0].properties.attributes.exp), (Some(true), Some(1_665_617_931), None));
+        assert_eq!(
+            (
+                items[0].properties.attributes.enabled,
+                items[0].properties.attributes.created,
+                items[0].properties.attributes.exp
+            ),
+            (Some(true), Some(1_665_617_931), None)
+        );
 
         let last = page(LAST);
         assert_eq!(last.next_link, None, "null ends the list");
-        let items: Vec<SecretItem> = last.value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
+        let items: Vec<SecretItem> =
+            last.value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].name, "web-tls-cert");
         assert_eq!(items[0].content_type.as_deref(), Some("application/x-pkcs12"));
-        assert_eq!((items[0].properties.attributes.nbf, items[0].properties.attributes.exp), (Some(1_617_365_112), Some(1_648_901_712)));
+        assert_eq!(
+            (items[0].properties.attributes.nbf, items[0].properties.attributes.exp),
+            (Some(1_617_365_112), Some(1_648_901_712))
+        );
 
         let empty = page(EMPTY_WITH_LINK);
         assert!(empty.value.is_empty() && empty.next_link.is_some(), "an empty page can go on");
         let end = page(LAST_EMPTY);
         assert!(end.value.is_empty() && end.next_link.is_none());
-        let spec: Vec<SecretItem> = page(SPEC).value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
+        let spec: Vec<SecretItem> =
+            page(SPEC).value.into_iter().filter_map(|i| item_of(i, |id| secret_item(id, None))).collect();
         assert_eq!(spec[0].content_type.as_deref(), Some("plainText"));
     }
 

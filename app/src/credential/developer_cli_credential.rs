@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use vaultgate_config::secrets_settings::DeveloperTool;
 
+use super::developer_cli_answer_problem::CliAnswerProblem;
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest};
 
 /// The longest stretch of a tool's error output put in a log line.
@@ -152,24 +153,24 @@ struct AzdAnswer {
     expires_on: String,
 }
 
-fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, String> {
+fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, CliAnswerProblem> {
     let (token, expires_at) = match tool {
         DeveloperTool::AzureCli => {
-            let answer: AzAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
-            let epoch = answer.expires_on.ok_or("no expires_on (Azure CLI 2.54 or later is needed)")?;
+            let answer: AzAnswer = serde_json::from_slice(stdout).map_err(CliAnswerProblem::NotJson)?;
+            let epoch = answer.expires_on.ok_or(CliAnswerProblem::NoEpochExpiry)?;
             (answer.access_token, UNIX_EPOCH + Duration::from_secs(epoch))
         }
         DeveloperTool::AzureDeveloperCli => {
-            let answer: AzdAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
-            let expires_at = crate::clock::rfc3339_utc(&answer.expires_on).ok_or("expiresOn is not a UTC time")?;
+            let answer: AzdAnswer = serde_json::from_slice(stdout).map_err(CliAnswerProblem::NotJson)?;
+            let expires_at = crate::clock::rfc3339_utc(&answer.expires_on).ok_or(CliAnswerProblem::ExpiryNotUtc)?;
             (answer.token, expires_at)
         }
     };
     if token.is_empty() {
-        return Err("an empty token".into());
+        return Err(CliAnswerProblem::EmptyToken);
     }
     if expires_at <= SystemTime::now() {
-        return Err("the token has already expired".into());
+        return Err(CliAnswerProblem::Expired);
     }
     Ok(AccessToken::new(token, expires_at, None))
 }
@@ -184,14 +185,17 @@ mod tests {
     #[test]
     fn the_wire_samples_parse_and_their_past_expiry_is_refused() {
         // The samples' expiries (2023) are in the past: parsed, then refused as expired.
-        assert_eq!(read(DeveloperTool::AzureCli, AZ.as_bytes()).unwrap_err(), "the token has already expired");
         assert_eq!(
-            read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err(),
+            read(DeveloperTool::AzureCli, AZ.as_bytes()).unwrap_err().to_string(),
+            "the token has already expired"
+        );
+        assert_eq!(
+            read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err().to_string(),
             "the token has already expired"
         );
         let old_cli = AZ.replace("\"expires_on\": 1698789550,", "");
         assert_eq!(
-            read(DeveloperTool::AzureCli, old_cli.as_bytes()).unwrap_err(),
+            read(DeveloperTool::AzureCli, old_cli.as_bytes()).unwrap_err().to_string(),
             "no expires_on (Azure CLI 2.54 or later is needed)"
         );
     }

@@ -3,9 +3,12 @@
 //! SDKs' order), and a cache that renews its tokens before they expire.
 
 mod answer;
+mod azure_arc_key_problem;
 mod cache;
 mod certificate_assertion;
+mod certificate_file_error;
 mod chain;
+mod developer_cli_answer_problem;
 mod error;
 mod pkcs12_file;
 mod retry;

@@ -18,7 +18,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = Settings::from_env();
+    // The credential the variables choose is judged with them, so its problems are reported
+    // with every other setting's.
+    let settings =
+        Settings::from_lookup_checked(|name| std::env::var(name).ok(), vaultgate::credential::settings_problems);
     // Even settings with problems carry the log format, so that in JSON mode the problems
     // are JSON lines too.
     let log_format = match &settings {

@@ -14,6 +14,10 @@ pub enum StartupError {
     /// `SECRETS_DIR` cannot be opened.
     #[display("{_0}")]
     SecretFolder(std::io::Error),
+    /// The credential variables choose a credential that cannot work (settings not read with
+    /// `credential::settings_problems`, which reports these with every other setting's).
+    #[display("{}", _0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    CredentialSettings(#[error(not(source))] Vec<vaultgate_config::SettingProblem>),
     /// The Key Vault credential cannot work (a client certificate that is not usable).
     #[display("{_0}")]
     Credential(#[error(not(source))] CredentialError),

@@ -11,11 +11,24 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use vaultgate_config::SettingProblem;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource};
+
 use super::azure_arc_key_problem::ArcKeyProblem;
-use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry};
+use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry, user_assigned};
 use crate::upstream::{self, url_for_logs};
 
 pub const CHOSEN_BECAUSE: &str = "IDENTITY_ENDPOINT and IMDS_ENDPOINT are set, IDENTITY_HEADER is not (Azure Arc)";
+
+/// `IDENTITY_ENDPOINT` and `IMDS_ENDPOINT` (App Service, asked before, has `IDENTITY_HEADER`).
+/// Its identity is set in the server's configuration, not at runtime.
+pub fn chosen(settings: &CredentialSettings, problems: &mut Vec<SettingProblem>) -> Option<CredentialSource> {
+    let (Some(endpoint), Some(_)) = (&settings.identity_endpoint, &settings.arc_imds_endpoint) else {
+        return None;
+    };
+    user_assigned::not_taken(settings, "Azure Arc", problems);
+    Some(CredentialSource::AzureArc { endpoint: endpoint.clone() })
+}
 
 /// Its endpoint takes no tenant.
 pub const TENANT_RULE: TenantRule<'static> = TenantRule::Ignored;

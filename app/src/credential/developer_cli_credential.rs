@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
-use vaultgate_config::secrets_settings::DeveloperTool;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource, DeveloperTool, TokenCredentials};
 
 use super::developer_cli_answer_problem::CliAnswerProblem;
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest};
@@ -18,6 +18,30 @@ const MAX_STDERR_CHARS: usize = 400;
 
 pub const CHOSEN_BECAUSE: &str = "a developer's own sign-in: AZURE_TOKEN_CREDENTIALS names it, or no credential \
                                   variable and no hosting environment is in sight and the tool is on PATH";
+
+/// Chosen before everything else when `AZURE_TOKEN_CREDENTIALS` names the tools (`dev`, or
+/// one tool's credential).
+pub fn named(settings: &CredentialSettings) -> Option<CredentialSource> {
+    let tools = match settings.token_credentials {
+        TokenCredentials::Dev => vec![DeveloperTool::AzureCli, DeveloperTool::AzureDeveloperCli],
+        TokenCredentials::Tool(tool) => vec![tool],
+        _ => return None,
+    };
+    Some(CredentialSource::DeveloperCli { tools, tenant_id: settings.tenant_id.clone() })
+}
+
+/// Managed identity cannot be detected on a VM (IMDS has no variable), so without a narrowing
+/// the tools are chosen, before IMDS, only when no hosting environment is in sight and `az` or
+/// `azd` is on `PATH`.
+pub fn found(settings: &CredentialSettings) -> Option<CredentialSource> {
+    let found = settings.token_credentials == TokenCredentials::All
+        && !settings.hosting_in_sight
+        && !settings.developer_tools_on_path.is_empty();
+    found.then(|| CredentialSource::DeveloperCli {
+        tools: settings.developer_tools_on_path.clone(),
+        tenant_id: settings.tenant_id.clone(),
+    })
+}
 
 /// With `AZURE_TENANT_ID`, bound to it; without, the sign-in decides which tenants the tool
 /// can reach, so the challenge's tenant goes to the tool as asked.

@@ -21,9 +21,6 @@ pub enum StartupError {
     /// The Key Vault credential cannot work (a client certificate that is not usable).
     #[display("{_0}")]
     Credential(#[error(not(source))] CredentialError),
-    /// A route takes its role from a setting this server does not know: it would refuse everyone.
-    #[display("route {path} takes its role from {setting:?}, which vaultgate does not know")]
-    UnknownRoleSetting { path: &'static str, setting: Option<&'static str> },
     /// The OpenAPI document could not be written.
     #[display("the OpenAPI document: {_0}")]
     OpenApiDocument(serde_json::Error),

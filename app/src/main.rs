@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     };
     // Proxies and trusted roots for every upstream call, from the settings.
     if let Err(problems) = vaultgate::upstream::configure(&settings.network) {
-        report(&problems);
+        report(&problems.iter().map(ToString::to_string).collect::<Vec<_>>());
         return ExitCode::FAILURE;
     }
     match command {

@@ -17,7 +17,7 @@ use crate::secrets::policy::ExposurePolicy;
 
 pub struct AppState {
     pub validator: Validator,
-    /// The roles `#[protected(role_from = "...")]` routes take from settings.
+    /// The roles routes take from settings (`Rule::EVENT_GRID_ROLE`).
     pub configured_roles: ConfiguredRoles,
     /// The configured store behind the secret cache: what routes read (miss budgets need it).
     pub secrets: Arc<SecretCache>,

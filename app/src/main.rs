@@ -18,7 +18,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = Settings::from_env();
+    // The credential the variables choose is judged with them, so its problems are reported
+    // with every other setting's.
+    let settings =
+        Settings::from_lookup_checked(|name| std::env::var(name).ok(), vaultgate::credential::settings_problems);
     // Even settings with problems carry the log format, so that in JSON mode the problems
     // are JSON lines too.
     let log_format = match &settings {
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
     };
     // Proxies and trusted roots for every upstream call, from the settings.
     if let Err(problems) = vaultgate::upstream::configure(&settings.network) {
-        report(&problems);
+        report(&problems.iter().map(ToString::to_string).collect::<Vec<_>>());
         return ExitCode::FAILURE;
     }
     match command {

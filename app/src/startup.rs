@@ -12,7 +12,7 @@ use crate::auth::ConfiguredRoles;
 use crate::metrics::Metrics;
 use crate::openapi::docs_page::DocsPage;
 use crate::routes::store_probe::StoreProbe;
-use crate::routes::{self, Access, Switches, fallback};
+use crate::routes::{self, Switches, fallback};
 use crate::secrets::events::KeyVaultEvents;
 use crate::secrets::policy::ExposurePolicy;
 pub use crate::startup_error::StartupError;
@@ -41,15 +41,6 @@ impl Application {
         events.register(&mut metrics.registry);
         let switches = Switches { metrics: settings.metrics_enabled, docs: settings.docs_enabled };
         let configured_roles = ConfiguredRoles::new(&settings);
-        // A route whose role comes from a setting this server does not know would refuse
-        // everyone; say so now rather than at the first event.
-        for route in routes::served(switches) {
-            if let Access::Protected(rule) = route.access
-                && configured_roles.resolve(&rule).is_none()
-            {
-                return Err(StartupError::UnknownRoleSetting { path: route.path, setting: rule.role_from });
-            }
-        }
         let openapi_document = serde_json::to_vec(&crate::openapi::document_of(&settings, routes::served(switches)))
             .map_err(StartupError::OpenApiDocument)?
             .into();

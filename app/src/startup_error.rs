@@ -14,12 +14,13 @@ pub enum StartupError {
     /// `SECRETS_DIR` cannot be opened.
     #[display("{_0}")]
     SecretFolder(std::io::Error),
+    /// The credential variables choose a credential that cannot work (settings not read with
+    /// `credential::settings_problems`, which reports these with every other setting's).
+    #[display("{}", _0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    CredentialSettings(#[error(not(source))] Vec<vaultgate_config::SettingProblem>),
     /// The Key Vault credential cannot work (a client certificate that is not usable).
     #[display("{_0}")]
     Credential(#[error(not(source))] CredentialError),
-    /// A route takes its role from a setting this server does not know: it would refuse everyone.
-    #[display("route {path} takes its role from {setting:?}, which vaultgate does not know")]
-    UnknownRoleSetting { path: &'static str, setting: Option<&'static str> },
     /// The OpenAPI document could not be written.
     #[display("the OpenAPI document: {_0}")]
     OpenApiDocument(serde_json::Error),

@@ -97,18 +97,20 @@ pub fn secret_stores(settings: &Settings, registry: &mut Registry) -> Result<Sec
             (Arc::new(store), description)
         }
         SecretSource::KeyVault(key_vault) => {
-            crate::credential::check_at_start(&key_vault.credential).map_err(StartupError::Credential)?;
-            if settings.is_local() && key_vault.credential.is_developer() {
+            let credential =
+                crate::credential::choose(&key_vault.credential).map_err(StartupError::CredentialSettings)?;
+            crate::credential::check_at_start(&credential).map_err(StartupError::Credential)?;
+            if settings.is_local() && credential.is_developer() {
                 // Said loudly: development tokens now unlock what the developer's account can read.
                 log::warn!(
                     "local mode reads the real Key Vault {} with your own sign-in ({}): any caller holding a \
                      development token reads what your account may read",
                     key_vault.url,
-                    key_vault.credential.describe()
+                    credential.describe()
                 );
             }
-            let description = format!("{} as {}", key_vault.url, key_vault.credential.describe());
-            (keyvault::open(key_vault, settings.upstream_timeout), description)
+            let description = format!("{} as {}", key_vault.url, credential.describe());
+            (keyvault::open(key_vault, credential, settings.upstream_timeout), description)
         }
     };
     store.register_metrics(registry);

@@ -1,5 +1,7 @@
-//! How vaultgate gets its own Key Vault token: the credential picked from the standard Azure
-//! variables in the Azure SDKs' order, narrowed by `AZURE_TOKEN_CREDENTIALS`.
+//! How vaultgate gets its own Key Vault token: the standard Azure variables, read and checked
+//! one by one (`CredentialSettings`), and the credential they choose (`CredentialSource`).
+//! Which one they choose, in the Azure SDKs' order, is the rule of each credential's module in
+//! the app (`app/src/credential/chain.rs` asks them in turn).
 
 use crate::defaults::DEFAULT_IMDS_ENDPOINT;
 use crate::env::Env;
@@ -8,8 +10,8 @@ use crate::problem::SettingProblem;
 use crate::redacted::Redacted;
 use crate::url::UrlRule;
 
-/// How vaultgate gets its own Key Vault token, picked from the standard Azure variables in
-/// the Azure SDKs' order.
+/// The credential the variables chose (in the app, by the Azure SDKs' order), with what it
+/// needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialSource {
     /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET`.
@@ -146,14 +148,164 @@ pub enum UserAssigned {
     ResourceId(String),
 }
 
-/// The user-assigned identity named by the variables, if any; more than one is an error.
-fn user_assigned(env: &mut Env, client_id: Option<String>) -> Option<UserAssigned> {
+/// The credential variables as read. Values whose problems matter only to the credential that
+/// uses them are `IfChosen`: read here, reported only when that credential is chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSettings {
+    /// `AUTHORITY_HOST`, where the Entra token endpoint is.
+    pub authority_host: String,
+    /// `AZURE_TOKEN_CREDENTIALS`.
+    pub token_credentials: TokenCredentials,
+    /// `AZURE_TENANT_ID`.
+    pub tenant_id: Option<String>,
+    /// `AZURE_CLIENT_ID`.
+    pub client_id: Option<String>,
+    /// `AZURE_CLIENT_SECRET`.
+    pub client_secret: Option<Redacted>,
+    /// `AZURE_CLIENT_CERTIFICATE_PATH`.
+    pub certificate_path: Option<String>,
+    /// `AZURE_CLIENT_CERTIFICATE_PASSWORD`, verbatim (a password's spaces are its own).
+    pub certificate_password: Option<Redacted>,
+    /// `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`.
+    pub send_certificate_chain: IfChosen<bool>,
+    /// `AZURE_FEDERATED_TOKEN_FILE`.
+    pub federated_token_file: Option<String>,
+    /// `IDENTITY_ENDPOINT`.
+    pub identity_endpoint: Option<String>,
+    /// `IDENTITY_HEADER`.
+    pub identity_header: Option<Redacted>,
+    /// `IDENTITY_SERVER_THUMBPRINT`, as 40 lower-case hexadecimal digits when it is one.
+    pub identity_server_thumbprint: Option<IfChosen<String>>,
+    /// `IMDS_ENDPOINT` (Azure Arc's agent).
+    pub arc_imds_endpoint: Option<String>,
+    /// `MSI_ENDPOINT`.
+    pub msi_endpoint: Option<String>,
+    /// `MSI_SECRET`.
+    pub msi_secret: Option<Redacted>,
+    /// `DEFAULT_IDENTITY_CLIENT_ID` (Azure Machine Learning's compute identity).
+    pub default_identity_client_id: Option<String>,
+    /// The instance metadata service: `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else the default.
+    pub imds_endpoint: String,
+    /// The user-assigned identity `AZURE_CLIENT_ID`, `MANAGED_IDENTITY_OBJECT_ID` or
+    /// `MANAGED_IDENTITY_RESOURCE_ID` names, for a managed identity.
+    pub user_assigned: IfChosen<Option<UserAssigned>>,
+    /// Whether a variable of a hosting environment is set (a developer's tools are then not
+    /// the workload's identity).
+    pub hosting_in_sight: bool,
+    /// The developer tools found on `PATH`, in the SDKs' order.
+    pub developer_tools_on_path: Vec<DeveloperTool>,
+}
+
+/// A value read from the variables and the problems it has, which count only when the
+/// credential that uses it is chosen (the Azure SDKs read it only then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfChosen<T> {
+    pub value: T,
+    pub problems: Vec<SettingProblem>,
+}
+
+/// `AZURE_TOKEN_CREDENTIALS`, as the Azure SDKs read it (case-insensitive): `prod` keeps the
+/// deployed credentials (environment, workload identity, managed identity), `dev` the
+/// developer tools, a credential's name that one alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCredentials {
+    All,
+    Prod,
+    Dev,
+    Environment,
+    WorkloadIdentity,
+    ManagedIdentity,
+    Tool(DeveloperTool),
+}
+
+impl TokenCredentials {
+    /// Whether the value keeps the deployed credential `kind` (`Environment`,
+    /// `WorkloadIdentity` or `ManagedIdentity`).
+    pub fn keeps(self, kind: TokenCredentials) -> bool {
+        self == kind || self == TokenCredentials::All || self == TokenCredentials::Prod
+    }
+}
+
+const NARROWING: &[(&str, TokenCredentials)] = &[
+    ("prod", TokenCredentials::Prod),
+    ("dev", TokenCredentials::Dev),
+    ("EnvironmentCredential", TokenCredentials::Environment),
+    ("WorkloadIdentityCredential", TokenCredentials::WorkloadIdentity),
+    ("ManagedIdentityCredential", TokenCredentials::ManagedIdentity),
+    ("AzureCliCredential", TokenCredentials::Tool(DeveloperTool::AzureCli)),
+    ("AzureDeveloperCliCredential", TokenCredentials::Tool(DeveloperTool::AzureDeveloperCli)),
+];
+
+fn token_credentials(env: &mut Env) -> TokenCredentials {
+    let Some(value) = env.text("AZURE_TOKEN_CREDENTIALS") else { return TokenCredentials::All };
+    if let Some((_, narrowed)) = NARROWING.iter().find(|(name, _)| name.eq_ignore_ascii_case(&value)) {
+        return *narrowed;
+    }
+    let accepted = NARROWING.iter().map(|(name, _)| *name).collect();
+    env.problem(SettingProblem::UnknownCredential { value, accepted });
+    TokenCredentials::All
+}
+
+/// Reads every credential variable. Every identity endpoint is checked, whichever credential
+/// the app then chooses.
+pub(crate) fn credential_settings(env: &mut Env, authority_host: &str) -> CredentialSettings {
+    let identity_endpoint = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint);
+    let imds_override = env.url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::Imds);
+    let msi_endpoint = env.url("MSI_ENDPOINT", UrlRule::IdentityEndpoint);
+    let arc_imds_endpoint = env.url("IMDS_ENDPOINT", UrlRule::Imds);
+    let token_credentials = token_credentials(env);
+    let client_id = env.text("AZURE_CLIENT_ID");
+    CredentialSettings {
+        authority_host: authority_host.to_owned(),
+        token_credentials,
+        tenant_id: env.text("AZURE_TENANT_ID"),
+        user_assigned: user_assigned(env, client_id.clone()),
+        client_id,
+        client_secret: env.text("AZURE_CLIENT_SECRET").map(Redacted),
+        certificate_path: env.text("AZURE_CLIENT_CERTIFICATE_PATH"),
+        // Whether the file wants it is known only once it is read (PEM or PKCS#12).
+        certificate_password: env.verbatim("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Redacted),
+        send_certificate_chain: env.reported_apart(|env| {
+            env.one_of(
+                "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+                &[("true", true), ("1", true), ("false", false), ("0", false)],
+                false,
+            )
+        }),
+        federated_token_file: env.text("AZURE_FEDERATED_TOKEN_FILE"),
+        identity_endpoint,
+        identity_header: env.text("IDENTITY_HEADER").map(Redacted),
+        identity_server_thumbprint: env.text("IDENTITY_SERVER_THUMBPRINT").map(|value| thumbprint(&value)),
+        arc_imds_endpoint,
+        msi_endpoint,
+        msi_secret: env.text("MSI_SECRET").map(Redacted),
+        default_identity_client_id: env.text("DEFAULT_IDENTITY_CLIENT_ID"),
+        imds_endpoint: imds_override.unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into()),
+        hosting_in_sight: hosting_in_sight(env),
+        developer_tools_on_path: developer_tools_on_path(env),
+    }
+}
+
+/// Windows shows thumbprints with spaces or colons between the bytes.
+fn thumbprint(value: &str) -> IfChosen<String> {
+    let digits: String = value.chars().filter(|c| !matches!(c, ' ' | ':')).collect::<String>().to_ascii_lowercase();
+    let problems = if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        vec![SettingProblem::NotAThumbprint]
+    } else {
+        Vec::new()
+    };
+    IfChosen { value: digits, problems }
+}
+
+/// The user-assigned identity named by the variables, if any; more than one is a problem.
+fn user_assigned(env: &mut Env, client_id: Option<String>) -> IfChosen<Option<UserAssigned>> {
     let object_id = env.text("MANAGED_IDENTITY_OBJECT_ID");
     let resource_id = env.text("MANAGED_IDENTITY_RESOURCE_ID");
+    let mut problems = Vec::new();
     if let Some(id) = &object_id
         && !crate::env::is_guid(id)
     {
-        env.problem(SettingProblem::Malformed {
+        problems.push(SettingProblem::Malformed {
             variable: "MANAGED_IDENTITY_OBJECT_ID",
             expected: "the identity's object (principal) id, a GUID",
             value: id.clone(),
@@ -162,7 +314,7 @@ fn user_assigned(env: &mut Env, client_id: Option<String>) -> Option<UserAssigne
     if let Some(id) = &resource_id
         && !is_identity_resource_id(id)
     {
-        env.problem(SettingProblem::Malformed {
+        problems.push(SettingProblem::Malformed {
             variable: "MANAGED_IDENTITY_RESOURCE_ID",
             expected: "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
             value: id.clone(),
@@ -177,9 +329,9 @@ fn user_assigned(env: &mut Env, client_id: Option<String>) -> Option<UserAssigne
     .flatten()
     .collect();
     if named.len() > 1 {
-        env.problem(SettingProblem::SeveralUserAssigned);
+        problems.push(SettingProblem::SeveralUserAssigned);
     }
-    named.into_iter().next()
+    IfChosen { value: named.into_iter().next(), problems }
 }
 
 /// An ARM id of a user-assigned identity (ids are case-insensitive).
@@ -191,186 +343,6 @@ fn is_identity_resource_id(id: &str) -> bool {
         ["", "subscriptions", subscription, "resourcegroups", group, "providers", "microsoft.managedidentity", "userassignedidentities", name]
             if crate::env::is_guid(subscription) && !group.is_empty() && !name.is_empty()
     )
-}
-
-/// `AZURE_TOKEN_CREDENTIALS`, as the Azure SDKs read it (case-insensitive): `prod` keeps the
-/// deployed credentials (environment, workload identity, managed identity), `dev` the
-/// developer tools, a credential's name that one alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Narrowed {
-    All,
-    Prod,
-    Dev,
-    Environment,
-    WorkloadIdentity,
-    ManagedIdentity,
-    Tool(DeveloperTool),
-}
-
-const NARROWING: &[(&str, Narrowed)] = &[
-    ("prod", Narrowed::Prod),
-    ("dev", Narrowed::Dev),
-    ("EnvironmentCredential", Narrowed::Environment),
-    ("WorkloadIdentityCredential", Narrowed::WorkloadIdentity),
-    ("ManagedIdentityCredential", Narrowed::ManagedIdentity),
-    ("AzureCliCredential", Narrowed::Tool(DeveloperTool::AzureCli)),
-    ("AzureDeveloperCliCredential", Narrowed::Tool(DeveloperTool::AzureDeveloperCli)),
-];
-
-fn narrowed(env: &mut Env) -> Narrowed {
-    let Some(value) = env.text("AZURE_TOKEN_CREDENTIALS") else { return Narrowed::All };
-    if let Some((_, narrowed)) = NARROWING.iter().find(|(name, _)| name.eq_ignore_ascii_case(&value)) {
-        return *narrowed;
-    }
-    let accepted = NARROWING.iter().map(|(name, _)| *name).collect();
-    env.problem(SettingProblem::UnknownCredential { value, accepted });
-    Narrowed::All
-}
-
-/// The credential, in the Azure SDKs' `DefaultAzureCredential` order: environment (client
-/// secret), workload identity, managed identity, then the developer tools. Managed identity
-/// cannot be detected on a VM (IMDS has no variable), so the developer tools are chosen only
-/// when no hosting environment is in sight and `az` or `azd` is on `PATH`; otherwise IMDS.
-pub(crate) fn credential_source(env: &mut Env, authority_host: &str) -> CredentialSource {
-    // Every identity endpoint is checked, whichever credential wins below.
-    let identity_endpoint = env.url("IDENTITY_ENDPOINT", UrlRule::IdentityEndpoint);
-    let imds_override = env.url("AZURE_POD_IDENTITY_AUTHORITY_HOST", UrlRule::Imds);
-    let msi_endpoint = env.url("MSI_ENDPOINT", UrlRule::IdentityEndpoint);
-    let arc_imds_endpoint = env.url("IMDS_ENDPOINT", UrlRule::Imds);
-    let narrowed = narrowed(env);
-    let client_id = env.text("AZURE_CLIENT_ID");
-    let tenant_id = env.text("AZURE_TENANT_ID");
-    let authority_host = authority_host.to_owned();
-    let wants = |kind: Narrowed| narrowed == kind || (narrowed == Narrowed::All || narrowed == Narrowed::Prod);
-    let developer =
-        |tools: Vec<DeveloperTool>, tenant_id: Option<String>| CredentialSource::DeveloperCli { tools, tenant_id };
-    match narrowed {
-        Narrowed::Dev => return developer(vec![DeveloperTool::AzureCli, DeveloperTool::AzureDeveloperCli], tenant_id),
-        Narrowed::Tool(tool) => return developer(vec![tool], tenant_id),
-        _ => {}
-    }
-    let secret = env.text("AZURE_CLIENT_SECRET");
-    if wants(Narrowed::Environment)
-        && let (Some(client_id), Some(tenant_id), Some(secret)) = (&client_id, &tenant_id, secret)
-    {
-        return CredentialSource::ClientSecret {
-            authority_host,
-            tenant_id: tenant_id.clone(),
-            client_id: client_id.clone(),
-            secret: Redacted(secret),
-        };
-    }
-    // The SDKs' EnvironmentCredential: a client secret first, then a client certificate.
-    if wants(Narrowed::Environment)
-        && let Some(path) = env.text("AZURE_CLIENT_CERTIFICATE_PATH")
-    {
-        match (&client_id, &tenant_id) {
-            (Some(client_id), Some(tenant_id)) => {
-                // Whether the file wants it is known only once it is read (PEM or PKCS#12).
-                let password = env.verbatim("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Redacted);
-                let send_chain = env.one_of(
-                    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
-                    &[("true", true), ("1", true), ("false", false), ("0", false)],
-                    false,
-                );
-                let (client_id, tenant_id) = (client_id.clone(), tenant_id.clone());
-                return CredentialSource::ClientCertificate {
-                    authority_host,
-                    tenant_id,
-                    client_id,
-                    path,
-                    password,
-                    send_chain,
-                };
-            }
-            _ => env.problem(SettingProblem::CertificateWithoutClient),
-        }
-    }
-    if narrowed == Narrowed::Environment {
-        env.problem(SettingProblem::EnvironmentCredentialIncomplete);
-        return CredentialSource::Imds { endpoint: DEFAULT_IMDS_ENDPOINT.into(), identity: None };
-    }
-    if wants(Narrowed::WorkloadIdentity) {
-        match (env.text("AZURE_FEDERATED_TOKEN_FILE"), &client_id, tenant_id.clone()) {
-            (Some(token_file), Some(client_id), Some(tenant_id)) => {
-                let client_id = client_id.clone();
-                return CredentialSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file };
-            }
-            (Some(_), _, _) => env.problem(SettingProblem::FederatedTokenWithoutClient),
-            (None, _, _) => {}
-        }
-    }
-    if narrowed == Narrowed::WorkloadIdentity {
-        env.problem(SettingProblem::WorkloadIdentityIncomplete);
-        return CredentialSource::Imds { endpoint: DEFAULT_IMDS_ENDPOINT.into(), identity: None };
-    }
-    let identity = user_assigned(env, client_id);
-    if let (Some(endpoint), Some(header)) = (identity_endpoint.clone(), env.text("IDENTITY_HEADER")) {
-        // Service Fabric sets the same two variables as App Service, plus its server's thumbprint
-        // (the SDKs' order: the thumbprint decides).
-        if let Some(thumbprint) = env.text("IDENTITY_SERVER_THUMBPRINT") {
-            no_user_assigned(env, &identity, "Service Fabric");
-            return service_fabric(env, endpoint, Redacted(header), &thumbprint);
-        }
-        return CredentialSource::AppServiceManagedIdentity { endpoint, header: Redacted(header), identity };
-    }
-    if let (Some(endpoint), Some(_)) = (identity_endpoint, arc_imds_endpoint) {
-        no_user_assigned(env, &identity, "Azure Arc");
-        return CredentialSource::AzureArc { endpoint };
-    }
-    if let Some(endpoint) = msi_endpoint {
-        return match env.text("MSI_SECRET") {
-            Some(secret) => azure_ml(env, endpoint, Redacted(secret), identity),
-            None => {
-                no_user_assigned(env, &identity, "Cloud Shell");
-                CredentialSource::CloudShell { endpoint }
-            }
-        };
-    }
-    let endpoint = imds_override.unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into());
-    if narrowed == Narrowed::All && !hosting_in_sight(env) {
-        let tools = developer_tools_on_path(env);
-        if !tools.is_empty() {
-            return developer(tools, tenant_id);
-        }
-    }
-    CredentialSource::Imds { endpoint, identity }
-}
-
-fn service_fabric(env: &mut Env, endpoint: String, header: Redacted, thumbprint: &str) -> CredentialSource {
-    // Windows shows thumbprints with spaces or colons between the bytes.
-    let digits: String =
-        thumbprint.chars().filter(|c| !matches!(c, ' ' | ':')).collect::<String>().to_ascii_lowercase();
-    if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        env.problem(SettingProblem::NotAThumbprint);
-    }
-    CredentialSource::ServiceFabric { endpoint, header, thumbprint: digits }
-}
-
-/// As the SDKs: these sources take no user-assigned identity at runtime (Service Fabric and
-/// Azure Arc set it in the resource's configuration; Cloud Shell is the signed-in user).
-fn no_user_assigned(env: &mut Env, identity: &Option<UserAssigned>, source: &'static str) {
-    if identity.is_some() {
-        env.problem(SettingProblem::UserAssignedNotTaken { source });
-    }
-}
-
-/// Azure ML names the compute's identity in `DEFAULT_IDENTITY_CLIENT_ID`, and its endpoint
-/// always wants a `clientid` (MSAL sends it every time).
-fn azure_ml(env: &mut Env, endpoint: String, secret: Redacted, identity: Option<UserAssigned>) -> CredentialSource {
-    let client_id = match identity {
-        Some(UserAssigned::ClientId(id)) => Some(id),
-        Some(_) => {
-            env.problem(SettingProblem::AzureMlByClientIdOnly);
-            None
-        }
-        None => None,
-    };
-    let client_id = client_id.or_else(|| env.text("DEFAULT_IDENTITY_CLIENT_ID")).unwrap_or_else(|| {
-        env.problem(SettingProblem::AzureMlClientIdMissing);
-        String::new()
-    });
-    CredentialSource::AzureMl { endpoint, secret, client_id }
 }
 
 fn hosting_in_sight(env: &Env) -> bool {

@@ -6,6 +6,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::credential_settings::IfChosen;
 use crate::problem::SettingProblem;
 use crate::url::{UrlRule, check_url};
 
@@ -44,6 +45,13 @@ impl<'a> Env<'a> {
     /// Notes a problem.
     pub(crate) fn problem(&mut self, problem: SettingProblem) {
         self.problems.push(problem);
+    }
+
+    /// What `read` returns, with the problems it found kept apart rather than reported.
+    pub(crate) fn reported_apart<T>(&mut self, read: impl FnOnce(&mut Self) -> T) -> IfChosen<T> {
+        let before = self.problems.len();
+        let value = read(self);
+        IfChosen { value, problems: self.problems.split_off(before) }
     }
 
     pub(crate) fn into_problems(self) -> Vec<SettingProblem> {

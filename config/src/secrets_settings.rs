@@ -13,11 +13,14 @@ use crate::env::Env;
 use crate::problem::SettingProblem;
 use crate::url::UrlRule;
 
-use crate::credential_settings::credential_source;
-pub use crate::credential_settings::{CredentialSource, DeveloperTool, UserAssigned};
+use crate::credential_settings::credential_settings;
+pub use crate::credential_settings::{
+    CredentialSettings, CredentialSource, DeveloperTool, IfChosen, TokenCredentials, UserAssigned,
+};
 pub use crate::redacted::Redacted;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant, reason = "read once at start, never moved on a hot path")]
 pub enum SecretSource {
     /// A folder with one file per secret (`SECRETS_DIR`).
     Dir(PathBuf),
@@ -29,7 +32,8 @@ pub enum SecretSource {
 pub struct KeyVaultSettings {
     /// `https://<name>.vault.azure.net`, without a trailing slash.
     pub url: String,
-    pub credential: CredentialSource,
+    /// The credential variables; the app chooses the credential from them.
+    pub credential: CredentialSettings,
     /// How long transient failures (408, 429, 500, 502, 503, 504, timeouts, connection
     /// errors) may be retried before the read fails.
     pub retry_budget: Duration,
@@ -131,7 +135,7 @@ fn key_vault_settings(env: &mut Env, url: String, authority_host: &str) -> KeyVa
     let additionally_allowed_tenants = allowed_tenants(env);
     KeyVaultSettings {
         url,
-        credential: credential_source(env, authority_host),
+        credential: credential_settings(env, authority_host),
         retry_budget,
         max_gets_per_10s,
         expiry,

@@ -111,6 +111,16 @@ impl Settings {
     /// Reads settings through `lookup` (the environment, or a map in tests).
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        Settings::from_lookup_checked(lookup, |_| Vec::new())
+    }
+
+    /// Reads settings through `lookup`, then lets `check` judge them as read (defaults in
+    /// place of bad values), so that its problems are reported with every other one: the app
+    /// checks there what only it decides (which credential the variables choose).
+    pub fn from_lookup_checked(
+        lookup: impl Fn(&str) -> Option<String>,
+        check: impl FnOnce(&Settings) -> Vec<SettingProblem>,
+    ) -> Result<Settings, SettingsError> {
         let mut env = Env::new(&lookup);
         let authority_host = authority_host(&mut env);
         let (mode, mode_reason) = mode(&mut env, &authority_host);
@@ -144,11 +154,7 @@ impl Settings {
         let event_grid_role = event_grid_role(&mut env);
         let network = network_settings(&mut env);
 
-        let problems = env.into_problems();
-        if !problems.is_empty() {
-            return Err(SettingsError { problems, log_format });
-        }
-        Ok(Settings {
+        let settings = Settings {
             network,
             public_url,
             limits,
@@ -169,7 +175,13 @@ impl Settings {
             docs_enabled,
             shutdown_timeout,
             log_format,
-        })
+        };
+        let mut problems = env.into_problems();
+        problems.extend(check(&settings));
+        if !problems.is_empty() {
+            return Err(SettingsError { problems, log_format });
+        }
+        Ok(settings)
     }
 
     pub fn is_local(&self) -> bool {

@@ -37,11 +37,7 @@ fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let name = &sig.ident;
     let rule_type = format_ident!("__vaultgate_requirement_{}", name);
     let inner_name = format_ident!("__vaultgate_protected_{}", name);
-    let RequirementArgs { any_roles, all_roles, any_scopes, role_from } = requirement;
-    let role_from = match role_from {
-        Some(setting) => quote!(::core::option::Option::Some(#setting)),
-        None => quote!(::core::option::Option::None),
-    };
+    let RequirementArgs { any_roles, all_roles, any_scopes } = requirement;
 
     let types: Vec<&syn::Type> = sig
         .inputs
@@ -81,12 +77,11 @@ fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         #vis struct #rule_type;
 
         impl ::vaultgate::auth::Requirement for #rule_type {
-            const RULE: ::vaultgate::auth::Rule = ::vaultgate::auth::Rule {
-                any_roles: &[#(#any_roles),*],
-                all_roles: &[#(#all_roles),*],
-                any_scopes: &[#(#any_scopes),*],
-                role_from: #role_from,
-            };
+            const RULE: ::vaultgate::auth::Rule = ::vaultgate::auth::Rule::new(
+                &[#(#any_roles),*],
+                &[#(#all_roles),*],
+                &[#(#any_scopes),*],
+            );
         }
 
         #(#attrs)*

@@ -22,9 +22,7 @@ use proc_macro::TokenStream;
 /// Accepted forms (a caller passes when it holds any listed role or any listed scope;
 /// `all_roles` needs every one):
 /// `role = "R"`, `roles = ["A", "B"]`, `all_roles = ["A", "B"]`, `scope = "S"`,
-/// `scopes = ["S", "T"]`, `role_from = "SETTING"` (the one role named by a setting, read at
-/// start-up: a setting the server does not know stops it there), and a roles form combined
-/// with a scopes form.
+/// `scopes = ["S", "T"]`, and a roles form combined with a scopes form.
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::protected(args.into(), item.into()).into()

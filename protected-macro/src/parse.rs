@@ -7,7 +7,7 @@ use syn::{Ident, LitStr, Token, bracketed};
 
 use crate::requirement_args::RequirementArgs;
 
-const KEYS: &str = "`role`, `roles`, `all_roles`, `role_from`, `scope` or `scopes`";
+const KEYS: &str = "`role`, `roles`, `all_roles`, `scope` or `scopes`";
 
 /// One `key = value` pair as written.
 struct Argument {
@@ -48,7 +48,7 @@ pub fn requirement(args: TokenStream) -> syn::Result<RequirementArgs> {
     for argument in arguments {
         let key = argument.key.to_string();
         let (expects_list, is_scope) = match key.as_str() {
-            "role" | "role_from" => (false, false),
+            "role" => (false, false),
             "roles" | "all_roles" => (true, false),
             "scope" => (false, true),
             "scopes" => (true, true),
@@ -72,13 +72,6 @@ pub fn requirement(args: TokenStream) -> syn::Result<RequirementArgs> {
         }
         if argument.values.is_empty() {
             return Err(syn::Error::new(argument.value_span, format!("`{key}` needs at least one value")));
-        }
-        if key == "role_from" {
-            let setting = &argument.values[0];
-            check_setting(setting)?;
-            requirement.role_from = Some(setting.clone());
-            seen.push(argument.key);
-            continue;
         }
         for value in &argument.values {
             check_value(value, is_scope)?;
@@ -110,21 +103,6 @@ fn check_value(value: &LitStr, is_scope: bool) -> syn::Result<()> {
         return Err(syn::Error::new(
             value.span(),
             format!("a {what} cannot contain spaces (Entra ID values never do)"),
-        ));
-    }
-    Ok(())
-}
-
-/// `role_from` names a setting (an environment variable such as `EVENT_GRID_ROLE`); that the
-/// server knows it is checked at start-up, where an unknown one stops the server.
-fn check_setting(setting: &LitStr) -> syn::Result<()> {
-    let text = setting.value();
-    let well_formed = text.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    if !well_formed {
-        return Err(syn::Error::new(
-            setting.span(),
-            "`role_from` names a setting in upper case, e.g. role_from = \"EVENT_GRID_ROLE\"",
         ));
     }
     Ok(())

@@ -8,6 +8,4 @@ pub struct RequirementArgs {
     pub any_roles: Vec<LitStr>,
     pub all_roles: Vec<LitStr>,
     pub any_scopes: Vec<LitStr>,
-    /// `role_from = "SETTING"`: the one role is read from that setting when the server starts.
-    pub role_from: Option<LitStr>,
 }

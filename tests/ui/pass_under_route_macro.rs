@@ -12,11 +12,6 @@ pub async fn plain(caller: Caller) -> String {
     format!("{:?}", caller.roles)
 }
 
-#[protected(role_from = "EVENT_GRID_ROLE", scope = "S")]
-pub async fn configured(caller: Caller) -> String {
-    format!("{:?}", caller.roles)
-}
-
 fn main() {
-    let _ = actix_web::App::new().service(read).route("/plain", web::get().to(plain)).route("/configured", web::post().to(configured));
+    let _ = actix_web::App::new().service(read).route("/plain", web::get().to(plain));
 }

@@ -46,11 +46,11 @@ impl<R: Requirement> FromRequest for Authorized<R> {
 /// `rule` with a role named by a setting put in place; without the settings' roles, such a
 /// route refuses every request (it cannot fail open).
 fn configured_rule(req: &HttpRequest, rule: &Rule) -> Result<Rule, AppError> {
-    if rule.role_from.is_none() {
+    if !rule.takes_event_grid_role {
         return Ok(*rule);
     }
-    req.app_data::<web::Data<AppState>>().and_then(|state| state.configured_roles.resolve(rule)).ok_or_else(|| {
-        log::error!("no configured role for {:?}: the route refuses every caller", rule.role_from);
+    req.app_data::<web::Data<AppState>>().map(|state| state.configured_roles.resolve(rule)).ok_or_else(|| {
+        log::error!("no configured EVENT_GRID_ROLE: the route refuses every caller");
         AppError::new(ErrorCode::AuthorizationServiceUnavailable)
     })
 }

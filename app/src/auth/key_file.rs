@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
@@ -52,7 +52,8 @@ pub fn read_private(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
             path,
             &FileFacts { regular: metadata.is_file(), mode: metadata.mode(), owner: metadata.uid() },
             me,
-        )?;
+        )
+        .map_err(|problem| io::Error::new(io::ErrorKind::PermissionDenied, problem))?;
     }
     // Room for the whole file, so no smaller copy is left behind, unwiped, by a reallocation.
     let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0)));
@@ -63,10 +64,7 @@ pub fn read_private(path: &Path) -> io::Result<Zeroizing<Vec<u8>>> {
 fn explain_open_error(path: &Path, error: io::Error) -> io::Error {
     #[cfg(unix)]
     if error.raw_os_error() == Some(libc::ELOOP) {
-        return io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is a symbolic link; a private key must be a file of its own", path.display()),
-        );
+        return io::Error::new(io::ErrorKind::InvalidInput, PrivateKeyFileProblem::SymbolicLink(path.to_owned()));
     }
     let _ = path;
     error
@@ -79,33 +77,47 @@ struct FileFacts {
     owner: u32,
 }
 
-fn check_private(path: &Path, file: &FileFacts, me: u32) -> io::Result<()> {
-    let refuse = |why: String| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
-    let path = path.display();
+fn check_private(path: &Path, file: &FileFacts, me: u32) -> Result<(), PrivateKeyFileProblem> {
+    let path = path.to_owned();
     if !file.regular {
-        return refuse(format!("{path} is not a regular file"));
+        return Err(PrivateKeyFileProblem::NotRegularFile(path));
     }
     if file.owner != me {
-        return refuse(format!(
-            "{path} is owned by uid {}, not by this user (uid {me}): whoever owns it can mint tokens; delete it to generate a new one",
-            file.owner
-        ));
+        return Err(PrivateKeyFileProblem::OwnedByOther { path, owner: file.owner, me });
     }
     if file.mode & 0o077 != 0 {
-        return refuse(format!(
-            "{path} is open to group or others (mode {:o}), who could read it and mint tokens or replace it; run `chmod 600 {path}` or delete it to generate a new one",
-            file.mode & 0o777
-        ));
+        return Err(PrivateKeyFileProblem::OpenToOthers { path, mode: file.mode & 0o777 });
     }
     Ok(())
+}
+
+/// Why a private key file is not read; the text tells what to do about it.
+#[derive(Debug, PartialEq, Eq, derive_more::Display, derive_more::Error)]
+pub enum PrivateKeyFileProblem {
+    #[display("{} is a symbolic link; a private key must be a file of its own", _0.display())]
+    SymbolicLink(#[error(not(source))] PathBuf),
+    #[display("{} is not a regular file", _0.display())]
+    NotRegularFile(#[error(not(source))] PathBuf),
+    #[display(
+        "{} is owned by uid {owner}, not by this user (uid {me}): whoever owns it can mint tokens; delete it to \
+         generate a new one",
+        path.display()
+    )]
+    OwnedByOther { path: PathBuf, owner: u32, me: u32 },
+    #[display(
+        "{0} is open to group or others (mode {mode:o}), who could read it and mint tokens or replace it; run \
+         `chmod 600 {0}` or delete it to generate a new one",
+        path.display()
+    )]
+    OpenToOthers { path: PathBuf, mode: u32 },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn check(regular: bool, mode: u32, owner: u32) -> Result<(), String> {
-        check_private(Path::new("/k"), &FileFacts { regular, mode, owner }, 1000).map_err(|e| e.to_string())
+    fn check(regular: bool, mode: u32, owner: u32) -> Result<(), PrivateKeyFileProblem> {
+        check_private(Path::new("/k"), &FileFacts { regular, mode, owner }, 1000)
     }
 
     #[test]
@@ -113,11 +125,12 @@ mod tests {
         assert_eq!(check(true, 0o100600, 1000), Ok(()));
         assert_eq!(check(true, 0o100400, 1000), Ok(()));
         for loose in [0o100640, 0o100604, 0o100620, 0o100602, 0o100610, 0o100666] {
-            let refused = check(true, loose, 1000).unwrap_err();
+            let refused = check(true, loose, 1000).unwrap_err().to_string();
             assert!(refused.contains("group or others") && refused.contains("chmod 600 /k"), "{loose:o}: {refused}");
         }
-        assert!(check(true, 0o100600, 0).unwrap_err().contains("owned by uid 0, not by this user (uid 1000)"));
-        assert!(check(false, 0o040700, 1000).unwrap_err().contains("not a regular file"));
+        let foreign = check(true, 0o100600, 0).unwrap_err().to_string();
+        assert!(foreign.contains("owned by uid 0, not by this user (uid 1000)"), "{foreign}");
+        assert!(check(false, 0o040700, 1000).unwrap_err().to_string().contains("not a regular file"));
     }
 
     #[cfg(unix)]

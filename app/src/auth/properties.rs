@@ -186,7 +186,7 @@ proptest! {
         held_roles in proptest::option::of(proptest::collection::vec("[A-C]", 0..3)),
         held_scopes in proptest::option::of(proptest::collection::vec("[s-u]", 0..3)),
     ) {
-        let rule = Rule { any_roles: &["A"], all_roles: &["B", "C"], any_scopes: &["s"], role_from: None };
+        let rule = Rule::new(&["A"], &["B", "C"], &["s"]);
         let claims = super::Claims {
             oid: None, appid: None, tid: None, sub: None,
             roles: held_roles.clone(), scopes: held_scopes.clone(),

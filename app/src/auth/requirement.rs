@@ -1,5 +1,6 @@
 //! What a protected handler requires of its caller. `#[protected(...)]` writes one
-//! `Requirement` type per handler; `Authorized<R>` checks it.
+//! `Requirement` type per handler (the events route writes its own, for the role
+//! `EVENT_GRID_ROLE` names); `Authorized<R>` checks it.
 
 use crate::AppError;
 use vaultgate_config::ErrorCode;
@@ -15,12 +16,24 @@ pub struct Rule {
     pub any_roles: &'static [&'static str],
     pub all_roles: &'static [&'static str],
     pub any_scopes: &'static [&'static str],
-    /// `role_from = "SETTING"`: the role is that setting's value. Until `ConfiguredRoles`
+    /// The role is `EVENT_GRID_ROLE`'s value, known only at start. Until `ConfiguredRoles`
     /// puts it in `any_roles`, no role passes (an unresolved rule fails closed).
-    pub role_from: Option<&'static str>,
+    pub takes_event_grid_role: bool,
 }
 
 impl Rule {
+    /// A rule of roles and scopes written in the code.
+    pub const fn new(
+        any_roles: &'static [&'static str],
+        all_roles: &'static [&'static str],
+        any_scopes: &'static [&'static str],
+    ) -> Rule {
+        Rule { any_roles, all_roles, any_scopes, takes_event_grid_role: false }
+    }
+
+    /// The role `EVENT_GRID_ROLE` names, whatever it is set to.
+    pub const EVENT_GRID_ROLE: Rule = Rule { takes_event_grid_role: true, ..Rule::new(&[], &[], &[]) };
+
     pub fn allows(&self, claims: &Claims) -> bool {
         self.any_roles.iter().any(|role| claims.has_role(role))
             || (!self.all_roles.is_empty() && self.all_roles.iter().all(|role| claims.has_role(role)))
@@ -50,7 +63,7 @@ impl Rule {
     }
 }
 
-/// The roles named by settings (`#[protected(role_from = "SETTING")]`), read once at start-up.
+/// The roles named by settings (`Rule::EVENT_GRID_ROLE`), read once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfiguredRoles {
     event_grid: &'static [&'static str],
@@ -66,15 +79,12 @@ impl ConfiguredRoles {
         ConfiguredRoles { event_grid: interned(role) }
     }
 
-    /// `rule` with its configured role in `any_roles`; `None` for a setting this server does
-    /// not know (start-up refuses such a route, and a request to it is refused).
-    pub fn resolve(&self, rule: &Rule) -> Option<Rule> {
-        let Some(setting) = rule.role_from else { return Some(*rule) };
-        let roles = match setting {
-            "EVENT_GRID_ROLE" => self.event_grid,
-            _ => return None,
-        };
-        Some(Rule { any_roles: roles, role_from: None, ..*rule })
+    /// `rule` with its configured role in `any_roles`.
+    pub fn resolve(&self, rule: &Rule) -> Rule {
+        if !rule.takes_event_grid_role {
+            return *rule;
+        }
+        Rule { any_roles: self.event_grid, takes_event_grid_role: false, ..*rule }
     }
 }
 

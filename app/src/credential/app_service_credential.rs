@@ -8,9 +8,22 @@ use vaultgate_config::secrets_settings::UserAssigned;
 use super::retry::{Policy, busy_or_failing};
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, user_assigned};
 use crate::upstream;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource};
 
 pub const CHOSEN_BECAUSE: &str =
     "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Functions, Container Apps)";
+
+/// `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` (Service Fabric, asked before, has a thumbprint too).
+pub fn chosen(settings: &CredentialSettings) -> Option<CredentialSource> {
+    let (Some(endpoint), Some(header)) = (&settings.identity_endpoint, &settings.identity_header) else {
+        return None;
+    };
+    Some(CredentialSource::AppServiceManagedIdentity {
+        endpoint: endpoint.clone(),
+        header: header.clone(),
+        identity: settings.user_assigned.value.clone(),
+    })
+}
 
 /// Its endpoint takes no tenant.
 pub const TENANT_RULE: TenantRule<'static> = TenantRule::Ignored;

@@ -11,10 +11,24 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry};
+use vaultgate_config::SettingProblem;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource};
+
+use super::azure_arc_key_problem::ArcKeyProblem;
+use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry, user_assigned};
 use crate::upstream::{self, url_for_logs};
 
 pub const CHOSEN_BECAUSE: &str = "IDENTITY_ENDPOINT and IMDS_ENDPOINT are set, IDENTITY_HEADER is not (Azure Arc)";
+
+/// `IDENTITY_ENDPOINT` and `IMDS_ENDPOINT` (App Service, asked before, has `IDENTITY_HEADER`).
+/// Its identity is set in the server's configuration, not at runtime.
+pub fn chosen(settings: &CredentialSettings, problems: &mut Vec<SettingProblem>) -> Option<CredentialSource> {
+    let (Some(endpoint), Some(_)) = (&settings.identity_endpoint, &settings.arc_imds_endpoint) else {
+        return None;
+    };
+    user_assigned::not_taken(settings, "Azure Arc", problems);
+    Some(CredentialSource::AzureArc { endpoint: endpoint.clone() })
+}
 
 /// Its endpoint takes no tenant.
 pub const TENANT_RULE: TenantRule<'static> = TenantRule::Ignored;
@@ -25,14 +39,14 @@ const API_VERSION: &str = "2020-06-01";
 const MAX_KEY_BYTES: u64 = 4096;
 
 /// Where the agent writes its key files.
-fn key_directory() -> Result<PathBuf, String> {
+fn key_directory() -> Result<PathBuf, ArcKeyProblem> {
     if cfg!(target_os = "linux") {
         Ok(PathBuf::from("/var/opt/azcmagent/tokens"))
     } else if cfg!(windows) {
-        let data = std::env::var_os("ProgramData").ok_or("Azure Arc: ProgramData is not set")?;
+        let data = std::env::var_os("ProgramData").ok_or(ArcKeyProblem::NoProgramData)?;
         Ok(Path::new(&data).join("AzureConnectedMachineAgent").join("Tokens"))
     } else {
-        Err("Azure Arc: the agent's key directory is known only on Linux and Windows".to_owned())
+        Err(ArcKeyProblem::UnknownKeyDirectory)
     }
 }
 
@@ -54,10 +68,7 @@ pub async fn fetch(endpoint: &str, request: &TokenRequest, timeout: Duration) ->
     let header = answer.headers.get("WWW-Authenticate").and_then(|value| value.to_str().ok()).ok_or_else(|| {
         CredentialError::Unusable(format!("{}: the 401 has no WWW-Authenticate header", url_for_logs(endpoint)))
     })?;
-    let key = key_directory()
-        .and_then(|directory| key_path(header, &directory))
-        .and_then(|path| read_key(&path))
-        .map_err(CredentialError::Misconfigured)?;
+    let key = key_directory().and_then(|directory| key_path(header, &directory)).and_then(|path| read_key(&path))?;
     let authorization = Zeroizing::new(format!("Basic {}", key.as_str()));
     let proven = || {
         Ok(upstream::client()
@@ -77,19 +88,13 @@ fn misconfigured(e: impl std::fmt::Display) -> CredentialError {
 
 /// The key file a `Basic realm=<path>` challenge names, if it is a `.key` file directly in
 /// `directory`.
-fn key_path(header: &str, directory: &Path) -> Result<PathBuf, String> {
-    let realm = header
-        .split_once("Basic realm=")
-        .map(|(_, realm)| realm.trim())
-        .ok_or("Azure Arc: the challenge is not `Basic realm=<key file>`")?;
+fn key_path(header: &str, directory: &Path) -> Result<PathBuf, ArcKeyProblem> {
+    let realm = header.split_once("Basic realm=").map(|(_, realm)| realm.trim()).ok_or(ArcKeyProblem::NoRealm)?;
     let path = PathBuf::from(realm);
     let in_directory = path.parent() == Some(directory);
     let is_key = path.extension().is_some_and(|ext| ext == "key");
     if !in_directory || !is_key {
-        return Err(format!(
-            "Azure Arc: the challenge names {realm:?}, not a .key file in {}; not read",
-            directory.display()
-        ));
+        return Err(ArcKeyProblem::OutsideKeyDirectory { realm: realm.to_owned(), directory: directory.to_owned() });
     }
     Ok(path)
 }
@@ -97,25 +102,24 @@ fn key_path(header: &str, directory: &Path) -> Result<PathBuf, String> {
 /// Opens the file once and judges what was opened: a regular file, of at most the limit by its
 /// size and by what is read through the same handle (a size may be wrong, as procfs's 0, or
 /// grow), so nothing can be swapped in or added between the check and the read.
-fn read_key(path: &Path) -> Result<Zeroizing<String>, String> {
-    let shown = path.display();
-    let failed = |e: std::io::Error| format!("Azure Arc: {shown}: {e}");
+fn read_key(path: &Path) -> Result<Zeroizing<String>, ArcKeyProblem> {
+    let failed = |error| ArcKeyProblem::Unreadable { path: path.to_owned(), error };
     let file = std::fs::File::open(path).map_err(failed)?;
     let metadata = file.metadata().map_err(failed)?;
     if !metadata.is_file() {
-        return Err(format!("Azure Arc: {shown} is not a regular file"));
+        return Err(ArcKeyProblem::NotRegularFile(path.to_owned()));
     }
     let size = metadata.len();
     if size > MAX_KEY_BYTES {
-        return Err(format!("Azure Arc: {shown} holds {size} bytes, more than a key's {MAX_KEY_BYTES}"));
+        return Err(ArcKeyProblem::SizeOverLimit { path: path.to_owned(), size, limit: MAX_KEY_BYTES });
     }
     // Room for one byte past the limit: the read never reallocates, leaving no unwiped copy.
     let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_BYTES as usize + 1));
     file.take(MAX_KEY_BYTES + 1).read_to_end(&mut bytes).map_err(failed)?;
     if bytes.len() as u64 > MAX_KEY_BYTES {
-        return Err(format!("Azure Arc: {shown} holds more than a key's {MAX_KEY_BYTES} bytes"));
+        return Err(ArcKeyProblem::ReadOverLimit { path: path.to_owned(), limit: MAX_KEY_BYTES });
     }
-    let key = std::str::from_utf8(&bytes).map_err(|_| format!("Azure Arc: {shown} is not UTF-8 text"))?;
+    let key = std::str::from_utf8(&bytes).map_err(|_| ArcKeyProblem::NotText(path.to_owned()))?;
     Ok(Zeroizing::new(key.to_owned()))
 }
 
@@ -148,7 +152,7 @@ mod tests {
         assert_eq!(read_key(&small).unwrap().len(), 4096);
         let large = dir.path().join("b.key");
         std::fs::write(&large, "k".repeat(4097)).unwrap();
-        assert!(read_key(&large).unwrap_err().contains("4097 bytes"));
+        assert!(read_key(&large).unwrap_err().to_string().contains("4097 bytes"));
     }
 
     #[test]
@@ -169,7 +173,7 @@ mod tests {
         std::os::unix::fs::symlink("/proc/self/smaps", &path).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "the file system does not tell its size");
         assert_eq!(
-            read_key(&path).unwrap_err(),
+            read_key(&path).unwrap_err().to_string(),
             format!("Azure Arc: {} holds more than a key's 4096 bytes", path.display())
         );
     }
@@ -179,6 +183,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("folder.key");
         std::fs::create_dir(&path).unwrap();
-        assert_eq!(read_key(&path).unwrap_err(), format!("Azure Arc: {} is not a regular file", path.display()));
+        assert_eq!(
+            read_key(&path).unwrap_err().to_string(),
+            format!("Azure Arc: {} is not a regular file", path.display())
+        );
     }
 }

@@ -17,6 +17,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
 use zeroize::Zeroizing;
 
+use super::certificate_file_error::CertificateFileProblem;
 use super::{CredentialError, pkcs12_file};
 
 /// How long an assertion is good for (MSAL: 10 minutes).
@@ -32,26 +33,22 @@ impl ClientCertificate {
     /// Reads a PEM or PKCS#12 file holding one RSA private key and its certificate, `password`
     /// opening a PKCS#12 one. Errors name the file, never its content or the password.
     pub fn load(path: &str, password: Option<&str>) -> Result<ClientCertificate, CredentialError> {
-        Self::load_file(path, password).map_err(CredentialError::Misconfigured)
+        Ok(Self::load_file(path, password).map_err(|problem| problem.of(path))?)
     }
 
-    fn load_file(path: &str, password: Option<&str>) -> Result<ClientCertificate, String> {
+    fn load_file(path: &str, password: Option<&str>) -> Result<ClientCertificate, CertificateFileProblem> {
         let bytes = read_file(path)?;
         if memchr::memmem::find(&bytes, b"-----BEGIN ").is_some() {
             if password.is_some() {
-                return Err(format!(
-                    "AZURE_CLIENT_CERTIFICATE_PATH {path}: a PEM file, but AZURE_CLIENT_CERTIFICATE_PASSWORD is set; \
-                     vaultgate reads PEM keys unencrypted only (encrypted PEM keys are not supported): decrypt the key \
-                     (openssl pkey) or use a PKCS#12 file, or unset the password"
-                ));
+                return Err(CertificateFileProblem::PasswordForPem);
             }
-            return load_pem(path, &bytes);
+            return load_pem(&bytes);
         }
         // A PKCS#12 file is DER: one SEQUENCE.
         if bytes.first() != Some(&0x30) {
-            return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: neither a PEM nor a PKCS#12 (DER) file"));
+            return Err(CertificateFileProblem::NeitherPemNorPkcs12);
         }
-        let contents = pkcs12_file::open(path, &bytes, password)?;
+        let contents = pkcs12_file::open(&bytes, password)?;
         let mut usable_key = false;
         for key in &contents.keys {
             let Ok(key) = KeyPair::from_pkcs8(key) else { continue };
@@ -61,9 +58,9 @@ impl ClientCertificate {
             }
         }
         Err(if contents.keys.is_empty() || usable_key {
-            format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the PKCS#12 file holds no private key with its certificate")
+            CertificateFileProblem::Pkcs12NoKeyWithCertificate
         } else {
-            format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not a usable RSA key")
+            CertificateFileProblem::KeyNotUsableRsa
         })
     }
 
@@ -108,8 +105,8 @@ impl ClientCertificate {
 }
 
 /// The file's bytes, wiped when dropped: a PEM file holds the private key in clear.
-fn read_file(path: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|e| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {e}"))
+fn read_file(path: &str) -> Result<Zeroizing<Vec<u8>>, CertificateFileProblem> {
+    std::fs::read(path).map(Zeroizing::new).map_err(CertificateFileProblem::Unreadable)
 }
 
 /// Warns when group or others may read the file: they could sign in as the application. Not
@@ -136,33 +133,27 @@ fn readable_by_others(mode: u32) -> bool {
     mode & 0o044 != 0
 }
 
-fn load_pem(path: &str, pem: &[u8]) -> Result<ClientCertificate, String> {
+fn load_pem(pem: &[u8]) -> Result<ClientCertificate, CertificateFileProblem> {
     let certificates: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
         .map(|c| c.map(|c| c.to_vec()))
         .collect::<Result<_, _>>()
-        .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: not a readable PEM file"))?;
+        .map_err(|_| CertificateFileProblem::UnreadablePem)?;
     if certificates.is_empty() {
-        return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no PEM certificate"));
+        return Err(CertificateFileProblem::NoPemCertificate);
     }
-    let key = match &*pem_private_key(path, pem)? {
+    let key = match &*pem_private_key(pem)? {
         PrivateKeyDer::Pkcs8(key) => KeyPair::from_pkcs8(key.secret_pkcs8_der()),
         PrivateKeyDer::Pkcs1(key) => KeyPair::from_der(key.secret_pkcs1_der()),
-        _ => return Err(format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not RSA")),
+        _ => return Err(CertificateFileProblem::KeyNotRsa),
     }
-    .map_err(|_| format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: the private key is not a usable RSA key"))?;
-    let chain = leaf_first(&key, &certificates).ok_or_else(|| {
-        format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: no certificate in the file goes with the private key")
-    })?;
+    .map_err(|_| CertificateFileProblem::KeyNotUsableRsa)?;
+    let chain = leaf_first(&key, &certificates).ok_or(CertificateFileProblem::NoCertificateForKey)?;
     Ok(ClientCertificate { key, chain })
 }
 
 /// The PEM file's private key (DER), wiped when dropped.
-fn pem_private_key(path: &str, pem: &[u8]) -> Result<Zeroizing<PrivateKeyDer<'static>>, String> {
-    PrivateKeyDer::from_pem_slice(pem).map(Zeroizing::new).map_err(|_| {
-        format!(
-            "AZURE_CLIENT_CERTIFICATE_PATH {path}: holds no unencrypted PEM private key (PRIVATE KEY or RSA PRIVATE KEY)"
-        )
-    })
+fn pem_private_key(pem: &[u8]) -> Result<Zeroizing<PrivateKeyDer<'static>>, CertificateFileProblem> {
+    PrivateKeyDer::from_pem_slice(pem).map(Zeroizing::new).map_err(|_| CertificateFileProblem::NoPemPrivateKey)
 }
 
 /// The certificate of `key` (the one carrying its public key) first, then the others in file
@@ -202,7 +193,7 @@ mod tests {
         let path = path.to_str().unwrap();
         let bytes: Zeroizing<Vec<u8>> = read_file(path).unwrap();
         assert_eq!(bytes.as_slice(), pem.as_bytes());
-        let key: Zeroizing<PrivateKeyDer<'static>> = pem_private_key(path, &bytes).unwrap();
+        let key: Zeroizing<PrivateKeyDer<'static>> = pem_private_key(&bytes).unwrap();
         assert_eq!(key.secret_der(), pkcs8.as_ref());
     }
 

@@ -1,11 +1,13 @@
 //! The credentials in the Azure SDKs' `DefaultAzureCredential` order (environment, workload
-//! identity, managed identity, developer tools), each in a module of its own: which one the
-//! settings chose (`CredentialSource`, read from the variables in `vaultgate-config`) is sent
-//! here to that module for its fetch, its tenant rule, and what `vaultgate check` says of it.
+//! identity, managed identity, developer tools), each in a module of its own: `choose` asks
+//! each module in turn whether the variables (`CredentialSettings`, read in `vaultgate-config`)
+//! choose it; the chosen `CredentialSource` is then sent to its module for its fetch, its
+//! tenant rule, and what `vaultgate check` says of it.
 
 use std::time::Duration;
 
-use vaultgate_config::secrets_settings::CredentialSource;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource, TokenCredentials};
+use vaultgate_config::{SecretSource, SettingProblem, Settings};
 
 use super::client_certificate_credential::Client;
 use super::{
@@ -13,6 +15,60 @@ use super::{
     azure_ml_credential, client_certificate_credential, client_secret_credential, cloud_shell_credential,
     developer_cli_credential, imds_credential, service_fabric_credential, workload_identity_credential,
 };
+
+/// The credential the variables choose, in the SDKs' order; the problems when the variables
+/// choose one that cannot work (start-up stops on them, as on any setting's).
+pub fn choose(settings: &CredentialSettings) -> Result<CredentialSource, Vec<SettingProblem>> {
+    let mut problems = Vec::new();
+    let chosen = chosen(settings, &mut problems);
+    match chosen {
+        Some(source) if problems.is_empty() => Ok(source),
+        _ => Err(problems),
+    }
+}
+
+/// `choose`'s problems for settings that read Key Vault (for `Settings::from_lookup_checked`,
+/// so that they are reported with every other setting's).
+pub fn settings_problems(settings: &Settings) -> Vec<SettingProblem> {
+    match &settings.secrets {
+        SecretSource::KeyVault(key_vault) => choose(&key_vault.credential).err().unwrap_or_default(),
+        SecretSource::Dir(_) => Vec::new(),
+    }
+}
+
+fn chosen(settings: &CredentialSettings, problems: &mut Vec<SettingProblem>) -> Option<CredentialSource> {
+    if let Some(source) = developer_cli_credential::named(settings) {
+        return Some(source);
+    }
+    // The SDKs' EnvironmentCredential: a client secret first, then a client certificate.
+    if let Some(source) =
+        client_secret_credential::chosen(settings).or_else(|| client_certificate_credential::chosen(settings, problems))
+    {
+        return Some(source);
+    }
+    if settings.token_credentials == TokenCredentials::Environment {
+        problems.push(SettingProblem::EnvironmentCredentialIncomplete);
+        return None;
+    }
+    if let Some(source) = workload_identity_credential::chosen(settings, problems) {
+        return Some(source);
+    }
+    if settings.token_credentials == TokenCredentials::WorkloadIdentity {
+        problems.push(SettingProblem::WorkloadIdentityIncomplete);
+        return None;
+    }
+    // Managed identity: the sources that share IDENTITY_ENDPOINT, then MSI_ENDPOINT, told
+    // apart as the SDKs do; the developer tools on a laptop; IMDS last.
+    problems.extend(settings.user_assigned.problems.iter().cloned());
+    let source = service_fabric_credential::chosen(settings, problems)
+        .or_else(|| app_service_credential::chosen(settings))
+        .or_else(|| azure_arc_credential::chosen(settings, problems))
+        .or_else(|| azure_ml_credential::chosen(settings, problems))
+        .or_else(|| cloud_shell_credential::chosen(settings, problems))
+        .or_else(|| developer_cli_credential::found(settings))
+        .unwrap_or_else(|| imds_credential::chosen(settings));
+    Some(source)
+}
 
 /// Checks at start what needs no network call (a client certificate that cannot be used).
 pub fn check_at_start(source: &CredentialSource) -> Result<(), CredentialError> {

@@ -5,11 +5,36 @@
 
 use std::time::Duration;
 
+use vaultgate_config::SettingProblem;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource, TokenCredentials};
+
 use super::certificate_assertion::{ClientCertificate, warn_if_readable_by_others};
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest, token_endpoint};
 
 pub const CHOSEN_BECAUSE: &str = "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH are set, \
                                   AZURE_CLIENT_SECRET is not (EnvironmentCredential)";
+
+/// `EnvironmentCredential` without a client secret: a certificate path needs the client and
+/// tenant too, or start-up stops.
+pub fn chosen(settings: &CredentialSettings, problems: &mut Vec<SettingProblem>) -> Option<CredentialSource> {
+    if !settings.token_credentials.keeps(TokenCredentials::Environment) {
+        return None;
+    }
+    let path = settings.certificate_path.as_ref()?;
+    let (Some(client_id), Some(tenant_id)) = (&settings.client_id, &settings.tenant_id) else {
+        problems.push(SettingProblem::CertificateWithoutClient);
+        return None;
+    };
+    problems.extend(settings.send_certificate_chain.problems.iter().cloned());
+    Some(CredentialSource::ClientCertificate {
+        authority_host: settings.authority_host.clone(),
+        tenant_id: tenant_id.clone(),
+        client_id: client_id.clone(),
+        path: path.clone(),
+        password: settings.certificate_password.clone(),
+        send_chain: settings.send_certificate_chain.value,
+    })
+}
 
 /// Bound to its tenant: another one is asked only when allowed.
 pub fn tenant_rule(tenant_id: &str) -> TenantRule<'_> {

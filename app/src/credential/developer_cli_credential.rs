@@ -8,8 +8,9 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
-use vaultgate_config::secrets_settings::DeveloperTool;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource, DeveloperTool, TokenCredentials};
 
+use super::developer_cli_answer_problem::CliAnswerProblem;
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest};
 
 /// The longest stretch of a tool's error output put in a log line.
@@ -17,6 +18,30 @@ const MAX_STDERR_CHARS: usize = 400;
 
 pub const CHOSEN_BECAUSE: &str = "a developer's own sign-in: AZURE_TOKEN_CREDENTIALS names it, or no credential \
                                   variable and no hosting environment is in sight and the tool is on PATH";
+
+/// Chosen before everything else when `AZURE_TOKEN_CREDENTIALS` names the tools (`dev`, or
+/// one tool's credential).
+pub fn named(settings: &CredentialSettings) -> Option<CredentialSource> {
+    let tools = match settings.token_credentials {
+        TokenCredentials::Dev => vec![DeveloperTool::AzureCli, DeveloperTool::AzureDeveloperCli],
+        TokenCredentials::Tool(tool) => vec![tool],
+        _ => return None,
+    };
+    Some(CredentialSource::DeveloperCli { tools, tenant_id: settings.tenant_id.clone() })
+}
+
+/// Managed identity cannot be detected on a VM (IMDS has no variable), so without a narrowing
+/// the tools are chosen, before IMDS, only when no hosting environment is in sight and `az` or
+/// `azd` is on `PATH`.
+pub fn found(settings: &CredentialSettings) -> Option<CredentialSource> {
+    let found = settings.token_credentials == TokenCredentials::All
+        && !settings.hosting_in_sight
+        && !settings.developer_tools_on_path.is_empty();
+    found.then(|| CredentialSource::DeveloperCli {
+        tools: settings.developer_tools_on_path.clone(),
+        tenant_id: settings.tenant_id.clone(),
+    })
+}
 
 /// With `AZURE_TENANT_ID`, bound to it; without, the sign-in decides which tenants the tool
 /// can reach, so the challenge's tenant goes to the tool as asked.
@@ -152,24 +177,24 @@ struct AzdAnswer {
     expires_on: String,
 }
 
-fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, String> {
+fn read(tool: DeveloperTool, stdout: &[u8]) -> Result<AccessToken, CliAnswerProblem> {
     let (token, expires_at) = match tool {
         DeveloperTool::AzureCli => {
-            let answer: AzAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
-            let epoch = answer.expires_on.ok_or("no expires_on (Azure CLI 2.54 or later is needed)")?;
+            let answer: AzAnswer = serde_json::from_slice(stdout).map_err(CliAnswerProblem::NotJson)?;
+            let epoch = answer.expires_on.ok_or(CliAnswerProblem::NoEpochExpiry)?;
             (answer.access_token, UNIX_EPOCH + Duration::from_secs(epoch))
         }
         DeveloperTool::AzureDeveloperCli => {
-            let answer: AzdAnswer = serde_json::from_slice(stdout).map_err(|e| format!("unreadable JSON ({e})"))?;
-            let expires_at = crate::clock::rfc3339_utc(&answer.expires_on).ok_or("expiresOn is not a UTC time")?;
+            let answer: AzdAnswer = serde_json::from_slice(stdout).map_err(CliAnswerProblem::NotJson)?;
+            let expires_at = crate::clock::rfc3339_utc(&answer.expires_on).ok_or(CliAnswerProblem::ExpiryNotUtc)?;
             (answer.token, expires_at)
         }
     };
     if token.is_empty() {
-        return Err("an empty token".into());
+        return Err(CliAnswerProblem::EmptyToken);
     }
     if expires_at <= SystemTime::now() {
-        return Err("the token has already expired".into());
+        return Err(CliAnswerProblem::Expired);
     }
     Ok(AccessToken::new(token, expires_at, None))
 }
@@ -184,14 +209,17 @@ mod tests {
     #[test]
     fn the_wire_samples_parse_and_their_past_expiry_is_refused() {
         // The samples' expiries (2023) are in the past: parsed, then refused as expired.
-        assert_eq!(read(DeveloperTool::AzureCli, AZ.as_bytes()).unwrap_err(), "the token has already expired");
         assert_eq!(
-            read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err(),
+            read(DeveloperTool::AzureCli, AZ.as_bytes()).unwrap_err().to_string(),
+            "the token has already expired"
+        );
+        assert_eq!(
+            read(DeveloperTool::AzureDeveloperCli, AZD.as_bytes()).unwrap_err().to_string(),
             "the token has already expired"
         );
         let old_cli = AZ.replace("\"expires_on\": 1698789550,", "");
         assert_eq!(
-            read(DeveloperTool::AzureCli, old_cli.as_bytes()).unwrap_err(),
+            read(DeveloperTool::AzureCli, old_cli.as_bytes()).unwrap_err().to_string(),
             "no expires_on (Azure CLI 2.54 or later is needed)"
         );
     }

@@ -8,10 +8,16 @@ use vaultgate_config::secrets_settings::UserAssigned;
 use super::retry::{Policy, busy_or_failing};
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, user_assigned};
 use crate::upstream;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource};
 
 pub const CHOSEN_BECAUSE: &str = "no other credential's variables are set: the instance metadata service, as on a VM, \
                                   a scale set or an AKS node (AZURE_TOKEN_CREDENTIALS=dev picks the developer tools \
                                   instead)";
+
+/// The last managed identity: IMDS has no variable to be seen by, so it is what remains.
+pub fn chosen(settings: &CredentialSettings) -> CredentialSource {
+    CredentialSource::Imds { endpoint: settings.imds_endpoint.clone(), identity: settings.user_assigned.value.clone() }
+}
 
 /// Its endpoint takes no tenant.
 pub const TENANT_RULE: TenantRule<'static> = TenantRule::Ignored;

@@ -3,9 +3,14 @@
 //! SDKs' order), and a cache that renews its tokens before they expire.
 
 mod answer;
+mod azure_arc_key_problem;
 mod cache;
 mod certificate_assertion;
+mod certificate_file_error;
 mod chain;
+#[cfg(test)]
+mod choice_tests;
+mod developer_cli_answer_problem;
 mod error;
 mod pkcs12_file;
 mod retry;
@@ -27,7 +32,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 pub use cache::AccessTokenCache;
-pub use chain::{check_at_start, chosen_because, fetch, tenant_rule};
+pub use chain::{check_at_start, choose, chosen_because, fetch, settings_problems, tenant_rule};
 pub use error::CredentialError;
 
 /// Renew at the latest this long before expiry, as the Azure SDKs do.

@@ -7,6 +7,8 @@ use p12_keystore::error::Error;
 use x509_parser::der_parser::ber::parse_ber_sequence;
 use zeroize::Zeroizing;
 
+use super::certificate_file_error::CertificateFileProblem;
+
 /// What a PKCS#12 file holds, in file order: the private keys (PKCS#8 DER, wiped when dropped)
 /// and certificates (DER).
 pub struct Pkcs12Contents {
@@ -15,36 +17,23 @@ pub struct Pkcs12Contents {
 }
 
 /// Opens a PKCS#12 file; no password is the empty one, as the SDKs and `openssl` take it.
-pub fn open(path: &str, der: &[u8], password: Option<&str>) -> Result<Pkcs12Contents, String> {
-    let no_mac = || {
-        format!(
-            "AZURE_CLIENT_CERTIFICATE_PATH {path}: the PKCS#12 file has no MAC, so nothing proves it was not altered; \
-             export it with one (openssl pkcs12 -export without -nomac)"
-        )
-    };
+pub fn open(der: &[u8], password: Option<&str>) -> Result<Pkcs12Contents, CertificateFileProblem> {
     let mac = has_mac(der);
     if mac == Some(false) {
-        return Err(no_mac());
+        return Err(CertificateFileProblem::Pkcs12WithoutMac);
     }
-    let archive = Pkcs12Archive::from_pkcs12(der, password.unwrap_or("")).map_err(|error| {
-        let why = match error {
-            // A wrong password fails the MAC (files without one are refused above); the
-            // decryption errors say the same, should a MAC of another password ever pass.
-            Error::MacError(_) | Error::UnpadError | Error::Pkcs5Error(_) => {
-                "the PKCS#12 file does not open with AZURE_CLIENT_CERTIFICATE_PASSWORD (wrong password, or the file needs one)"
-                    .to_owned()
-            }
-            Error::UnsupportedEncryptionScheme | Error::UnsupportedMacAlgorithm => {
-                format!("the PKCS#12 file's encryption is not supported ({error})")
-            }
-            // der/x509 errors say what and where in the file, never the password.
-            other => format!("not a readable PKCS#12 file ({other})"),
-        };
-        format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: {why}")
+    let archive = Pkcs12Archive::from_pkcs12(der, password.unwrap_or("")).map_err(|error| match error {
+        // A wrong password fails the MAC (files without one are refused above); the
+        // decryption errors say the same, should a MAC of another password ever pass.
+        Error::MacError(_) | Error::UnpadError | Error::Pkcs5Error(_) => CertificateFileProblem::Pkcs12WrongPassword,
+        Error::UnsupportedEncryptionScheme | Error::UnsupportedMacAlgorithm => {
+            CertificateFileProblem::Pkcs12UnsupportedEncryption(error)
+        }
+        other => CertificateFileProblem::Pkcs12Unreadable(other),
     })?;
     // The reader took a file whose MAC could not be found: refused rather than taken unchecked.
     if mac.is_none() {
-        return Err(no_mac());
+        return Err(CertificateFileProblem::Pkcs12WithoutMac);
     }
     Ok(Pkcs12Contents {
         keys: archive.keys.into_iter().map(|bag| Zeroizing::new(bag.key.as_der().to_vec())).collect(),
@@ -79,7 +68,7 @@ mod tests {
         store.add_entry("key", KeyStoreEntry::PrivateKeyChain(chain));
         let file = store.writer(PASSWORD).write().unwrap();
         assert_eq!(has_mac(&file), Some(true));
-        let keys: Vec<Zeroizing<Vec<u8>>> = open("client.pfx", &file, Some(PASSWORD)).unwrap().keys;
+        let keys: Vec<Zeroizing<Vec<u8>>> = open(&file, Some(PASSWORD)).unwrap().keys;
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].as_slice(), pkcs8.as_ref());
     }
@@ -88,9 +77,9 @@ mod tests {
     fn a_file_without_a_mac_is_refused_before_anything_is_decrypted() {
         // PFX ::= SEQUENCE { version 3, authSafe ContentInfo, macData OPTIONAL }: here without macData.
         let without_mac = [0x30, 0x05, 0x02, 0x01, 0x03, 0x30, 0x00];
-        let refused = open("client.pfx", &without_mac, Some(PASSWORD)).err().unwrap();
+        let refused = open(&without_mac, Some(PASSWORD)).err().unwrap().of("client.pfx");
         assert_eq!(
-            refused,
+            refused.to_string(),
             "AZURE_CLIENT_CERTIFICATE_PATH client.pfx: the PKCS#12 file has no MAC, so nothing proves it was not \
              altered; export it with one (openssl pkcs12 -export without -nomac)"
         );

@@ -4,11 +4,31 @@
 
 use std::time::Duration;
 
-use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry};
+use vaultgate_config::SettingProblem;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource};
+
+use super::{AccessToken, CredentialError, TenantRule, TokenRequest, answer, retry, user_assigned};
 use crate::upstream;
 
 pub const CHOSEN_BECAUSE: &str =
     "IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT are set (Service Fabric)";
+
+/// The same two variables as App Service, plus its server's thumbprint (the SDKs' order: the
+/// thumbprint decides). Its identity is set in the cluster's configuration, not at runtime.
+pub fn chosen(settings: &CredentialSettings, problems: &mut Vec<SettingProblem>) -> Option<CredentialSource> {
+    let (Some(endpoint), Some(header), Some(thumbprint)) =
+        (&settings.identity_endpoint, &settings.identity_header, &settings.identity_server_thumbprint)
+    else {
+        return None;
+    };
+    user_assigned::not_taken(settings, "Service Fabric", problems);
+    problems.extend(thumbprint.problems.iter().cloned());
+    Some(CredentialSource::ServiceFabric {
+        endpoint: endpoint.clone(),
+        header: header.clone(),
+        thumbprint: thumbprint.value.clone(),
+    })
+}
 
 /// Its endpoint takes no tenant.
 pub const TENANT_RULE: TenantRule<'static> = TenantRule::Ignored;

@@ -4,10 +4,32 @@
 
 use std::time::Duration;
 
+use vaultgate_config::SettingProblem;
+use vaultgate_config::secrets_settings::{CredentialSettings, CredentialSource, TokenCredentials};
+
 use super::{AccessToken, CredentialError, TenantRule, TokenRequest, token_endpoint};
 
 pub const CHOSEN_BECAUSE: &str =
     "AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID are set (WorkloadIdentityCredential)";
+
+/// After `EnvironmentCredential`, when `AZURE_TOKEN_CREDENTIALS` keeps it: a federated token
+/// file needs the client and tenant too, or start-up stops.
+pub fn chosen(settings: &CredentialSettings, problems: &mut Vec<SettingProblem>) -> Option<CredentialSource> {
+    if !settings.token_credentials.keeps(TokenCredentials::WorkloadIdentity) {
+        return None;
+    }
+    let token_file = settings.federated_token_file.as_ref()?;
+    let (Some(client_id), Some(tenant_id)) = (&settings.client_id, &settings.tenant_id) else {
+        problems.push(SettingProblem::FederatedTokenWithoutClient);
+        return None;
+    };
+    Some(CredentialSource::WorkloadIdentity {
+        authority_host: settings.authority_host.clone(),
+        tenant_id: tenant_id.clone(),
+        client_id: client_id.clone(),
+        token_file: token_file.clone(),
+    })
+}
 
 /// Bound to its tenant: another one is asked only when allowed.
 pub fn tenant_rule(tenant_id: &str) -> TenantRule<'_> {

@@ -133,8 +133,8 @@ fn operation(
 
     let mut codes: Vec<ErrorCode> = Vec::new();
     if let Access::Protected(rule) = route.access {
-        // A role named by a setting is documented as configured (start-up refuses unknown settings).
-        let rule = roles.resolve(&rule).unwrap_or(rule);
+        // A role named by a setting is documented as configured.
+        let rule = roles.resolve(&rule);
         description = format!("{description}\n\n{}", security::describe(&rule));
         builder = builder.securities(Some(security.requirements(&rule)));
         let extensions: Extensions =

@@ -15,8 +15,7 @@ use vaultgate_config::ErrorCode;
 use super::body::{has_media_type, read_bounded};
 use super::events_schema::KeyVaultDelivery;
 use crate::app_state::AppState;
-use crate::auth::Caller;
-use crate::protected;
+use crate::auth::{Authorized, Requirement, Rule};
 use crate::route_table::{Answer, OperationDoc, RequestBody, ResponseHeader, SchemaOf, Tag};
 use crate::secrets::events::{DeliveredBy, Delivery};
 
@@ -36,13 +35,26 @@ const ALLOWED_RATE: HeaderName = HeaderName::from_static("webhook-allowed-rate")
 const MEDIA_TYPES: &[&str] =
     &["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"];
 
-#[protected(role_from = "EVENT_GRID_ROLE")]
+/// The role `EVENT_GRID_ROLE` names, which the events route requires.
+pub struct EventGridRole;
+
+impl Requirement for EventGridRole {
+    const RULE: Rule = Rule::EVENT_GRID_ROLE;
+}
+
+/// Written as `#[protected]` writes a handler: the requirement is checked (by `Authorized`)
+/// before the body is read.
 pub async fn keyvault_events(
+    authorized: Authorized<EventGridRole>,
     request: HttpRequest,
     payload: web::Payload,
-    caller: Caller,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    let caller = authorized.caller();
+    // `Authorized` resolved the role from this state: it is there.
+    let state = request.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| {
+        log::error!("no AppState registered as app data: Key Vault events cannot be applied");
+        AppError::new(ErrorCode::AuthorizationServiceUnavailable)
+    })?;
     // The role alone is not enough: it must be Event Grid that holds it.
     if !caller.appid.as_deref().is_some_and(|appid| EVENT_GRID_APP_IDS.contains(&appid)) {
         return Err(AppError::new(ErrorCode::MissingPathRole)

@@ -3,6 +3,7 @@
 //! through the proxy and with the trusted roots the process was started with (`Network`).
 
 mod error;
+mod roots_problem;
 mod tls;
 mod tunnel;
 
@@ -15,6 +16,7 @@ use actix_web::web::Bytes;
 use serde::de::DeserializeOwned;
 
 pub use error::{TransportError, UpstreamError};
+pub use roots_problem::RootsProblem;
 pub use tls::TrustedRoots;
 use vaultgate_config::NetworkSettings;
 pub use vaultgate_config::proxy::{Proxy, ProxySettings};
@@ -35,7 +37,7 @@ pub struct Network {
 impl Network {
     /// The proxies `Settings` read, and the roots its `SSL_CERT_*` files give (each file
     /// that gives nothing is a problem line).
-    pub fn from_settings(settings: &NetworkSettings) -> Result<Network, Vec<String>> {
+    pub fn from_settings(settings: &NetworkSettings) -> Result<Network, Vec<RootsProblem>> {
         let roots = TrustedRoots::load(settings)?;
         let tls = roots.client_config();
         Ok(Network { proxies: Arc::new(settings.proxies.clone()), roots, tls })
@@ -73,7 +75,7 @@ static NETWORK: OnceLock<Network> = OnceLock::new();
 /// this once at start-up (awc's clients are built per worker thread, far from the settings).
 /// Without it (the in-process tests), calls go direct and trust the system store plus the
 /// built-in roots.
-pub fn configure(settings: &NetworkSettings) -> Result<&'static Network, Vec<String>> {
+pub fn configure(settings: &NetworkSettings) -> Result<&'static Network, Vec<RootsProblem>> {
     let network = Network::from_settings(settings)?;
     let network = NETWORK.get_or_init(|| network);
     if network.is_configured() {

@@ -13,6 +13,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use vaultgate_config::NetworkSettings;
 
+use super::roots_problem::RootsProblem;
+
 /// Trusted roots and where they came from.
 pub struct TrustedRoots {
     store: RootCertStore,
@@ -28,7 +30,7 @@ impl TrustedRoots {
     /// Loads the roots `SSL_CERT_FILE`/`SSL_CERT_DIR` name, else the system's. A variable
     /// that yields no usable certificate is an error: the operator meant to trust something,
     /// and would otherwise meet it only as failed calls.
-    pub fn load(settings: &NetworkSettings) -> Result<TrustedRoots, Vec<String>> {
+    pub fn load(settings: &NetworkSettings) -> Result<TrustedRoots, Vec<RootsProblem>> {
         let (file, dirs) = (&settings.cert_file, &settings.cert_dirs);
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
@@ -37,10 +39,10 @@ impl TrustedRoots {
 
         if let Some(file) = &file {
             let loaded = rustls_native_certs::load_certs_from_paths(Some(file), None);
-            if let Some(error) = loaded.errors.first() {
-                problems.push(format!("SSL_CERT_FILE: {}: {error}", file.display()));
+            if let Some(error) = loaded.errors.into_iter().next() {
+                problems.push(RootsProblem::FileUnreadable { file: file.clone(), error });
             } else if loaded.certs.is_empty() {
-                problems.push(format!("SSL_CERT_FILE: {} holds no PEM certificate", file.display()));
+                problems.push(RootsProblem::FileWithoutCertificate(file.clone()));
             }
             certificates.extend(loaded.certs);
             sources.push(format!("SSL_CERT_FILE {}", file.display()));
@@ -54,7 +56,7 @@ impl TrustedRoots {
             }
             let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
             if certificates.len() == before {
-                problems.push(format!("SSL_CERT_DIR: no readable PEM certificate in {}", shown.join(", ")));
+                problems.push(RootsProblem::DirsWithoutCertificate(dirs.clone()));
             }
             sources.push(format!("SSL_CERT_DIR {}", shown.join(":")));
         }
@@ -72,7 +74,7 @@ impl TrustedRoots {
         let mut store = RootCertStore::empty();
         let (added, unusable) = store.add_parsable_certificates(certificates);
         if from_variables && added == 0 {
-            return Err(vec![format!("{}: no certificate rustls can use as a root", sources.join(" and "))]);
+            return Err(vec![RootsProblem::NoUsableRoot { sources: sources.join(" and ") }]);
         }
         if unusable > 0 {
             warnings.push(format!("{unusable} certificates from {} are not usable as roots", sources.join(" and ")));
@@ -194,7 +196,7 @@ mod tests {
     fn load(vars: &[(&str, &str)]) -> Result<TrustedRoots, Vec<String>> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let settings = Settings::from_lookup(|name| map.get(name).cloned()).expect("local mode's settings");
-        TrustedRoots::load(&settings.network)
+        TrustedRoots::load(&settings.network).map_err(|problems| problems.iter().map(ToString::to_string).collect())
     }
 
     #[test]

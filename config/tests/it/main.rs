@@ -1,7 +1,6 @@
 //! The settings and the catalog as data: one test binary for the crate.
 
 mod catalog;
-mod credential_choice;
 mod documented_variables;
 mod mode;
 mod settings;

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use vaultgate_config::secrets_settings::{CredentialSource, Redacted, UserAssigned};
 use vaultgate_config::{AzureSettings, Mode, SecretSource, SettingProblem, Settings};
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
@@ -73,10 +72,6 @@ fn azure_mode_reads_tenant_app_and_vault() {
     assert_eq!(s.bind.to_string(), "0.0.0.0");
     let SecretSource::KeyVault(key_vault) = s.secrets else { panic!("a Key Vault source") };
     assert_eq!(key_vault.url, "https://myvault.vault.azure.net");
-    assert_eq!(
-        key_vault.credential,
-        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), identity: None }
-    );
 }
 
 #[test]
@@ -135,57 +130,6 @@ fn allowed_tenants_must_be_guids() {
     ])
     .unwrap_err();
     assert_eq!(problems, ["ALLOWED_TENANTS: each entry must be a tenant GUID, got \"common\""]);
-}
-
-fn credential(vars: &[(&str, &str)]) -> CredentialSource {
-    let mut all =
-        vec![("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("KEY_VAULT_URL", "https://kv.vault.azure.net")];
-    all.extend_from_slice(vars);
-    match settings(&all).unwrap().secrets {
-        SecretSource::KeyVault(key_vault) => key_vault.credential,
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn credentials_are_picked_in_the_azure_sdks_order() {
-    let secret = [("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", "s")];
-    let workload = [("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")];
-    let app_service = [("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token"), ("IDENTITY_HEADER", "h")];
-    let everything: Vec<_> = secret.iter().chain(&workload).chain(&app_service).copied().collect();
-    assert!(
-        matches!(credential(&everything), CredentialSource::ClientSecret { ref secret, .. } if *secret == Redacted("s".into()))
-    );
-    let workload_and_more: Vec<_> = [("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t")]
-        .iter()
-        .chain(&workload)
-        .chain(&app_service)
-        .copied()
-        .collect();
-    assert!(matches!(credential(&workload_and_more), CredentialSource::WorkloadIdentity { .. }));
-    let mut with_client: Vec<_> = app_service.to_vec();
-    with_client.push(("AZURE_CLIENT_ID", "user-assigned"));
-    assert_eq!(
-        credential(&with_client),
-        CredentialSource::AppServiceManagedIdentity {
-            endpoint: "http://localhost:42356/msi/token".into(),
-            header: Redacted("h".into()),
-            identity: Some(UserAssigned::ClientId("user-assigned".into()))
-        }
-    );
-    assert_eq!(
-        credential(&[("AZURE_CLIENT_ID", "vm-identity")]),
-        CredentialSource::Imds {
-            endpoint: "http://169.254.169.254".into(),
-            identity: Some(UserAssigned::ClientId("vm-identity".into()))
-        }
-    );
-}
-
-#[test]
-fn secrets_never_show_in_debug_output() {
-    let source = credential(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", "hunter2")]);
-    assert!(!format!("{source:?}").contains("hunter2"));
 }
 
 #[test]

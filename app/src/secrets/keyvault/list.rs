@@ -217,7 +217,8 @@ mod tests {
         let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
         let settings = vaultgate_config::Settings::from_lookup(lookup).expect("valid settings");
         let vaultgate_config::SecretSource::KeyVault(key_vault) = &settings.secrets else { panic!("a vault") };
-        KeyVaultStore::new(key_vault, std::time::Duration::from_secs(1))
+        let credential = crate::credential::choose(&key_vault.credential).expect("a credential");
+        KeyVaultStore::new(key_vault, credential, std::time::Duration::from_secs(1))
     }
 
     #[test]

@@ -67,19 +67,19 @@ struct ValidityLabels {
 const WARNED_VERSIONS: usize = 10_000;
 
 impl KeyVaultStore {
-    pub fn new(settings: &KeyVaultSettings, timeout: Duration) -> Self {
+    pub fn new(settings: &KeyVaultSettings, credential: CredentialSource, timeout: Duration) -> Self {
         let host = host_of(&settings.url).unwrap_or_default();
         KeyVaultStore {
             url: settings.url.clone(),
             host,
-            tokens: Arc::new(AccessTokenCache::new(settings.credential.clone(), timeout)),
+            tokens: Arc::new(AccessTokenCache::new(credential.clone(), timeout)),
             token_request: RwLock::new(None),
             challenge_tenant: RwLock::new(None),
             timeout,
             retry_budget: settings.retry_budget,
             ceiling: GetCeiling::new(settings.max_gets_per_10s),
             metrics: VaultMetrics::default(),
-            credential: settings.credential.clone(),
+            credential,
             allowed_tenants: settings.additionally_allowed_tenants.clone(),
             expiry: settings.expiry,
             warned: Mutex::new(HashSet::new()),
@@ -319,9 +319,10 @@ impl SecretStore for KeyVaultStore {
     }
 }
 
-/// The store reading `settings`' vault, its first request not sent before a read.
-pub fn open(settings: &KeyVaultSettings, timeout: Duration) -> Arc<dyn SecretStore> {
-    Arc::new(KeyVaultStore::new(settings, timeout))
+/// The store reading `settings`' vault through `credential`, its first request not sent before
+/// a read.
+pub fn open(settings: &KeyVaultSettings, credential: CredentialSource, timeout: Duration) -> Arc<dyn SecretStore> {
+    Arc::new(KeyVaultStore::new(settings, credential, timeout))
 }
 
 fn outcome_label(status: u16) -> &'static str {

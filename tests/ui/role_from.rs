@@ -1,6 +1,6 @@
 use vaultgate::protected;
 
-#[protected(role_from = ["EVENT_GRID_ROLE"])]
+#[protected(role_from = "EVENT_GRID_ROLE")]
 async fn handler() -> &'static str {
     "event"
 }

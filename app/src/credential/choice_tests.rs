@@ -4,22 +4,24 @@
 
 use std::collections::HashMap;
 
-use vaultgate_config::secrets_settings::{CredentialSource, DeveloperTool, UserAssigned};
+use vaultgate_config::secrets_settings::{CredentialSource, DeveloperTool, Redacted, UserAssigned};
 use vaultgate_config::{SecretSource, Settings};
+
+use super::{choose, settings_problems};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const VAULT: &str = "https://myvault.vault.azure.net";
 
 fn settings(vars: &[(&str, &str)]) -> Result<Settings, Vec<String>> {
     let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Settings::from_lookup(|name| map.get(name).cloned()).map_err(|e| e.lines())
+    Settings::from_lookup_checked(|name| map.get(name).cloned(), settings_problems).map_err(|e| e.lines())
 }
 
 fn credential(vars: &[(&str, &str)]) -> CredentialSource {
     let mut all = vec![("KEY_VAULT_URL", VAULT)];
     all.extend_from_slice(vars);
     match settings(&all).unwrap().secrets {
-        SecretSource::KeyVault(key_vault) => key_vault.credential,
+        SecretSource::KeyVault(key_vault) => choose(&key_vault.credential).unwrap(),
         other => panic!("a Key Vault source, got {other:?}"),
     }
 }
@@ -254,4 +256,91 @@ fn the_certificate_password_is_kept_verbatim_and_never_printed() {
     assert!(!format!("{chosen:?}").contains("Pa55"), "{chosen:?}");
     assert!(!chosen.describe().contains("Pa55"), "{}", chosen.describe());
     assert_eq!(password(&with_password("")), None, "empty is no password");
+}
+
+const APP: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+#[test]
+fn azure_mode_without_credential_variables_reads_the_vault_through_imds() {
+    let s = settings(&[
+        ("TENANT_ID", TENANT),
+        ("AD_SERVER_APP_ID", APP),
+        ("KEY_VAULT_URL", "https://myvault.vault.azure.net/"),
+    ])
+    .unwrap();
+    let SecretSource::KeyVault(key_vault) = s.secrets else { panic!("a Key Vault source") };
+    assert_eq!(
+        choose(&key_vault.credential).unwrap(),
+        CredentialSource::Imds { endpoint: "http://169.254.169.254".into(), identity: None }
+    );
+}
+
+fn credential_in_azure_mode(vars: &[(&str, &str)]) -> CredentialSource {
+    let mut all =
+        vec![("TENANT_ID", TENANT), ("AD_SERVER_APP_ID", APP), ("KEY_VAULT_URL", "https://kv.vault.azure.net")];
+    all.extend_from_slice(vars);
+    match settings(&all).unwrap().secrets {
+        SecretSource::KeyVault(key_vault) => choose(&key_vault.credential).unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn credentials_are_picked_in_the_azure_sdks_order() {
+    let secret = [("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_SECRET", "s")];
+    let workload = [("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")];
+    let app_service = [("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token"), ("IDENTITY_HEADER", "h")];
+    let everything: Vec<_> = secret.iter().chain(&workload).chain(&app_service).copied().collect();
+    assert!(
+        matches!(credential_in_azure_mode(&everything), CredentialSource::ClientSecret { ref secret, .. } if *secret == Redacted("s".into()))
+    );
+    let workload_and_more: Vec<_> = [("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t")]
+        .iter()
+        .chain(&workload)
+        .chain(&app_service)
+        .copied()
+        .collect();
+    assert!(matches!(credential_in_azure_mode(&workload_and_more), CredentialSource::WorkloadIdentity { .. }));
+    let mut with_client: Vec<_> = app_service.to_vec();
+    with_client.push(("AZURE_CLIENT_ID", "user-assigned"));
+    assert_eq!(
+        credential_in_azure_mode(&with_client),
+        CredentialSource::AppServiceManagedIdentity {
+            endpoint: "http://localhost:42356/msi/token".into(),
+            header: Redacted("h".into()),
+            identity: Some(UserAssigned::ClientId("user-assigned".into()))
+        }
+    );
+    assert_eq!(
+        credential_in_azure_mode(&[("AZURE_CLIENT_ID", "vm-identity")]),
+        CredentialSource::Imds {
+            endpoint: "http://169.254.169.254".into(),
+            identity: Some(UserAssigned::ClientId("vm-identity".into()))
+        }
+    );
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let source = credential_in_azure_mode(&[
+        ("AZURE_CLIENT_ID", "c"),
+        ("AZURE_TENANT_ID", "t"),
+        ("AZURE_CLIENT_SECRET", "hunter2"),
+    ]);
+    assert!(!format!("{source:?}").contains("hunter2"));
+}
+
+/// The binary reads its settings with `settings_problems`: a credential that cannot work is
+/// one more line among the other settings' problems, all reported at once.
+#[test]
+fn a_credential_that_cannot_work_is_reported_with_every_other_setting_problem() {
+    let problems = settings(&[
+        ("KEY_VAULT_URL", VAULT),
+        ("PORT", "http"),
+        ("AZURE_TOKEN_CREDENTIALS", "WorkloadIdentityCredential"),
+        ("PATH", "/nonexistent"),
+    ])
+    .unwrap_err();
+    let names: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+    assert_eq!(names, ["PORT", "AZURE_TOKEN_CREDENTIALS"], "{problems:?}");
 }

@@ -1,8 +1,0 @@
-use vaultgate::protected;
-
-#[protected(role = "Reader", role_from = "EVENT_GRID_ROLE")]
-async fn handler() -> &'static str {
-    "event"
-}
-
-fn main() {}

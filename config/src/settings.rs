@@ -15,6 +15,7 @@ use crate::env::Env;
 use crate::mode::{Mode, ModeReason, authority_host, mode};
 use crate::network_settings::{NetworkSettings, network_settings};
 use crate::problem::SettingProblem;
+use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::secrets_settings::{
     ExposureSettings, SecretCacheSettings, SecretSource, exposure_settings, secret_cache_settings, secret_source,
 };
@@ -61,6 +62,8 @@ pub struct Settings {
     pub event_grid_role: String,
     /// Proxies and trusted roots for every upstream call.
     pub network: NetworkSettings,
+    /// `TLS_CERT_FILE`/`TLS_KEY_FILE` or `TLS=dev`: HTTPS on `PORT`.
+    pub tls: TlsSettings,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -143,12 +146,14 @@ impl Settings {
         let public_url = public_url(&mut env);
         let event_grid_role = event_grid_role(&mut env);
         let network = network_settings(&mut env);
+        let tls = tls_settings(&mut env, &mode);
 
         let problems = env.into_problems();
         if !problems.is_empty() {
             return Err(SettingsError { problems, log_format });
         }
         Ok(Settings {
+            tls,
             network,
             public_url,
             limits,

@@ -5,4 +5,5 @@ mod credential_choice;
 mod documented_variables;
 mod mode;
 mod settings;
+mod tls;
 mod urls;

@@ -27,5 +27,6 @@ mod secret_catalog;
 mod secret_names;
 mod slow_clients;
 mod token_cache;
+mod tls_serving;
 mod token_hardening;
 mod vault_ceiling;

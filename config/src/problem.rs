@@ -59,7 +59,9 @@ pub enum SettingProblem {
     TlsHalfPair { set: &'static str, missing: &'static str },
     #[display("TLS: dev serves the development certificate in local mode only; set TLS_CERT_FILE and TLS_KEY_FILE")]
     TlsDevOutsideLocalMode,
-    #[display("TLS: dev uses the development certificate, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other")]
+    #[display(
+        "TLS: dev uses the development certificate, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other"
+    )]
     TlsDevWithFiles,
     #[display("TLS: off, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other")]
     TlsOffWithFiles,

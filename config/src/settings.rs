@@ -15,10 +15,10 @@ use crate::env::Env;
 use crate::mode::{Mode, ModeReason, authority_host, mode};
 use crate::network_settings::{NetworkSettings, network_settings};
 use crate::problem::SettingProblem;
-use crate::tls_settings::{TlsSettings, tls_settings};
 use crate::secrets_settings::{
     ExposureSettings, SecretCacheSettings, SecretSource, exposure_settings, secret_cache_settings, secret_source,
 };
+use crate::tls_settings::{TlsSettings, tls_settings};
 
 /// Where the Functions host tells a custom handler to listen; it wins over `PORT`.
 pub const FUNCTIONS_PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";

@@ -50,8 +50,7 @@ pub(crate) fn tls_settings(env: &mut Env, mode: &Mode) -> TlsSettings {
     let requested = env.one_of("TLS", &[("off", Requested::Off), ("dev", Requested::Development)], Requested::Unset);
     let cert_file = env.text("TLS_CERT_FILE").map(PathBuf::from);
     let key_file = env.text("TLS_KEY_FILE").map(PathBuf::from);
-    let reload_interval =
-        env.seconds("TLS_RELOAD_INTERVAL_SECS", DEFAULT_TLS_RELOAD_INTERVAL_SECS, 1..=3_600);
+    let reload_interval = env.seconds("TLS_RELOAD_INTERVAL_SECS", DEFAULT_TLS_RELOAD_INTERVAL_SECS, 1..=3_600);
     let files_named = cert_file.is_some() || key_file.is_some();
     match (requested, cert_file, key_file) {
         (Requested::Development, ..) if files_named => {

@@ -14,7 +14,11 @@ pub enum TlsPairError {
     #[display("{}: holds no unencrypted PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)", path.display())]
     NoPrivateKey { path: PathBuf },
     #[display("{}: the private key cannot sign: {reason}", path.display())]
-    UnusableKey { path: PathBuf, #[error(not(source))] reason: rustls::Error },
+    UnusableKey {
+        path: PathBuf,
+        #[error(not(source))]
+        reason: rustls::Error,
+    },
     #[display("{}: the private key does not match the certificate in {}", key_path.display(), cert_path.display())]
     KeyMismatch { key_path: PathBuf, cert_path: PathBuf },
     #[display("{}: the certificate expired at {not_after}", path.display())]

@@ -38,12 +38,7 @@ impl CertificateFacts {
     /// `CN=localhost (localhost, 127.0.0.1), expires 2027-12-06T03:00:00Z, in 365 days`
     pub fn describe(&self, now: i64) -> String {
         let names = if self.names.is_empty() { String::new() } else { format!(" ({})", self.names.join(", ")) };
-        format!(
-            "{}{names}, expires {}, in {} days",
-            self.subject,
-            rfc3339(self.not_after),
-            self.days_left(now)
-        )
+        format!("{}{names}, expires {}, in {} days", self.subject, rfc3339(self.not_after), self.days_left(now))
     }
 }
 

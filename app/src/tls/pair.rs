@@ -56,13 +56,16 @@ impl PairFiles {
         let Some(leaf) = chain.first() else {
             return Err(TlsPairError::NoCertificate { path: cert_path.to_owned() });
         };
-        let facts =
-            CertificateFacts::of(leaf).ok_or_else(|| TlsPairError::UnreadableCertificate { path: cert_path.to_owned() })?;
+        let facts = CertificateFacts::of(leaf)
+            .ok_or_else(|| TlsPairError::UnreadableCertificate { path: cert_path.to_owned() })?;
         if facts.not_after < now {
             return Err(TlsPairError::Expired { path: cert_path.to_owned(), not_after: rfc3339(facts.not_after) });
         }
         if facts.not_before > now {
-            return Err(TlsPairError::NotYetValid { path: cert_path.to_owned(), not_before: rfc3339(facts.not_before) });
+            return Err(TlsPairError::NotYetValid {
+                path: cert_path.to_owned(),
+                not_before: rfc3339(facts.not_before),
+            });
         }
         let key = PrivateKeyDer::from_pem_slice(&self.key_pem)
             .map_err(|_| TlsPairError::NoPrivateKey { path: key_path.to_owned() })?;

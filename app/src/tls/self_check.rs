@@ -13,7 +13,8 @@ pub fn check(settings: &TlsSettings) -> Option<(bool, String)> {
         TlsSettings::Development { dir, .. } => {
             let (cert_path, key_path) = (dir.join(dev_cert::CERT_FILE), dir.join(dev_cert::KEY_FILE));
             if !cert_path.exists() && !key_path.exists() {
-                let detail = format!("TLS=dev: the development certificate will be issued in {} at start", dir.display());
+                let detail =
+                    format!("TLS=dev: the development certificate will be issued in {} at start", dir.display());
                 return Some((true, detail));
             }
             (cert_path, key_path)

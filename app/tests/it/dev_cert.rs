@@ -108,15 +108,37 @@ fn a_pair_that_does_not_match_stops_the_binary_naming_the_key_file() {
     dev_cert(&first);
     dev_cert(&second);
     let (cert, key) = (first.join(CERT_FILE), second.join(KEY_FILE));
-    let output = vaultgate(home.path())
-        .env("PORT", "0")
-        .env("TLS_CERT_FILE", &cert)
-        .env("TLS_KEY_FILE", &key)
-        .output()
-        .unwrap();
+    let output =
+        vaultgate(home.path()).env("PORT", "0").env("TLS_CERT_FILE", &cert).env("TLS_KEY_FILE", &key).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let expected =
         format!("TLS: {}: the private key does not match the certificate in {}", key.display(), cert.display());
     assert!(stderr.contains(&expected), "{stderr}");
+}
+
+#[test]
+fn check_shows_the_served_certificate_and_its_days_left_or_why_it_cannot_be_served() {
+    let home = tempfile::tempdir().unwrap();
+    let key_dir = home.path().join("keys");
+    dev_cert(&key_dir);
+    let output = vaultgate(&key_dir).args(["check"]).env("TLS", "dev").output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let tls = stdout.lines().find(|l| l.contains(" tls: ")).unwrap_or_else(|| panic!("no tls line: {stdout}"));
+    let expected =
+        format!("ok   tls: {}: CN=localhost (localhost, 127.0.0.1, ::1), expires ", key_dir.join(CERT_FILE).display());
+    assert!(tls.starts_with(&expected), "{tls}");
+    assert!(tls.ends_with(", in 364 days") || tls.ends_with(", in 365 days"), "{tls}");
+
+    let other = home.path().join("other");
+    dev_cert(&other);
+    let (cert, key) = (key_dir.join(CERT_FILE), other.join(KEY_FILE));
+    let output =
+        vaultgate(&key_dir).arg("check").env("TLS_CERT_FILE", &cert).env("TLS_KEY_FILE", &key).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let expected =
+        format!("FAIL tls: {}: the private key does not match the certificate in {}", key.display(), cert.display());
+    assert!(stdout.lines().any(|l| l == expected), "{stdout}");
 }

@@ -41,7 +41,9 @@ fn both_files_serve_https_re_read_every_few_seconds() {
         ("TLS_RELOAD_INTERVAL_SECS", "1"),
     ])
     .unwrap();
-    assert!(matches!(s.tls, TlsSettings::Files(TlsFiles { reload_interval, .. }) if reload_interval == Duration::from_secs(1)));
+    assert!(
+        matches!(s.tls, TlsSettings::Files(TlsFiles { reload_interval, .. }) if reload_interval == Duration::from_secs(1))
+    );
 }
 
 #[test]
@@ -77,7 +79,10 @@ fn tls_contradicting_the_files_is_refused() {
     let files = [("TLS_CERT_FILE", "/tls/tls.crt"), ("TLS_KEY_FILE", "/tls/tls.key")];
     for (tls, expected) in [
         ("off", "TLS: off, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other"),
-        ("dev", "TLS: dev uses the development certificate, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other"),
+        (
+            "dev",
+            "TLS: dev uses the development certificate, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other",
+        ),
     ] {
         let mut vars = files.to_vec();
         vars.push(("TLS", tls));

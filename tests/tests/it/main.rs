@@ -26,7 +26,7 @@ mod route_table;
 mod secret_catalog;
 mod secret_names;
 mod slow_clients;
-mod token_cache;
 mod tls_serving;
+mod token_cache;
 mod token_hardening;
 mod vault_ceiling;

@@ -29,7 +29,9 @@ async fn https_answers_health_and_a_secret_over_http1_and_h2() {
         let body = health.body().await.unwrap();
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["status"], "healthy");
 
-        let secret = read(client.get(app.url("/vault/demo")).insert_header((AUTHORIZATION, format!("Bearer {token}"))).send()).await;
+        let secret =
+            read(client.get(app.url("/vault/demo")).insert_header((AUTHORIZATION, format!("Bearer {token}"))).send())
+                .await;
         assert_eq!(secret.status, 200, "{alpn:?}");
         assert_eq!(secret.json()["value"], "hello from vaultgate");
     }

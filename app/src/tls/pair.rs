@@ -91,3 +91,33 @@ pub fn load(cert_path: &Path, key_path: &Path) -> Result<CertifiedPair, TlsPairE
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use rcgen::{CertificateParams, KeyPair};
+    use zeroize::Zeroizing;
+
+    use super::*;
+
+    #[test]
+    fn a_pair_is_served_only_within_its_validity() {
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let certificate = params.self_signed(&key).unwrap();
+        let files = PairFiles {
+            cert_pem: certificate.pem().into_bytes(),
+            key_pem: Zeroizing::new(key.serialize_pem().into_bytes()),
+        };
+        let facts = CertificateFacts::of(certificate.der()).unwrap();
+        let (cert, key) = (Path::new("/tls/tls.crt"), Path::new("/tls/tls.key"));
+
+        assert!(files.certify(cert, key, facts.not_before).is_ok());
+        assert!(files.certify(cert, key, facts.not_after).is_ok());
+        let early = files.certify(cert, key, facts.not_before - 1).unwrap_err().to_string();
+        assert_eq!(early, format!("/tls/tls.crt: the certificate is valid only from {}", rfc3339(facts.not_before)));
+        let late = files.certify(cert, key, facts.not_after + 1).unwrap_err().to_string();
+        assert_eq!(late, format!("/tls/tls.crt: the certificate expired at {}", rfc3339(facts.not_after)));
+    }
+}

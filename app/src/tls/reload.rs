@@ -102,3 +102,65 @@ impl TlsReload {
         Poll::Refused
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use rcgen::{CertificateParams, KeyPair};
+
+    use super::*;
+    use crate::metrics::OutcomeLabels;
+
+    /// A self-signed certificate for localhost and its key, PEM.
+    fn pair() -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let certificate = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().self_signed(&key).unwrap();
+        (certificate.pem(), key.serialize_pem())
+    }
+
+    fn write(dir: &Path, (cert, key): (&str, &str)) {
+        std::fs::write(dir.join("tls.crt"), cert).unwrap();
+        std::fs::write(dir.join("tls.key"), key).unwrap();
+    }
+
+    fn count(metrics: &TlsMetrics, outcome: &'static str) -> u64 {
+        metrics.reloads.get_or_create(&OutcomeLabels { outcome }).get()
+    }
+
+    #[test]
+    fn a_changed_pair_is_served_and_each_broken_content_is_refused_once() {
+        crate::crypto::install_providers();
+        let dir = tempfile::tempdir().unwrap();
+        let (cert_path, key_path) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        let (first, second, stranger) = (pair(), pair(), pair());
+        write(dir.path(), (&first.0, &first.1));
+        let files = PairFiles::read(&cert_path, &key_path).unwrap();
+        let served_pair = files.certify(&cert_path, &key_path, crate::clock::unix_now()).unwrap();
+        let served = Arc::new(ServedCertificate::new(served_pair.key));
+        let metrics = TlsMetrics::default();
+        let paths = (cert_path.clone(), key_path.clone());
+        let mut reload =
+            TlsReload::new(paths, Duration::from_secs(1), served.clone(), metrics.clone(), files.fingerprint());
+        let leaf = |served: &ServedCertificate| served.current().cert[0].to_vec();
+        let first_leaf = leaf(&served);
+
+        assert_eq!(reload.poll(), Poll::Unchanged);
+        write(dir.path(), (&second.0, &stranger.1));
+        assert_eq!(reload.poll(), Poll::Refused);
+        assert_eq!(reload.poll(), Poll::Refused);
+        assert_eq!(count(&metrics, "failure"), 1, "the same bad content is reported once");
+        assert_eq!(leaf(&served), first_leaf);
+
+        std::fs::remove_file(&key_path).unwrap();
+        assert_eq!(reload.poll(), Poll::Refused);
+        assert_eq!(count(&metrics, "failure"), 2, "another fault is reported again");
+
+        write(dir.path(), (&second.0, &second.1));
+        assert_eq!(reload.poll(), Poll::Reloaded);
+        assert_ne!(leaf(&served), first_leaf);
+        assert_eq!(count(&metrics, "success"), 1);
+        assert_eq!(reload.poll(), Poll::Unchanged);
+        assert!(metrics.expiry.get() > crate::clock::unix_now());
+    }
+}

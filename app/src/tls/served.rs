@@ -19,10 +19,15 @@ impl ServedCertificate {
     pub fn replace(&self, next: Arc<CertifiedKey>) {
         *crate::sync::write(&self.current) = next;
     }
+
+    /// The pair the next handshake gets.
+    pub fn current(&self) -> Arc<CertifiedKey> {
+        crate::sync::read(&self.current).clone()
+    }
 }
 
 impl ResolvesServerCert for ServedCertificate {
     fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(crate::sync::read(&self.current).clone())
+        Some(self.current())
     }
 }

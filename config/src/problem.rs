@@ -65,6 +65,10 @@ pub enum SettingProblem {
     TlsDevWithFiles,
     #[display("TLS: off, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other")]
     TlsOffWithFiles,
+    #[display(
+        "TLS: the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT) speaks plain HTTP to its custom handler and serves TLS itself; unset TLS, TLS_CERT_FILE and TLS_KEY_FILE"
+    )]
+    TlsBehindFunctionsHost,
 
     #[display("KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)")]
     SecretSourceMissing,
@@ -131,7 +135,7 @@ impl SettingProblem {
             NotAPublicUrl { .. } => "PUBLIC_URL",
             NotAnAppRole => "EVENT_GRID_ROLE",
             TlsHalfPair { set, .. } => set,
-            TlsDevOutsideLocalMode | TlsDevWithFiles | TlsOffWithFiles => "TLS",
+            TlsDevOutsideLocalMode | TlsDevWithFiles | TlsOffWithFiles | TlsBehindFunctionsHost => "TLS",
             SecretSourceMissing => "KEY_VAULT_URL",
             NoExposedPattern => "EXPOSED_SECRETS",
             NotARolePair { .. } => "SECRET_ROLES",

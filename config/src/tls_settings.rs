@@ -8,6 +8,7 @@ use crate::defaults::DEFAULT_TLS_RELOAD_INTERVAL_SECS;
 use crate::env::Env;
 use crate::mode::Mode;
 use crate::problem::SettingProblem;
+use crate::settings::FUNCTIONS_PORT_VAR;
 
 /// How vaultgate serves on `PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,15 @@ enum Requested {
 /// Fails closed: half a pair, `TLS=dev` outside local mode, and `TLS` contradicting the files
 /// are problems, never plain HTTP.
 pub(crate) fn tls_settings(env: &mut Env, mode: &Mode) -> TlsSettings {
+    let settings = read(env, mode);
+    // The Functions host forwards requests to its custom handler in plain HTTP.
+    if settings.is_on() && env.text(FUNCTIONS_PORT_VAR).is_some() {
+        env.problem(SettingProblem::TlsBehindFunctionsHost);
+    }
+    settings
+}
+
+fn read(env: &mut Env, mode: &Mode) -> TlsSettings {
     let requested = env.one_of("TLS", &[("off", Requested::Off), ("dev", Requested::Development)], Requested::Unset);
     let cert_file = env.text("TLS_CERT_FILE").map(PathBuf::from);
     let key_file = env.text("TLS_KEY_FILE").map(PathBuf::from);

@@ -90,3 +90,19 @@ fn tls_contradicting_the_files_is_refused() {
     }
     assert_eq!(settings(&[("TLS", "on")]).unwrap_err(), [r#"TLS: must be off or dev, got "on""#]);
 }
+
+#[test]
+fn tls_behind_the_functions_host_is_refused() {
+    let mut vars = AZURE.to_vec();
+    vars.extend([
+        ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071"),
+        ("TLS_CERT_FILE", "/tls/tls.crt"),
+        ("TLS_KEY_FILE", "/tls/tls.key"),
+    ]);
+    assert_eq!(
+        settings(&vars).unwrap_err(),
+        [
+            "TLS: the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT) speaks plain HTTP to its custom handler and serves TLS itself; unset TLS, TLS_CERT_FILE and TLS_KEY_FILE"
+        ]
+    );
+}

@@ -101,15 +101,34 @@ mod tests {
 
     use super::*;
 
+    fn files(certificate: &rcgen::Certificate, key: &KeyPair) -> PairFiles {
+        PairFiles {
+            cert_pem: certificate.pem().into_bytes(),
+            key_pem: Zeroizing::new(key.serialize_pem().into_bytes()),
+        }
+    }
+
+    #[test]
+    fn rsa_and_ecdsa_keys_are_served_and_a_key_of_another_pair_is_refused() {
+        let (cert, key_path) = (Path::new("/tls/tls.crt"), Path::new("/tls/tls.key"));
+        let now = crate::clock::unix_now();
+        let rsa = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+        let ecdsa = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let rsa_certificate = params.self_signed(&rsa).unwrap();
+        let ecdsa_certificate = params.self_signed(&ecdsa).unwrap();
+        assert!(files(&rsa_certificate, &rsa).certify(cert, key_path, now).is_ok());
+        assert!(files(&ecdsa_certificate, &ecdsa).certify(cert, key_path, now).is_ok());
+        let crossed = files(&rsa_certificate, &ecdsa).certify(cert, key_path, now).unwrap_err();
+        assert_eq!(crossed.to_string(), "/tls/tls.key: the private key does not match the certificate in /tls/tls.crt");
+    }
+
     #[test]
     fn a_pair_is_served_only_within_its_validity() {
         let key = KeyPair::generate().unwrap();
         let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
         let certificate = params.self_signed(&key).unwrap();
-        let files = PairFiles {
-            cert_pem: certificate.pem().into_bytes(),
-            key_pem: Zeroizing::new(key.serialize_pem().into_bytes()),
-        };
+        let files = files(&certificate, &key);
         let facts = CertificateFacts::of(certificate.der()).unwrap();
         let (cert, key) = (Path::new("/tls/tls.crt"), Path::new("/tls/tls.key"));
 

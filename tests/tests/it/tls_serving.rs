@@ -8,6 +8,8 @@ use actix_web::http::Version;
 use actix_web::http::header::AUTHORIZATION;
 use vaultgate_tests::TestApp;
 use vaultgate_tests::app::shared_key;
+use vaultgate_tests::azure::Azure;
+use vaultgate_tests::fake_keyvault::FakeSecret;
 use vaultgate_tests::fake_tls::TestCa;
 use vaultgate_tests::http::{metric, read};
 use vaultgate_tests::https::{Alpn, TlsFiles, handshake, https_client, wait_for_certificate};
@@ -15,6 +17,7 @@ use vaultgate_tests::logs;
 use vaultgate_tests::tokens;
 
 const RELOAD_DEADLINE: Duration = Duration::from_secs(20);
+const VERSION: &str = "0f5c3a6e8b1d4e2fa9c7b6d5e4f3a2b1";
 
 #[actix_web::test]
 async fn https_answers_health_and_a_secret_over_http1_and_h2() {
@@ -48,6 +51,17 @@ async fn https_answers_health_and_a_secret_over_http1_and_h2() {
 
     let metrics = app.metrics().await;
     assert_eq!(metric(&metrics, "vaultgate_tls_certificate_expiry_seconds"), tls.first.not_after as f64);
+}
+
+#[actix_web::test]
+async fn a_secret_read_from_key_vault_is_answered_over_https() {
+    let azure = Azure::start();
+    azure.vault.put("tls-read", FakeSecret::new(VERSION, "value-over-tls-4410"));
+    let tls = TlsFiles::new();
+    let app = azure.https_app(&tls, &[]).await;
+    let reply = app.get_secret("/vault/tls-read").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["value"], "value-over-tls-4410");
 }
 
 #[actix_web::test]

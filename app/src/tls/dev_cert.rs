@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose, NameConstraints, SanType,
+    GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose, NameConstraints,
 };
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -46,6 +46,8 @@ pub struct DevCertificate {
 pub enum DevCertError {
     #[display("{_0}")]
     Io(io::Error),
+    #[display("{}: {source}", path.display())]
+    File { path: PathBuf, source: io::Error },
     #[display("{}: not a development CA this command wrote; delete {} and {} to create a new one", path.display(), CA_CERT_FILE, CA_KEY_FILE)]
     UnreadableCa { path: PathBuf },
     #[display("cannot issue the certificate: {_0}")]
@@ -111,7 +113,8 @@ fn certificate_authority(dir: &Path) -> Result<(Authority, bool), DevCertError> 
 fn read_authority(cert_path: &Path, key_path: &Path, key_pem: &[u8]) -> Result<Authority, DevCertError> {
     let unreadable = || DevCertError::UnreadableCa { path: key_path.to_owned() };
     let key = std::str::from_utf8(key_pem).ok().and_then(|pem| KeyPair::from_pem(pem).ok()).ok_or_else(unreadable)?;
-    let pem_bytes = key_file::read_private(cert_path)?;
+    let pem_bytes = key_file::read_private(cert_path)
+        .map_err(|source| DevCertError::File { path: cert_path.to_owned(), source })?;
     let pem = String::from_utf8(pem_bytes.to_vec()).map_err(|_| unreadable())?;
     let der = CertificateDer::from_pem_slice(pem.as_bytes())
         .map_err(|_| DevCertError::UnreadableCa { path: cert_path.to_owned() })?
@@ -149,12 +152,8 @@ fn current_leaf(cert_file: &Path, key_file: &Path, ca_der: &[u8], now: i64) -> O
 
 fn issue_leaf(ca: &Authority, cert_file: &Path, key_file: &Path) -> Result<CertificateFacts, DevCertError> {
     let key = KeyPair::generate()?;
-    let mut params = CertificateParams::new(Vec::<String>::new())?;
-    params.subject_alt_names = vec![
-        SanType::DnsName("localhost".try_into()?),
-        SanType::IpAddress(LEAF_NAMES[1].parse().expect("an IPv4 address")),
-        SanType::IpAddress(LEAF_NAMES[2].parse().expect("an IPv6 address")),
-    ];
+    // rcgen reads an IP address given as a name as an IP address SAN.
+    let mut params = CertificateParams::new(LEAF_NAMES.map(str::to_owned).to_vec())?;
     params.distinguished_name.push(DnType::CommonName, LEAF_NAMES[0]);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];

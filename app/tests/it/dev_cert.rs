@@ -121,6 +121,14 @@ fn a_pair_that_does_not_match_stops_the_binary_naming_the_key_file() {
 fn check_shows_the_served_certificate_and_its_days_left_or_why_it_cannot_be_served() {
     let home = tempfile::tempdir().unwrap();
     let key_dir = home.path().join("keys");
+    let output = vaultgate(&key_dir).args(["check"]).env("TLS", "dev").output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let expected =
+        format!("ok   tls: TLS=dev: start-up will issue a development certificate in {} (", key_dir.display());
+    assert!(stdout.lines().any(|l| l.starts_with(&expected)), "{stdout}");
+    assert!(!key_dir.join(CERT_FILE).exists(), "check writes no certificate");
+
     dev_cert(&key_dir);
     let output = vaultgate(&key_dir).args(["check"]).env("TLS", "dev").output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();

@@ -122,13 +122,22 @@ pub enum Alpn {
 
 /// A rustls client configuration trusting `ca_pem` alone, offering `alpn`.
 pub fn client_config(ca_pem: &str, alpn: Alpn) -> rustls::ClientConfig {
+    client_config_for(ca_pem, alpn, rustls::DEFAULT_VERSIONS)
+}
+
+/// `client_config` speaking only `versions` of TLS.
+pub fn client_config_for(
+    ca_pem: &str,
+    alpn: Alpn,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     for certificate in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         roots.add(certificate.expect("a PEM certificate")).expect("a usable root");
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("TLS versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
@@ -157,7 +166,12 @@ pub struct Handshake {
 /// Opens a new connection trusting `ca_pem` and completes the handshake; the error when the
 /// client refused (or the server aborted) it.
 pub async fn handshake(port: u16, ca_pem: &str, alpn: Alpn) -> Result<Handshake, std::io::Error> {
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(ca_pem, alpn)));
+    handshake_with(port, client_config(ca_pem, alpn)).await
+}
+
+/// `handshake` with a client configuration of the test's own (a TLS version, say).
+pub async fn handshake_with(port: u16, config: rustls::ClientConfig) -> Result<Handshake, std::io::Error> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
     let server_name = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
     let tls = connector.connect(server_name, tcp).await?;

@@ -12,7 +12,9 @@ use vaultgate_tests::azure::Azure;
 use vaultgate_tests::fake_keyvault::FakeSecret;
 use vaultgate_tests::fake_tls::TestCa;
 use vaultgate_tests::http::{metric, read};
-use vaultgate_tests::https::{Alpn, TlsFiles, handshake, https_client, wait_for_certificate};
+use vaultgate_tests::https::{
+    Alpn, TlsFiles, client_config_for, handshake, handshake_with, https_client, wait_for_certificate,
+};
 use vaultgate_tests::logs;
 use vaultgate_tests::tokens;
 
@@ -45,6 +47,10 @@ async fn https_answers_health_and_a_secret_over_http1_and_h2() {
     assert_eq!(h2.version, Some(rustls::ProtocolVersion::TLSv1_3));
     let h1 = handshake(app.port, tls.ca_pem(), Alpn::Http1).await.expect("a handshake");
     assert_eq!(h1.alpn.as_deref(), Some(&b"http/1.1"[..]));
+    let tls12_only = client_config_for(tls.ca_pem(), Alpn::Http2, &[&rustls::version::TLS12]);
+    let tls12 = handshake_with(app.port, tls12_only).await.expect("a TLS 1.2 handshake");
+    assert_eq!(tls12.version, Some(rustls::ProtocolVersion::TLSv1_2));
+    assert_eq!(tls12.alpn.as_deref(), Some(&b"h2"[..]));
 
     let stranger = TestCa::new("another CA");
     assert!(handshake(app.port, stranger.pem(), Alpn::Http1).await.is_err(), "a client that trusts another CA refuses");

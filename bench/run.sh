@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# vaultgate's benchmark: release build, local mode, wrk against five request kinds, ratios
-# against the open health check, peak RSS, and time to the first 200. Writes bench/RESULTS.md.
+# vaultgate's benchmark: release build, local mode, wrk against its request kinds, ratios
+# against the open health check (and (h), HTTPS, against (b)), peak RSS, and time to the first
+# 200. Writes bench/RESULTS.md.
 #
 #   bench/run.sh                 # 10 s per scenario
 #   DURATION=30 bench/run.sh     # longer runs
@@ -16,6 +17,7 @@ COLD_TOKENS="${COLD_TOKENS:-10000}"
 TOTAL_TARGET="${TOTAL_TARGET:-1000000}"
 PORT="${PORT:-17071}"
 KV_PORT="${KV_PORT:-17072}"
+TLS_PORT="${TLS_PORT:-17073}"
 export THREADS
 
 if ! command -v wrk >/dev/null; then
@@ -93,12 +95,25 @@ until [ "$(wc -l <"$work/azure.env")" -ge 3 ]; do :; done
 until curl -fs -o /dev/null "http://127.0.0.1:$KV_PORT/health"; do :; done
 curl -fs -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$KV_PORT/vault/demo"
 run e "http://127.0.0.1:$KV_PORT/vault/demo" -H "Authorization: Bearer $token"
+
+# (h): (b) over vaultgate's own TLS (TLS=dev: the development certificate, ECDSA P-256), wrk's
+# connections kept alive, so the handshakes are paid once per connection.
+"${serve_env[@]}" TLS=dev PORT="$TLS_PORT" "$bin" >"$work/tls.log" 2>&1 &
+tls_server=$!
+until curl -fs -o /dev/null --cacert "$work/key/dev-tls-ca.pem" "https://127.0.0.1:$TLS_PORT/health"; do :; done
+curl -fs -o /dev/null --cacert "$work/key/dev-tls-ca.pem" -H "Authorization: Bearer $token" \
+  "https://127.0.0.1:$TLS_PORT/vault/demo"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "Authorization: Bearer $token" "https://127.0.0.1:$TLS_PORT/vault/demo" >/dev/null
+run h "https://127.0.0.1:$TLS_PORT/vault/demo" -H "Authorization: Bearer $token"
+kill $tls_server; wait $tls_server 2>/dev/null || true
+
 # (a) again at the end: the baseline is the mean of both, so drift on a shared machine
 # does not favour the scenarios measured first or last.
 run a2 "http://127.0.0.1:$PORT/health"
 
 # Keep (b) going until the first server has answered TOTAL_TARGET requests, then read its peak RSS.
-served=$((total - $(awk '/requests in/ {print $1}' "$work/e.txt")))  # (f) counts: it is the first server
+# (f) counts: it is the first server; (e) and (h) are others.
+served=$((total - $(awk '/requests in/ {print $1}' "$work/e.txt") - $(awk '/requests in/ {print $1}' "$work/h.txt")))
 while [ "$served" -lt "$TOTAL_TARGET" ]; do
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$PORT/vault/demo" >"$work/soak.txt"
@@ -125,6 +140,7 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "| (d) bad signature | $(rps d) | $(pct d 50) | $(pct d 99) | $(ratio "$(rps d)" "$a") | ≥ 0.8 |"
   echo "| (e) via a local fake Key Vault, cached | $(rps e) | $(pct e 50) | $(pct e 99) | $(ratio "$(rps e)" "$a") | ≥ 0.8 |"
   echo "| (f) POST /vault, 10 cached names per batch ($(awk -v x="$(rps f)" 'BEGIN { printf "%.0f", x * 10 }') names/s) | $(rps f) | $(pct f 50) | $(pct f 99) | $(ratio "$(rps f)" "$a") | |"
+  echo "| (h) (b) over HTTPS (vaultgate's own TLS, keep-alive; ratio to (b): $(ratio "$(rps h)" "$(rps b)"), target ≥ 0.8) | $(rps h) | $(pct h 50) | $(pct h 99) | $(ratio "$(rps h)" "$a") | ≥ 0.8 of (b) |"
   echo
   echo "- peak RSS of the server after $served requests: $((rss_kib / 1024)) MiB ($rss_kib KiB; target ≤ 64 MiB after 1,000,000)"
   echo "- first 200 on /health after start: ${first_warm} ms with the development key present, ${first_cold} ms when it is generated first (target ≤ 200 ms)"

@@ -1,4 +1,4 @@
-//! The command line: `vaultgate [serve]`, `vaultgate token ...`.
+//! The command line: `vaultgate [serve]`, `vaultgate token ...`, `check`, `dev-cert`.
 
 use crate::auth::dev_key::MintRequest;
 
@@ -8,6 +8,8 @@ usage:
   vaultgate token [--role R]... [--scope S]... [--ttl SECS] [--count N]
                                         print development tokens, one a line (local mode only)
   vaultgate check [--secret NAME]       prove the configuration: keys, credential, vault
+  vaultgate dev-cert                    create a local CA and a localhost certificate in DEV_KEY_DIR
+                                        for TLS=dev, and print how to trust it (local mode only)
   vaultgate help                        this text
 
 Configuration comes from the environment; see docs/CONFIGURATION.md.";
@@ -20,6 +22,7 @@ pub enum Command {
     Serve,
     Token { request: MintRequest, count: usize },
     Check { secret: Option<String> },
+    DevCert,
     Help,
 }
 
@@ -28,6 +31,8 @@ pub enum Command {
 pub enum UsageError {
     #[display("unknown command or argument {_0:?}")]
     UnknownCommand(String),
+    #[display("dev-cert takes no arguments")]
+    DevCertArguments,
     #[display("check takes only --secret NAME")]
     CheckArguments,
     #[display("unknown token option {_0:?}")]
@@ -47,6 +52,8 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
         "serve" if rest.is_empty() => Ok(Command::Serve),
         "help" | "--help" | "-h" => Ok(Command::Help),
         "token" => parse_token(rest),
+        "dev-cert" if rest.is_empty() => Ok(Command::DevCert),
+        "dev-cert" => Err(UsageError::DevCertArguments),
         "check" => match rest {
             [] => Ok(Command::Check { secret: None }),
             [flag, name] if flag == "--secret" => Ok(Command::Check { secret: Some(name.clone()) }),
@@ -120,5 +127,7 @@ mod tests {
         assert_eq!(parse(&args("check")), Ok(Command::Check { secret: None }));
         assert_eq!(parse(&args("check --secret db")), Ok(Command::Check { secret: Some("db".into()) }));
         assert_eq!(parse(&args("check --secret")), Err(UsageError::CheckArguments));
+        assert_eq!(parse(&args("dev-cert")), Ok(Command::DevCert));
+        assert_eq!(parse(&args("dev-cert --force")), Err(UsageError::DevCertArguments));
     }
 }

@@ -23,6 +23,7 @@ pub mod startup;
 pub mod startup_error;
 pub mod sync;
 pub mod telemetry;
+pub mod tls;
 pub mod upstream;
 pub mod wiring;
 

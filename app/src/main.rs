@@ -1,4 +1,4 @@
-//! The `vaultgate` binary: `serve` (the default) and `token`.
+//! The `vaultgate` binary: `serve` (the default), `token`, `check` and `dev-cert`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,6 +60,28 @@ fn main() -> ExitCode {
         Command::Token { request, count } => print_tokens(&settings, &request, count),
         Command::Serve => serve(settings),
         Command::Check { secret } => check(&settings, secret.as_deref()),
+        Command::DevCert => dev_cert(&settings),
+    }
+}
+
+fn dev_cert(settings: &Settings) -> ExitCode {
+    let Mode::Local { dev_key_dir } = &settings.mode else {
+        eprintln!(
+            "vaultgate: dev-cert issues a development certificate for local mode; TENANT_ID is set, so serve a real \
+             certificate with TLS_CERT_FILE and TLS_KEY_FILE"
+        );
+        return ExitCode::FAILURE;
+    };
+    crypto::install_providers();
+    match vaultgate::tls::dev_cert::ensure(dev_key_dir) {
+        Ok(certificate) => {
+            println!("{}", vaultgate::tls::dev_cert::trust_instructions(&certificate));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("vaultgate: development TLS certificate in {}: {e}", dev_key_dir.display());
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -107,8 +129,14 @@ fn serve(settings: Settings) -> ExitCode {
         let url = app.base_url();
         if app.settings().is_local() {
             log::info!("vaultgate serves in local mode on {url}");
+            let trust = match &app.settings().tls {
+                vaultgate_config::TlsSettings::Development { dir, .. } => {
+                    format!("--cacert {} ", dir.join(vaultgate::tls::dev_cert::CA_CERT_FILE).display())
+                }
+                _ => String::new(),
+            };
             log::info!(
-                "try: curl -H \"Authorization: Bearer $(cargo run -q -- token --role GetSecret)\" {url}/vault/demo"
+                "try: curl {trust}-H \"Authorization: Bearer $(cargo run -q -- token --role GetSecret)\" {url}/vault/demo"
             );
         } else {
             log::info!("vaultgate serves in Azure mode on {url}");

@@ -21,6 +21,8 @@ use crate::wiring::{self, KeySource};
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
+    /// Serving vaultgate's own TLS.
+    https: bool,
     server: Server,
     settings: Settings,
 }
@@ -31,6 +33,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         crate::crypto::install_providers();
         let mut metrics = Metrics::new();
+        // Before anything reaches the network: a pair that cannot be served stops start-up.
+        let tls = crate::tls::prepare(&settings.tls, &mut metrics.registry)?;
         let authentication = wiring::authentication(&settings, &mut metrics.registry).await?;
         if let KeySource::Entra { keys, .. } = &authentication.keys {
             actix_web::rt::spawn(keys.clone().keep_fresh());
@@ -85,23 +89,32 @@ impl Application {
         .keep_alive(settings.limits.keep_alive)
         .max_connections(settings.limits.max_connections)
         // actix stops at once on SIGINT; `stop_on_signals` makes SIGINT graceful as well.
-        .disable_signals()
-        .listen(listener)
+        .disable_signals();
+        let https = tls.is_some();
+        let server = match tls {
+            None => server.listen(listener),
+            Some(tls) => {
+                log::info!(target: "tls", "serving HTTPS with {}", tls.facts.describe(crate::clock::unix_now()));
+                actix_web::rt::spawn(tls.reload.keep_fresh());
+                server.listen_rustls_0_23(listener, tls.config)
+            }
+        }
         .map_err(StartupError::Serve)?;
         let server = match settings.workers {
             Some(workers) => server.workers(workers),
             None => server,
         };
-        Ok(Application { port, server: server.run(), settings })
+        Ok(Application { port, https, server: server.run(), settings })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// The base URL callers use, e.g. `http://127.0.0.1:7071`.
+    /// The base URL callers use, e.g. `http://127.0.0.1:7071` (`https://` with TLS on).
     pub fn base_url(&self) -> String {
-        format!("http://{}:{}", display_host(self.settings.bind), self.port)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}:{}", display_host(self.settings.bind), self.port)
     }
 
     pub fn settings(&self) -> &Settings {

@@ -27,6 +27,15 @@ pub enum StartupError {
     /// The documentation page could not be configured.
     #[display("{_0}")]
     DocsPage(#[error(not(source))] crate::openapi::docs_page::DocsPageError),
+    /// vaultgate's own certificate and key cannot be served.
+    #[display("TLS: {_0}")]
+    Tls(crate::tls::TlsPairError),
+    /// `TLS=dev`: the development certificate could not be read or issued.
+    #[display("development TLS certificate in {}: {source}", dir.display())]
+    DevelopmentCertificate { dir: PathBuf, source: crate::tls::dev_cert::DevCertError },
+    /// rustls refused the server configuration.
+    #[display("TLS configuration: {_0}")]
+    TlsConfig(#[error(not(source))] rustls::Error),
     #[display("cannot listen on {bind}:{port}: {source}")]
     Listen { bind: IpAddr, port: u16, source: std::io::Error },
     #[display("cannot serve: {_0}")]

@@ -48,3 +48,6 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The app role Microsoft's secure webhook delivery script creates and assigns to Event Grid.
 pub const DEFAULT_EVENT_GRID_ROLE: &str = "AzureEventGridSecureWebhookSubscriber";
+
+/// How often vaultgate's own TLS files are compared with the pair it serves.
+pub const DEFAULT_TLS_RELOAD_INTERVAL_SECS: u64 = 5;

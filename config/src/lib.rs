@@ -3,8 +3,8 @@
 //! environment. No web framework: the app turns an entry into an HTTP answer.
 //!
 //! Reading goes one way: `settings` assembles `mode` (which tokens are trusted),
-//! `secrets_settings` (where secrets come from) and `network_settings` (proxies, trusted
-//! roots), each of which reads through `env` (one
+//! `secrets_settings` (where secrets come from), `network_settings` (proxies, trusted
+//! roots) and `tls_settings` (vaultgate's own certificate), each of which reads through `env` (one
 //! reader per kind of value, one problem line per bad variable) and `url` (one URL rule);
 //! every default lives in `defaults`.
 //!
@@ -22,6 +22,7 @@ pub mod proxy;
 mod redacted;
 pub mod secrets_settings;
 pub mod settings;
+pub mod tls_settings;
 pub mod url;
 
 pub use catalog::{BodyShape, Challenge, ErrorCode};
@@ -30,3 +31,4 @@ pub use network_settings::NetworkSettings;
 pub use problem::SettingProblem;
 pub use secrets_settings::SecretSource;
 pub use settings::{LogFormat, Settings, SettingsError};
+pub use tls_settings::{TlsFiles, TlsSettings};

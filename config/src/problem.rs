@@ -54,6 +54,22 @@ pub enum SettingProblem {
     #[display("EVENT_GRID_ROLE: an app role value: no spaces, at most 250 characters")]
     NotAnAppRole,
 
+    /// One file of the TLS pair without the other: serving plain HTTP instead would fail open.
+    #[display("{set}: set without {missing}; HTTPS needs both the certificate and the key file")]
+    TlsHalfPair { set: &'static str, missing: &'static str },
+    #[display("TLS: dev serves the development certificate in local mode only; set TLS_CERT_FILE and TLS_KEY_FILE")]
+    TlsDevOutsideLocalMode,
+    #[display(
+        "TLS: dev uses the development certificate, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other"
+    )]
+    TlsDevWithFiles,
+    #[display("TLS: off, but TLS_CERT_FILE or TLS_KEY_FILE is set; unset one or the other")]
+    TlsOffWithFiles,
+    #[display(
+        "TLS: the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT) speaks plain HTTP to its custom handler and serves TLS itself; unset TLS, TLS_CERT_FILE and TLS_KEY_FILE"
+    )]
+    TlsBehindFunctionsHost,
+
     #[display("KEY_VAULT_URL: required in Azure mode (or SECRETS_DIR for a mounted folder of secrets)")]
     SecretSourceMissing,
     #[display(
@@ -118,6 +134,8 @@ impl SettingProblem {
             PublicBindInLocalMode { .. } | NotAnIpAddress => "BIND",
             NotAPublicUrl { .. } => "PUBLIC_URL",
             NotAnAppRole => "EVENT_GRID_ROLE",
+            TlsHalfPair { set, .. } => set,
+            TlsDevOutsideLocalMode | TlsDevWithFiles | TlsOffWithFiles | TlsBehindFunctionsHost => "TLS",
             SecretSourceMissing => "KEY_VAULT_URL",
             NoExposedPattern => "EXPOSED_SECRETS",
             NotARolePair { .. } => "SECRET_ROLES",

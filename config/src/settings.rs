@@ -18,6 +18,7 @@ use crate::problem::SettingProblem;
 use crate::secrets_settings::{
     ExposureSettings, SecretCacheSettings, SecretSource, exposure_settings, secret_cache_settings, secret_source,
 };
+use crate::tls_settings::{TlsSettings, tls_settings};
 
 /// Where the Functions host tells a custom handler to listen; it wins over `PORT`.
 pub const FUNCTIONS_PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
@@ -61,6 +62,8 @@ pub struct Settings {
     pub event_grid_role: String,
     /// Proxies and trusted roots for every upstream call.
     pub network: NetworkSettings,
+    /// `TLS_CERT_FILE`/`TLS_KEY_FILE` or `TLS=dev`: HTTPS on `PORT`.
+    pub tls: TlsSettings,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -153,8 +156,10 @@ impl Settings {
         let public_url = public_url(&mut env);
         let event_grid_role = event_grid_role(&mut env);
         let network = network_settings(&mut env);
+        let tls = tls_settings(&mut env, &mode);
 
         let settings = Settings {
+            tls,
             network,
             public_url,
             limits,

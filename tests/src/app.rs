@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::http::{Reply, client, send};
+use crate::https::{Alpn, TlsFiles, https_client};
 use crate::signing::TestKey;
 use crate::tokens;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use tempfile::TempDir;
 use vaultgate::Settings;
-use vaultgate::startup::Application;
+use vaultgate::startup::{Application, StartupError};
 
 /// The development key shared by every test of one test binary (RSA generation is slow).
 pub fn shared_key_dir() -> &'static Path {
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub base_url: String,
     pub port: u16,
     pub secrets_dir: PathBuf,
+    /// The CA that issued the served certificate, when the app serves HTTPS.
+    pub trusted_ca: Option<String>,
     _secrets: TempDir,
 }
 
@@ -38,8 +41,28 @@ impl TestApp {
         TestApp::spawn_with(&[]).await
     }
 
+    /// Spawns serving HTTPS with `tls`'s files (looked at every second), with extra
+    /// environment variables; its requests trust `tls`'s CA and offer `h2`.
+    pub async fn spawn_https_with(tls: &TlsFiles, vars: &[(&str, &str)]) -> TestApp {
+        let tls_env = tls.env();
+        let mut all: Vec<(&str, &str)> = tls_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        all.extend_from_slice(vars);
+        let mut app = TestApp::spawn_with(&all).await;
+        assert!(app.base_url.starts_with("https://"), "{}", app.base_url);
+        app.trusted_ca = Some(tls.ca_pem().to_owned());
+        app
+    }
+
     /// Spawns with extra environment variables on top of local-mode defaults.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
+        match TestApp::try_spawn_with(vars).await {
+            Ok(app) => app,
+            Err(error) => panic!("the server starts: {error}"),
+        }
+    }
+
+    /// `spawn_with`, or why the server refused to start (the line the binary would log).
+    pub async fn try_spawn_with(vars: &[(&str, &str)]) -> Result<TestApp, StartupError> {
         crate::logs::start_capture();
         let secrets = tempfile::tempdir().expect("a temporary folder");
         for (name, value) in DEMO_SECRETS {
@@ -55,31 +78,39 @@ impl TestApp {
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let settings = Settings::from_lookup(|name| env.get(name).cloned()).expect("valid test settings");
         shared_key();
-        let app = Application::build(settings).await.expect("the server starts");
+        let app = Application::build(settings).await?;
         let port = app.port();
         let base_url = app.base_url();
         actix_web::rt::spawn(app.run_until_stopped());
-        TestApp { base_url, port, secrets_dir: secrets.path().to_owned(), _secrets: secrets }
+        Ok(TestApp { base_url, port, secrets_dir: secrets.path().to_owned(), trusted_ca: None, _secrets: secrets })
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
+    /// A client for this app: plain, or trusting its CA and offering `h2` by ALPN.
+    pub fn client(&self) -> awc::Client {
+        match &self.trusted_ca {
+            None => client(),
+            Some(ca_pem) => https_client(ca_pem, Alpn::Http2),
+        }
+    }
+
     /// `GET path` without credentials.
     pub async fn get(&self, path: &str) -> Reply {
-        send(client().get(self.url(path))).await
+        send(self.client().get(self.url(path))).await
     }
 
     /// `GET path` with this raw `Authorization` value (any bytes, to test the parser).
     pub async fn get_with_authorization(&self, path: &str, authorization: &[u8]) -> Reply {
         let value = HeaderValue::from_bytes(authorization).expect("a header value");
-        send(client().get(self.url(path)).insert_header((AUTHORIZATION, value))).await
+        send(self.client().get(self.url(path)).insert_header((AUTHORIZATION, value))).await
     }
 
     /// `GET path` with `Authorization: Bearer <token>`.
     pub async fn get_as(&self, path: &str, token: &str) -> Reply {
-        send(client().get(self.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
+        send(self.client().get(self.url(path)).insert_header((AUTHORIZATION, format!("Bearer {token}")))).await
     }
 
     /// `GET path` as a caller holding the `GetSecret` role (a fresh development token).

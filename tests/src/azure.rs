@@ -4,6 +4,7 @@
 use crate::TestApp;
 use crate::fake_identity::{FakeIdentity, IDENTITY_HEADER};
 use crate::fake_keyvault::FakeKeyVault;
+use crate::https::TlsFiles;
 use crate::logs;
 
 pub struct Azure {
@@ -22,17 +23,32 @@ impl Azure {
 
     /// vaultgate reading this vault, with short retry budget and timeout, plus `extra`.
     pub async fn app(&self, extra: &[(&str, &str)]) -> TestApp {
+        let vars = self.vars(extra);
+        TestApp::spawn_with(&borrowed(&vars)).await
+    }
+
+    /// `app`, serving HTTPS with `tls`'s files; its requests trust `tls`'s CA.
+    pub async fn https_app(&self, tls: &TlsFiles, extra: &[(&str, &str)]) -> TestApp {
+        let vars = self.vars(extra);
+        TestApp::spawn_https_with(tls, &borrowed(&vars)).await
+    }
+
+    fn vars<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
         let endpoint = format!("{}/msi/token", self.identity.base_url);
         let mut vars = vec![
-            ("KEY_VAULT_URL", self.vault.url.as_str()),
-            ("IDENTITY_ENDPOINT", endpoint.as_str()),
-            ("IDENTITY_HEADER", IDENTITY_HEADER),
+            ("KEY_VAULT_URL", self.vault.url.clone()),
+            ("IDENTITY_ENDPOINT", endpoint),
+            ("IDENTITY_HEADER", IDENTITY_HEADER.to_owned()),
             // The identity endpoint is a hosting environment: local mode only when asked for.
-            ("VAULTGATE_MODE", "local"),
-            ("KEY_VAULT_RETRY_BUDGET_SECS", "2"),
-            ("UPSTREAM_TIMEOUT_SECS", "2"),
+            ("VAULTGATE_MODE", "local".to_owned()),
+            ("KEY_VAULT_RETRY_BUDGET_SECS", "2".to_owned()),
+            ("UPSTREAM_TIMEOUT_SECS", "2".to_owned()),
         ];
-        vars.extend_from_slice(extra);
-        TestApp::spawn_with(&vars).await
+        vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        vars
     }
+}
+
+fn borrowed<'a>(vars: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -41,6 +41,22 @@ impl TestCa {
         path
     }
 
+    /// A certificate for `names` (DNS names or IP addresses) and its key, as PEM files hold
+    /// them: the chain (the certificate, then this CA's) and a PKCS#8 key; valid `validity`.
+    pub fn issue_pem(&self, names: &[&str], validity: std::ops::Range<time::OffsetDateTime>) -> PemPair {
+        let key = KeyPair::generate().expect("a server key");
+        let mut params = certificate_params(names);
+        params.not_before = validity.start;
+        params.not_after = validity.end;
+        let certificate = params.signed_by(&key, &self.issuer).expect("a server certificate");
+        PemPair {
+            cert_pem: format!("{}{}", certificate.pem(), self.pem),
+            key_pem: key.serialize_pem(),
+            der: certificate.der().to_vec(),
+            not_after: validity.end.unix_timestamp(),
+        }
+    }
+
     /// A server configuration presenting a certificate for `names` (DNS names or IP
     /// addresses) issued by this CA.
     pub fn server_config(&self, names: &[&str]) -> rustls::ServerConfig {
@@ -48,6 +64,17 @@ impl TestCa {
         let certificate = certificate_params(names).signed_by(&key, &self.issuer).expect("a server certificate");
         presenting(certificate.der().to_vec(), &key)
     }
+}
+
+/// A server certificate as PEM files hold it, and the certificate's DER encoding (what a
+/// client sees in the handshake).
+#[derive(Clone)]
+pub struct PemPair {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub der: Vec<u8>,
+    /// The end of validity, Unix seconds.
+    pub not_after: i64,
 }
 
 /// A server configuration presenting a self-signed certificate for `names`, as Service

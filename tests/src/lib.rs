@@ -11,6 +11,7 @@ pub mod fake_keyvault;
 pub mod fake_proxy;
 pub mod fake_tls;
 pub mod http;
+pub mod https;
 pub mod logs;
 pub mod openapi;
 pub mod recorder;

@@ -7,7 +7,7 @@ pub mod dev_key;
 pub mod entra;
 mod extract;
 pub mod issuers;
-mod key_file;
+pub(crate) mod key_file;
 mod key_vault_challenge;
 #[cfg(test)]
 mod properties;

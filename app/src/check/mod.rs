@@ -25,6 +25,9 @@ pub async fn run(settings: &Settings, secret: Option<&str>, out: &mut impl std::
             &format!("Azure mode ({}), tenant {}, app {}", settings.mode_reason, azure.tenant_id, azure.app_id),
         ),
     }
+    if let Some((ok, detail)) = crate::tls::self_check::check(&settings.tls) {
+        report.line(ok, "tls", &detail);
+    }
     match wiring::authentication(settings, &mut registry).await {
         Err(e) => report.line(false, "signing key", &e.to_string()),
         Ok(authentication) => match (&authentication.keys, &settings.mode) {

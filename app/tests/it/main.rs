@@ -4,6 +4,8 @@
 mod cli;
 mod common;
 #[cfg(unix)]
+mod dev_cert;
+#[cfg(unix)]
 mod dev_key;
 mod developer_credential;
 mod hygiene;

@@ -4,4 +4,5 @@ mod catalog;
 mod documented_variables;
 mod mode;
 mod settings;
+mod tls;
 mod urls;

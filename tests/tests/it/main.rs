@@ -27,6 +27,7 @@ mod route_table;
 mod secret_catalog;
 mod secret_names;
 mod slow_clients;
+mod tls_serving;
 mod token_cache;
 mod token_hardening;
 mod vault_ceiling;

@@ -95,12 +95,12 @@ impl Drop for Server {
     }
 }
 
-/// The URL in the "serves in ... mode on http://..." start-up line, text or JSON.
+/// The URL in the "serves in ... mode on http(s)://..." start-up line, text or JSON.
 fn served_url(line: &str) -> Option<String> {
     if !line.contains("vaultgate serves in") {
         return None;
     }
-    let start = line.find("http://")?;
+    let start = line.find("http://").or_else(|| line.find("https://"))?;
     let url: String = line[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
     Some(url)
 }

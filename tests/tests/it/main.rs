@@ -17,6 +17,7 @@ mod macro_ui;
 mod managed_identity_sources;
 mod markdown_links;
 mod miss_budget;
+mod official_client;
 mod openapi;
 mod operations;
 mod properties;

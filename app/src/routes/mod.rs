@@ -19,7 +19,6 @@ pub mod store_probe;
 pub mod vault;
 
 use actix_web::http::Method;
-use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::auth::rule_of;
@@ -137,14 +136,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, switches: Switches) {
         let resource = resource.default_service(web::to(move || fallback::method_not_allowed(allow.clone())));
         match shape_of(&routes) {
             ErrorShape::Catalog => cfg.service(resource),
-            ErrorShape::KeyVault => cfg.service(resource.wrap(from_fn(key_vault::errors::in_key_vault_shape))),
+            ErrorShape::KeyVault => cfg.service(resource.wrap(key_vault::errors::InKeyVaultShape)),
         };
     }
     for path in KEY_VAULT_REFUSED {
         let refused = web::resource(*path)
             .app_data(request_metrics::RouteLabel(path))
             .default_service(web::to(|| fallback::method_not_allowed(String::new())));
-        cfg.service(refused.wrap(from_fn(key_vault::errors::in_key_vault_shape)));
+        cfg.service(refused.wrap(key_vault::errors::InKeyVaultShape));
     }
 }
 

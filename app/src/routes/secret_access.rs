@@ -9,10 +9,8 @@ use std::time::Instant;
 use crate::AppError;
 use actix_web::dev::Payload;
 use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderName, HeaderValue};
-use actix_web::http::uri::Authority;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
-use std::str::FromStr;
 use vaultgate_config::ErrorCode;
 
 use crate::app_state::AppState;
@@ -176,14 +174,20 @@ fn base_url(request: &HttpRequest, public_url: Option<&str>) -> Result<String, A
         .headers()
         .get(HOST)
         .and_then(|value| value.to_str().ok())
-        .or_else(|| request.uri().authority().map(Authority::as_str))
-        .filter(|host| Authority::from_str(host).is_ok_and(|authority| !authority.as_str().contains('@')))
+        .or_else(|| request.uri().authority().map(|authority| authority.as_str()))
+        .filter(|host| is_plain_host(host))
         .ok_or_else(|| {
             AppError::new(ErrorCode::InvalidRequest)
                 .with_debug("The request has no usable Host header (PUBLIC_URL is not set)")
         })?;
     let scheme = if request.app_config().secure() { "https" } else { "http" };
     Ok(format!("{scheme}://{host}"))
+}
+
+/// A host and port as a `Host` header carries them (a name, an IPv4 or a bracketed IPv6
+/// address): nothing else, so no user info or path can slip into an id.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
 }
 
 /// What became of one name of a batch.

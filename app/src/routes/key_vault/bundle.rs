@@ -1,6 +1,6 @@
 //! Key Vault's SecretBundle, as vaultgate answers Get Secret: the value, an `id` on vaultgate,
 //! and what the store said of the secret (attributes, content type, tags; `kid` and `managed`
-//! for a certificate's secret).
+//! for a certificate's secret). Borrowed from the cached secret: a hot read copies nothing.
 
 use std::collections::BTreeMap;
 
@@ -10,36 +10,36 @@ use utoipa::ToSchema;
 use crate::secrets::{Secret, SecretAttributes, SecretValue};
 
 #[derive(Serialize, ToSchema)]
-pub struct SecretBundle {
+pub struct SecretBundle<'a> {
     #[schema(value_type = String)]
-    value: SecretValue,
+    value: &'a SecretValue,
     /// `<vaultgate's URL>/secrets/<name as stored>/<version>`
     id: String,
-    attributes: SecretAttributes,
+    attributes: &'a SecretAttributes,
     #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    content_type: Option<String>,
+    content_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    tags: Option<BTreeMap<String, String>>,
+    tags: Option<&'a BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    kid: Option<String>,
+    kid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     managed: Option<bool>,
 }
 
-impl SecretBundle {
-    pub fn of(secret: &Secret, base: &str) -> Self {
+impl<'a> SecretBundle<'a> {
+    pub fn of(secret: &'a Secret, base: &str) -> Self {
         let properties = &secret.properties;
         SecretBundle {
-            value: secret.value.clone(),
+            value: &secret.value,
             id: format!("{base}/secrets/{}/{}", secret.name, secret.version),
-            attributes: properties.attributes.clone(),
-            content_type: secret.content_type.clone(),
-            tags: properties.tags.clone(),
-            kid: properties.kid.clone(),
+            attributes: &properties.attributes,
+            content_type: secret.content_type.as_deref(),
+            tags: properties.tags.as_ref(),
+            kid: properties.kid.as_deref(),
             managed: properties.managed,
         }
     }

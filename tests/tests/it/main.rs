@@ -13,7 +13,6 @@ mod keyvault;
 mod keyvault_events;
 mod keyvault_sdk;
 mod local_mode;
-mod macro_ui;
 mod managed_identity_sources;
 mod markdown_links;
 mod miss_budget;

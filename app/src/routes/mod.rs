@@ -59,6 +59,8 @@ pub static ROUTES: &[Route] = &[
     route!("/vault", [GET, HEAD], vault::secret_by_query, protected, Always, vault::SECRET_BY_QUERY),
     route!("/vault", [POST], batch::secrets_batch, protected, Always, batch::SECRETS_BATCH),
     route!("/vault/{name}", [GET, HEAD], vault::secret_by_name, protected, Always, vault::SECRET_BY_NAME),
+    // The hot reads come first: actix tries each path in the table's order until one matches.
+    route!("/secrets/{name}", [GET, HEAD], key_vault::get_secret, protected, Always, key_vault::GET_SECRET, KeyVault),
     route!(
         "/vault/{name}/{version}",
         [GET, HEAD],
@@ -76,7 +78,6 @@ pub static ROUTES: &[Route] = &[
         secret_catalog::SECRET_CATALOG,
         KeyVault
     ),
-    route!("/secrets/{name}", [GET, HEAD], key_vault::get_secret, protected, Always, key_vault::GET_SECRET, KeyVault),
     route!(
         "/secrets/{name}/",
         [GET, HEAD],

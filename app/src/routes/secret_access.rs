@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::AppError;
 use actix_web::dev::Payload;
 use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderName, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, mime, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::ErrorCode;
 
@@ -85,7 +85,12 @@ impl SecretAccess {
         if let Some(validity) = secret.validity {
             answer.insert_header((SECRET_VALIDITY, HeaderValue::from_static(validity.header_value())));
         }
-        answer.json(body)
+        // Sized for the value plus an envelope, so a large answer is not grown step by step.
+        let mut json = Vec::with_capacity(256 + secret.value.expose().len());
+        match serde_json::to_writer(&mut json, body) {
+            Ok(()) => answer.content_type(mime::APPLICATION_JSON).body(json),
+            Err(_) => AppError::new(ErrorCode::VaultError).error_response(),
+        }
     }
 
     /// Reads one secret through the one path every read takes (name check, exposure policy,
@@ -112,7 +117,10 @@ impl SecretAccess {
 
     /// The base of the ids and links this caller is given: see `base_url`.
     pub fn base_url(&self) -> Result<String, AppError> {
-        base_url(&self.request, self.state.public_url.as_deref())
+        // Room for the ids built on it (`/secrets/<name>/<version>`) without growing.
+        let mut base = String::with_capacity(256);
+        write_base_url(&mut base, &self.request, self.state.public_url.as_deref())?;
+        Ok(base)
     }
 
     /// The store's versions of `name`, charged to this caller's miss budget as a listing.
@@ -166,9 +174,10 @@ impl SecretAccess {
 /// `PUBLIC_URL`, else the scheme this connection uses and the request's `Host`. Never the
 /// `Forwarded`/`X-Forwarded-*` headers: anyone can send those. A caller sending a `Host` of
 /// its choice only misleads itself (the answer is `no-store`, for that caller alone).
-fn base_url(request: &HttpRequest, public_url: Option<&str>) -> Result<String, AppError> {
+fn write_base_url(out: &mut String, request: &HttpRequest, public_url: Option<&str>) -> Result<(), AppError> {
     if let Some(public) = public_url {
-        return Ok(public.to_owned());
+        out.push_str(public);
+        return Ok(());
     }
     let host = request
         .headers()
@@ -180,8 +189,9 @@ fn base_url(request: &HttpRequest, public_url: Option<&str>) -> Result<String, A
             AppError::new(ErrorCode::InvalidRequest)
                 .with_debug("The request has no usable Host header (PUBLIC_URL is not set)")
         })?;
-    let scheme = if request.app_config().secure() { "https" } else { "http" };
-    Ok(format!("{scheme}://{host}"))
+    out.push_str(if request.app_config().secure() { "https://" } else { "http://" });
+    out.push_str(host);
+    Ok(())
 }
 
 /// A host and port as a `Host` header carries them (a name, an IPv4 or a bracketed IPv6

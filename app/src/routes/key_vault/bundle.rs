@@ -31,11 +31,12 @@ pub struct SecretBundle<'a> {
 }
 
 impl<'a> SecretBundle<'a> {
-    pub fn of(secret: &'a Secret, base: &str) -> Self {
+    /// The bundle of `secret` under `id` (`<base>/secrets/<name as stored>/<version>`).
+    pub fn of(secret: &'a Secret, id: String) -> Self {
         let properties = &secret.properties;
         SecretBundle {
             value: &secret.value,
-            id: format!("{base}/secrets/{}/{}", secret.name, secret.version),
+            id,
             attributes: &properties.attributes,
             content_type: secret.content_type.as_deref(),
             tags: properties.tags.as_ref(),

@@ -60,9 +60,12 @@ pub async fn get_secret_versions(
 
 /// One secret as Key Vault's SecretBundle, its `id` on vaultgate.
 async fn answer(access: &SecretAccess, name: &str, version: Option<&str>) -> Result<HttpResponse, AppError> {
-    let base = access.base_url()?;
+    let mut id = access.base_url()?;
     let secret = access.read_audited(name, version).await?;
-    Ok(SecretAccess::respond(&secret, &SecretBundle::of(&secret, &base)))
+    for part in ["/secrets/", &secret.name, "/", &secret.version] {
+        id.push_str(part);
+    }
+    Ok(SecretAccess::respond(&secret, &SecretBundle::of(&secret, id)))
 }
 
 /// A page of `name`'s versions, by version, after `$skiptoken`: only for a name this caller

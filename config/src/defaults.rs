@@ -48,3 +48,9 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The app role Microsoft's secure webhook delivery script creates and assigns to Event Grid.
 pub const DEFAULT_EVENT_GRID_ROLE: &str = "AzureEventGridSecureWebhookSubscriber";
+
+/// The stream every replica appends its invalidations to and reads the others' from.
+pub const DEFAULT_FLEET_REDIS_STREAM: &str = "vaultgate:invalidations";
+/// Redis answers in a millisecond in the same region; a call slower than this counts as down.
+pub const DEFAULT_FLEET_REDIS_TIMEOUT_MS: u64 = 50;
+pub const MAX_FLEET_REDIS_TIMEOUT_MS: u64 = 10_000;

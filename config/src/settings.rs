@@ -12,6 +12,7 @@ use crate::defaults::{
     DEFAULT_UPSTREAM_TIMEOUT_SECS, MAX_LEEWAY_SECS,
 };
 use crate::env::Env;
+use crate::fleet_settings::{FleetSettings, fleet_settings};
 use crate::mode::{Mode, ModeReason, authority_host, mode};
 use crate::network_settings::{NetworkSettings, network_settings};
 use crate::problem::SettingProblem;
@@ -61,6 +62,8 @@ pub struct Settings {
     pub event_grid_role: String,
     /// Proxies and trusted roots for every upstream call.
     pub network: NetworkSettings,
+    /// `FLEET_REDIS_URL` and its companions: `None` when the fleet tier is off.
+    pub fleet: Option<FleetSettings>,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -153,8 +156,10 @@ impl Settings {
         let public_url = public_url(&mut env);
         let event_grid_role = event_grid_role(&mut env);
         let network = network_settings(&mut env);
+        let fleet = fleet_settings(&mut env);
 
         let settings = Settings {
+            fleet,
             network,
             public_url,
             limits,

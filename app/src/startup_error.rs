@@ -27,6 +27,9 @@ pub enum StartupError {
     /// The documentation page could not be configured.
     #[display("{_0}")]
     DocsPage(#[error(not(source))] crate::openapi::docs_page::DocsPageError),
+    /// The fleet tier cannot be set up (`FLEET_REDIS_URL` the Redis client refuses).
+    #[display("fleet tier: {_0}")]
+    Fleet(#[error(not(source))] crate::fleet::FleetError),
     #[display("cannot listen on {bind}:{port}: {source}")]
     Listen { bind: IpAddr, port: u16, source: std::io::Error },
     #[display("cannot serve: {_0}")]

@@ -1,0 +1,178 @@
+//! Follows the stream on every replica: `XREAD BLOCK` from this replica's own last id (no
+//! consumer group, so every replica sees every entry) and drops the names other replicas
+//! appended. It starts at the stream's newest entry. Before each read it asks `XINFO STREAM`
+//! whether an entry after its place was trimmed away (`max-deleted-entry-id`, Redis 7; older
+//! servers: the first entry is newer than its place): it then missed invalidations, so it
+//! clears the whole cache once and goes on from the newest entry. On a failure it waits (1 s,
+//! doubling to 30 s) and connects again, resuming from its last id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Value;
+use redis::aio::MultiplexedConnection;
+use redis::streams::StreamReadReply;
+
+use super::entry_id::EntryId;
+use super::error::{FleetError, Operation};
+use super::link::{Link, bounded};
+use super::status::FleetStatus;
+use crate::secrets::SecretName;
+use crate::secrets::cache::SecretCache;
+
+/// How long one `XREAD` waits for entries; an idle replica checks for trims this often.
+const BLOCK: Duration = Duration::from_secs(1);
+/// Entries read in one round trip at most.
+const COUNT: usize = 1_000;
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+pub(super) struct Reader {
+    link: Link,
+    stream: String,
+    origin: String,
+    cache: Arc<SecretCache>,
+    status: Arc<FleetStatus>,
+}
+
+/// What `XINFO STREAM` says of the stream's ends.
+struct StreamState {
+    last_generated: EntryId,
+    /// Whether an entry after `at` is gone.
+    trimmed_after: Box<dyn Fn(EntryId) -> bool>,
+}
+
+impl Reader {
+    pub fn new(
+        link: Link,
+        stream: String,
+        origin: String,
+        cache: Arc<SecretCache>,
+        status: Arc<FleetStatus>,
+    ) -> Self {
+        Reader { link, stream, origin, cache, status }
+    }
+
+    pub async fn run(self) {
+        let mut position = None;
+        let mut failures = 0;
+        loop {
+            let error = self.follow(&mut position, &mut failures).await;
+            self.status.failed(&error);
+            actix_web::rt::time::sleep(crate::backoff::exponential(FIRST_RETRY, LAST_RETRY, failures)).await;
+            failures = failures.saturating_add(1);
+        }
+    }
+
+    /// Reads until a call fails; `position` is the last id handled (`None`: not yet placed).
+    async fn follow(&self, position: &mut Option<EntryId>, failures: &mut u32) -> FleetError {
+        let mut connection = match self.link.connect().await {
+            Ok(connection) => connection,
+            Err(error) => return error,
+        };
+        loop {
+            let state = match self.stream_state(&mut connection).await {
+                Ok(state) => state,
+                Err(error) => return error,
+            };
+            self.status.reachable();
+            *failures = 0;
+            match *position {
+                None => *position = Some(state.last_generated),
+                Some(at) if (state.trimmed_after)(at) => {
+                    let dropped = self.cache.clear();
+                    self.status.clears.inc();
+                    log::warn!(
+                        "fleet tier: this replica's place {at} in stream {} was trimmed away; the whole cache was \
+                         cleared ({dropped} entries)",
+                        self.stream
+                    );
+                    *position = Some(state.last_generated);
+                }
+                Some(_) => {}
+            }
+            let at = position.unwrap_or_default();
+            match self.read_after(&mut connection, at).await {
+                Ok(last) => *position = Some(last),
+                Err(error) => return error,
+            }
+        }
+    }
+
+    /// Drops the names of the entries after `at`; returns the last id read (`at` if none).
+    async fn read_after(&self, connection: &mut MultiplexedConnection, at: EntryId) -> Result<EntryId, FleetError> {
+        let mut read = redis::cmd("XREAD");
+        read.arg("COUNT").arg(COUNT).arg("BLOCK").arg(BLOCK.as_millis() as u64);
+        read.arg("STREAMS").arg(&self.stream).arg(at.to_string());
+        let reply: Option<StreamReadReply> =
+            bounded(Operation::Xread, BLOCK + self.link.timeout, read.query_async(connection)).await?;
+        let mut last = at;
+        for entry in reply.into_iter().flat_map(|reply| reply.keys).flat_map(|key| key.ids) {
+            last = entry.id.parse().map_err(|()| FleetError::Reply { operation: Operation::Xread, what: "an entry id" })?;
+            if text(entry.map.get("origin")).as_deref() == Some(self.origin.as_str()) {
+                continue;
+            }
+            match text(entry.map.get("name")).as_deref().map(SecretName::parse) {
+                Some(Ok(name)) => {
+                    self.cache.invalidate(&name);
+                    self.status.received.inc();
+                }
+                _ => log::debug!("fleet tier: entry {last} names no secret; skipped"),
+            }
+        }
+        Ok(last)
+    }
+
+    async fn stream_state(&self, connection: &mut MultiplexedConnection) -> Result<StreamState, FleetError> {
+        let mut command = redis::cmd("XINFO");
+        command.arg("STREAM").arg(&self.stream);
+        let info = command.query_async::<Value>(connection);
+        let reply = match bounded(Operation::Xinfo, self.link.timeout, info).await {
+            // No stream yet: nothing was ever trimmed, everything to come is new.
+            Err(FleetError::Redis { source, .. }) if source.to_string().contains("no such key") => {
+                return Ok(StreamState { last_generated: EntryId::ZERO, trimmed_after: Box::new(|_| false) });
+            }
+            reply => reply?,
+        };
+        let malformed = |what| FleetError::Reply { operation: Operation::Xinfo, what };
+        let fields = pairs(&reply);
+        let id = |name: &str| fields.iter().find(|(key, _)| key == name).and_then(|(_, value)| text(Some(value)));
+        let last_generated =
+            id("last-generated-id").and_then(|id| id.parse().ok()).ok_or(malformed("last-generated-id"))?;
+        let trimmed_after: Box<dyn Fn(EntryId) -> bool> = match id("max-deleted-entry-id") {
+            Some(deleted) => {
+                let deleted: EntryId = deleted.parse().map_err(|()| malformed("max-deleted-entry-id"))?;
+                Box::new(move |at| deleted > at)
+            }
+            None => {
+                let first = fields.iter().find(|(key, _)| key == "first-entry").and_then(|(_, entry)| match entry {
+                    Value::Array(parts) => text(parts.first()).and_then(|id| id.parse::<EntryId>().ok()),
+                    _ => None,
+                });
+                Box::new(move |at| first.is_some_and(|first| first > at))
+            }
+        };
+        Ok(StreamState { last_generated, trimmed_after })
+    }
+}
+
+/// A reply's key-value pairs (RESP2 sends them as a flat array, RESP3 as a map).
+fn pairs(reply: &Value) -> Vec<(String, Value)> {
+    match reply {
+        Value::Map(pairs) => pairs.iter().filter_map(|(key, value)| Some((text(Some(key))?, value.clone()))).collect(),
+        Value::Array(items) => items
+            .chunks_exact(2)
+            .filter_map(|pair| Some((text(Some(&pair[0]))?, pair[1].clone())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::BulkString(bytes) => String::from_utf8(bytes.clone()).ok(),
+        Value::SimpleString(text) => Some(text.clone()),
+        Value::Int(number) => Some(number.to_string()),
+        _ => None,
+    }
+}

@@ -14,6 +14,7 @@ pub mod http;
 pub mod logs;
 pub mod openapi;
 pub mod recorder;
+pub mod redis_server;
 pub mod signing;
 pub mod tokens;
 

@@ -1,9 +1,10 @@
 //! Follows the stream on every replica: `XREAD BLOCK` from this replica's own last id (no
 //! consumer group, so every replica sees every entry) and drops the names other replicas
 //! appended. It starts at the stream's newest entry. Before each read it asks `XINFO STREAM`
-//! whether an entry after its place was trimmed away (`max-deleted-entry-id`, Redis 7; older
-//! servers: the first entry is newer than its place): it then missed invalidations, so it
-//! clears the whole cache once and goes on from the newest entry. On a failure it waits (1 s,
+//! whether an entry after its place is gone: the stream's first entry is newer than its place
+//! (trimmed by `MAXLEN`, or a Redis that restarted empty), or, the stream being empty, its last
+//! id is; or `XDEL` deleted one (`max-deleted-entry-id`). It may then have missed
+//! invalidations, so it clears the whole cache once and goes on from the newest entry. On a failure it waits (1 s,
 //! doubling to 30 s) and connects again, resuming from its last id.
 
 use std::sync::Arc;
@@ -139,19 +140,18 @@ impl Reader {
         let id = |name: &str| fields.iter().find(|(key, _)| key == name).and_then(|(_, value)| text(Some(value)));
         let last_generated =
             id("last-generated-id").and_then(|id| id.parse().ok()).ok_or(malformed("last-generated-id"))?;
-        let trimmed_after: Box<dyn Fn(EntryId) -> bool> = match id("max-deleted-entry-id") {
-            Some(deleted) => {
-                let deleted: EntryId = deleted.parse().map_err(|()| malformed("max-deleted-entry-id"))?;
-                Box::new(move |at| deleted > at)
-            }
-            None => {
-                let first = fields.iter().find(|(key, _)| key == "first-entry").and_then(|(_, entry)| match entry {
-                    Value::Array(parts) => text(parts.first()).and_then(|id| id.parse::<EntryId>().ok()),
-                    _ => None,
-                });
-                Box::new(move |at| first.is_some_and(|first| first > at))
-            }
+        // XDEL records the newest id it deleted (Redis 7); XTRIM records nothing, but the
+        // stream's first entry (none: every entry) tells what is gone.
+        let deleted = match id("max-deleted-entry-id") {
+            Some(deleted) => deleted.parse().map_err(|()| malformed("max-deleted-entry-id"))?,
+            None => EntryId::ZERO,
         };
+        let first = fields.iter().find(|(key, _)| key == "first-entry").and_then(|(_, entry)| match entry {
+            Value::Array(parts) => text(parts.first()).and_then(|id| id.parse::<EntryId>().ok()),
+            _ => None,
+        });
+        let oldest_kept_after = first.unwrap_or(last_generated);
+        let trimmed_after = Box::new(move |at| deleted > at || oldest_kept_after > at);
         Ok(StreamState { last_generated, trimmed_after })
     }
 }

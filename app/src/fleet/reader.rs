@@ -44,13 +44,7 @@ struct StreamState {
 }
 
 impl Reader {
-    pub fn new(
-        link: Link,
-        stream: String,
-        origin: String,
-        cache: Arc<SecretCache>,
-        status: Arc<FleetStatus>,
-    ) -> Self {
+    pub fn new(link: Link, stream: String, origin: String, cache: Arc<SecretCache>, status: Arc<FleetStatus>) -> Self {
         Reader { link, stream, origin, cache, status }
     }
 
@@ -109,7 +103,10 @@ impl Reader {
             bounded(Operation::Xread, BLOCK + self.link.timeout, read.query_async(connection)).await?;
         let mut last = at;
         for entry in reply.into_iter().flat_map(|reply| reply.keys).flat_map(|key| key.ids) {
-            last = entry.id.parse().map_err(|()| FleetError::Reply { operation: Operation::Xread, what: "an entry id" })?;
+            last = entry
+                .id
+                .parse()
+                .map_err(|()| FleetError::Reply { operation: Operation::Xread, what: "an entry id" })?;
             if text(entry.map.get("origin")).as_deref() == Some(self.origin.as_str()) {
                 continue;
             }
@@ -160,10 +157,9 @@ impl Reader {
 fn pairs(reply: &Value) -> Vec<(String, Value)> {
     match reply {
         Value::Map(pairs) => pairs.iter().filter_map(|(key, value)| Some((text(Some(key))?, value.clone()))).collect(),
-        Value::Array(items) => items
-            .chunks_exact(2)
-            .filter_map(|pair| Some((text(Some(&pair[0]))?, pair[1].clone())))
-            .collect(),
+        Value::Array(items) => {
+            items.chunks_exact(2).filter_map(|pair| Some((text(Some(&pair[0]))?, pair[1].clone()))).collect()
+        }
         _ => Vec::new(),
     }
 }

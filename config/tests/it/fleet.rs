@@ -41,7 +41,13 @@ fn plain_redis_is_accepted_on_loopback_only() {
             "FLEET_REDIS_URL: must be rediss://host:port (redis:// only for loopback hosts), got \"redis://fleet.example.net:6379\""
         ]
     );
-    for refused in ["https://fleet.example.net", "rediss://fleet.example.net:6380?db=1", "rediss://fleet.example.net/x", "rediss://fleet.example.net:6380/#insecure", "rediss://fleet.example.net:6380#insecure"] {
+    for refused in [
+        "https://fleet.example.net",
+        "rediss://fleet.example.net:6380?db=1",
+        "rediss://fleet.example.net/x",
+        "rediss://fleet.example.net:6380/#insecure",
+        "rediss://fleet.example.net:6380#insecure",
+    ] {
         assert!(fleet(&[("FLEET_REDIS_URL", refused)]).is_err(), "{refused}");
     }
 }
@@ -63,7 +69,8 @@ fn a_password_in_the_url_is_kept_but_never_shown() {
 #[test]
 fn the_stream_and_the_timeout_can_be_set_within_bounds() {
     let url = ("FLEET_REDIS_URL", "redis://127.0.0.1:6379");
-    let fleet = fleet(&[url, ("FLEET_REDIS_STREAM", "team-a:invalidations"), ("FLEET_REDIS_TIMEOUT_MS", "200")]).unwrap();
+    let fleet =
+        fleet(&[url, ("FLEET_REDIS_STREAM", "team-a:invalidations"), ("FLEET_REDIS_TIMEOUT_MS", "200")]).unwrap();
     assert_eq!(fleet.stream, "team-a:invalidations");
     assert_eq!(fleet.timeout, Duration::from_millis(200));
     assert_eq!(

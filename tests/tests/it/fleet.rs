@@ -171,7 +171,7 @@ async fn with_redis_stopped_reads_and_events_go_on_and_the_fan_out_resumes_when_
         let metrics = replicas[0].metrics().await;
         let failed = |operation: &str| {
             let name = format!("vaultgate_fleet_errors_total{{operation=\"{operation}\"}}");
-            metrics.lines().any(|line| line.starts_with(&name)).then(|| metric(&metrics, &name)).unwrap_or(0.0)
+            if metrics.lines().any(|line| line.starts_with(&name)) { metric(&metrics, &name) } else { 0.0 }
         };
         failed("connect") + failed("xadd") >= 1.0
     })
@@ -194,8 +194,10 @@ async fn with_redis_stopped_reads_and_events_go_on_and_the_fan_out_resumes_when_
     azure.vault.put("kept", FakeSecret::new(V3, "third-value"));
     assert_eq!(post_new_version(&replicas[0], &azure.vault.url, "kept", V3).await, ONE_INVALIDATED());
     for replica in &replicas[1..] {
-        until(Duration::from_secs(1), "the fan-out resumed", || async { value(replica, "kept").await == "third-value" })
-            .await;
+        until(Duration::from_secs(1), "the fan-out resumed", || async {
+            value(replica, "kept").await == "third-value"
+        })
+        .await;
     }
     assert_eq!(warnings(), 3, "no new warning once Redis is back");
 }

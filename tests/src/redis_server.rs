@@ -13,6 +13,8 @@ const STARTUP_DEADLINE: Duration = Duration::from_secs(10);
 
 pub struct RedisServer {
     pub port: u16,
+    /// `requirepass`, when set: clients must authenticate.
+    password: Option<String>,
     dir: TempDir,
     child: Option<Child>,
 }
@@ -21,9 +23,18 @@ impl RedisServer {
     /// Starts one and waits until it answers `PING`. Panics, naming the package, when
     /// `redis-server` is not installed: the fleet tests must not pass without Redis.
     pub fn start() -> RedisServer {
+        RedisServer::launched(None)
+    }
+
+    /// One that refuses clients without `password` (a self-run Redis).
+    pub fn start_with_password(password: &str) -> RedisServer {
+        RedisServer::launched(Some(password.to_owned()))
+    }
+
+    fn launched(password: Option<String>) -> RedisServer {
         let port = free_port();
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let mut server = RedisServer { port, dir, child: None };
+        let mut server = RedisServer { port, password, dir, child: None };
         server.launch();
         server
     }
@@ -48,8 +59,12 @@ impl RedisServer {
     }
 
     fn launch(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        let mut command = Command::new("redis-server");
+        command.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        if let Some(password) = &self.password {
+            command.args(["--requirepass", password]);
+        }
+        let child = command
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
@@ -80,7 +95,10 @@ fn answers_ping(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let mut answer = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut answer).is_ok() && &answer == b"+PONG\r\n"
+    // Without the password Redis answers `-NOAUTH ...`: it is up all the same.
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && (&answer == b"+PONG\r\n" || answer.starts_with(b"-NOAUTH"))
 }
 
 fn free_port() -> u16 {

@@ -25,22 +25,28 @@ const EVENT_GRID_ROLE: &str = "AzureEventGridSecureWebhookSubscriber";
 /// returned once each follows the stream.
 async fn replicas(azure: &Azure, redis: &RedisServer, stream: &str, n: usize) -> Vec<TestApp> {
     let url = redis.url();
-    let mut replicas = Vec::new();
-    for _ in 0..n {
-        let vars = [
-            ("SECRET_CACHE_TTL", "3600"),
-            ("FLEET_REDIS_URL", url.as_str()),
-            ("FLEET_REDIS_STREAM", stream),
-            // Loopback answers in well under a millisecond; the margin is for a loaded CI machine.
-            ("FLEET_REDIS_TIMEOUT_MS", "250"),
-        ];
-        replicas.push(azure.app(&vars).await);
-    }
+    let replicas = unplaced_replicas(azure, &url, stream, n).await;
     for replica in &replicas {
         until(Duration::from_secs(10), "the replica follows the stream", || async {
             fleet_metric(replica, "vaultgate_fleet_connected").await == 1.0
         })
         .await;
+    }
+    replicas
+}
+
+/// `n` replicas on the Redis at `url`, returned at once.
+async fn unplaced_replicas(azure: &Azure, url: &str, stream: &str, n: usize) -> Vec<TestApp> {
+    let mut replicas = Vec::new();
+    for _ in 0..n {
+        let vars = [
+            ("SECRET_CACHE_TTL", "3600"),
+            ("FLEET_REDIS_URL", url),
+            ("FLEET_REDIS_STREAM", stream),
+            // Loopback answers in well under a millisecond; the margin is for a loaded CI machine.
+            ("FLEET_REDIS_TIMEOUT_MS", "250"),
+        ];
+        replicas.push(azure.app(&vars).await);
     }
     replicas
 }
@@ -263,4 +269,29 @@ async fn a_replica_whose_place_in_the_stream_was_trimmed_clears_its_cache_once()
     })
     .await;
     assert_eq!(fleet_metric(&replica, "vaultgate_fleet_cache_clears_total").await, 1.0, "cleared once");
+}
+
+#[actix_web::test]
+async fn a_password_in_the_redis_url_authenticates_and_is_never_logged() {
+    let redis = RedisServer::start_with_password("fleet-pa55word-7f3e");
+    let azure = Azure::start();
+    azure.vault.put("plain", FakeSecret::new(V1, "plain-value"));
+    let good = format!("redis://:fleet-pa55word-7f3e@127.0.0.1:{}", redis.port);
+    let bad = format!("redis://:wrong-pa55word-91c2@127.0.0.1:{}", redis.port);
+    let trusted = unplaced_replicas(&azure, &good, "fleet-password", 1).await.remove(0);
+    let refused = unplaced_replicas(&azure, &bad, "fleet-wrong-password", 1).await.remove(0);
+    until(Duration::from_secs(10), "the replica with the password follows the stream", || async {
+        fleet_metric(&trusted, "vaultgate_fleet_connected").await == 1.0
+    })
+    .await;
+    until(Duration::from_secs(10), "the wrong password is warned", || async {
+        logs::lines().iter().any(|line| line.contains("Redis unreachable") && line.contains("fleet-wrong-password"))
+    })
+    .await;
+    assert_eq!(fleet_metric(&refused, "vaultgate_fleet_connected").await, 0.0);
+    assert_eq!(value(&refused, "plain").await, "plain-value", "reads go on without the fleet tier");
+    let leaked: Vec<String> = logs::lines().into_iter().filter(|line| line.contains("pa55word")).collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+    let metrics = refused.metrics().await + &trusted.metrics().await;
+    assert!(!metrics.contains("pa55word"));
 }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod credential;
 pub mod crypto;
 pub mod error;
+pub mod fleet;
 pub mod metrics;
 pub mod openapi;
 pub mod route_table;

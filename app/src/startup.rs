@@ -41,7 +41,12 @@ impl Application {
         }
         let stores = wiring::secret_stores(&settings, &mut metrics.registry)?;
         log::info!("secrets are read from {}", stores.description);
-        let events = KeyVaultEvents::new(&settings, stores.served.clone());
+        let mut events = KeyVaultEvents::new(&settings, stores.served.clone());
+        if let Some(fleet) = &settings.fleet {
+            let sender = crate::fleet::start(fleet, stores.served.clone(), &mut metrics.registry)
+                .map_err(StartupError::Fleet)?;
+            events = events.with_fleet(sender);
+        }
         events.register(&mut metrics.registry);
         let switches = Switches { metrics: settings.metrics_enabled, docs: settings.docs_enabled };
         let configured_roles = ConfiguredRoles::new(&settings);

@@ -36,6 +36,9 @@ pub enum StartupError {
     /// rustls refused the server configuration.
     #[display("TLS configuration: {_0}")]
     TlsConfig(#[error(not(source))] rustls::Error),
+    /// The fleet tier cannot be set up (`FLEET_REDIS_URL` the Redis client refuses).
+    #[display("fleet tier: {_0}")]
+    Fleet(#[error(not(source))] crate::fleet::FleetError),
     #[display("cannot listen on {bind}:{port}: {source}")]
     Listen { bind: IpAddr, port: u16, source: std::io::Error },
     #[display("cannot serve: {_0}")]

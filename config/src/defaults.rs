@@ -51,3 +51,8 @@ pub const DEFAULT_EVENT_GRID_ROLE: &str = "AzureEventGridSecureWebhookSubscriber
 
 /// How often vaultgate's own TLS files are compared with the pair it serves.
 pub const DEFAULT_TLS_RELOAD_INTERVAL_SECS: u64 = 5;
+/// The stream every replica appends its invalidations to and reads the others' from.
+pub const DEFAULT_FLEET_REDIS_STREAM: &str = "vaultgate:invalidations";
+/// Redis answers in a millisecond in the same region; a call slower than this counts as down.
+pub const DEFAULT_FLEET_REDIS_TIMEOUT_MS: u64 = 50;
+pub const MAX_FLEET_REDIS_TIMEOUT_MS: u64 = 10_000;

@@ -63,6 +63,11 @@ impl<'a> Env<'a> {
         Duration::from_secs(self.whole(name, default, range, "whole seconds"))
     }
 
+    /// A whole number of milliseconds within `range`, or `default` when unset.
+    pub(crate) fn milliseconds(&mut self, name: &str, default: u64, range: RangeInclusive<u64>) -> Duration {
+        Duration::from_millis(self.whole(name, default, range, "whole milliseconds"))
+    }
+
     /// A whole number within `range`, or `default` when unset.
     pub(crate) fn count(&mut self, name: &str, default: usize, range: RangeInclusive<usize>) -> usize {
         self.whole(name, default, range, "a whole number")

@@ -4,7 +4,7 @@
 //!
 //! Reading goes one way: `settings` assembles `mode` (which tokens are trusted),
 //! `secrets_settings` (where secrets come from), `network_settings` (proxies, trusted
-//! roots) and `tls_settings` (vaultgate's own certificate), each of which reads through `env` (one
+//! roots) `tls_settings` (vaultgate's own certificate) and `fleet_settings` (the replicas' Redis), each of which reads through `env` (one
 //! reader per kind of value, one problem line per bad variable) and `url` (one URL rule);
 //! every default lives in `defaults`.
 //!
@@ -15,6 +15,7 @@ pub mod catalog;
 mod credential_settings;
 pub mod defaults;
 mod env;
+pub mod fleet_settings;
 pub mod mode;
 pub mod network_settings;
 pub mod problem;

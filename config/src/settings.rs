@@ -12,6 +12,7 @@ use crate::defaults::{
     DEFAULT_UPSTREAM_TIMEOUT_SECS, MAX_LEEWAY_SECS,
 };
 use crate::env::Env;
+use crate::fleet_settings::{FleetSettings, fleet_settings};
 use crate::mode::{Mode, ModeReason, authority_host, mode};
 use crate::network_settings::{NetworkSettings, network_settings};
 use crate::problem::SettingProblem;
@@ -64,6 +65,8 @@ pub struct Settings {
     pub network: NetworkSettings,
     /// `TLS_CERT_FILE`/`TLS_KEY_FILE` or `TLS=dev`: HTTPS on `PORT`.
     pub tls: TlsSettings,
+    /// `FLEET_REDIS_URL` and its companions: `None` when the fleet tier is off.
+    pub fleet: Option<FleetSettings>,
 }
 
 /// `HEADER_READ_TIMEOUT_SECS`, `KEEP_ALIVE_SECS`, `MAX_CONNECTIONS`, `MAX_HEADER_BYTES`.
@@ -158,8 +161,11 @@ impl Settings {
         let network = network_settings(&mut env);
         let tls = tls_settings(&mut env, &mode);
 
+        let fleet = fleet_settings(&mut env);
+
         let settings = Settings {
             tls,
+            fleet,
             network,
             public_url,
             limits,

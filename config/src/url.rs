@@ -36,6 +36,10 @@ pub enum UrlRule {
     /// `https://<name>.<Key Vault domain>` and nothing more, so no token leaves for another
     /// host; loopback hosts (the test doubles) over `http://` or `https://`.
     KeyVault,
+    /// `FLEET_REDIS_URL`: `rediss://host:port` (TLS), plain `redis://` only on loopback hosts;
+    /// at most a database number as its path. User information (a password for a self-run
+    /// Redis) is allowed and never shown.
+    Redis,
 }
 
 impl UrlRule {
@@ -48,6 +52,7 @@ impl UrlRule {
                 "must be https://<name>.<Key Vault domain> ({}; http:// only for loopback hosts)",
                 KEY_VAULT_DOMAINS.join(", ")
             ),
+            UrlRule::Redis => "must be rediss://host:port (redis:// only for loopback hosts)".into(),
         }
     }
 
@@ -65,6 +70,13 @@ impl UrlRule {
                     && matches!(uri.port_u16(), None | Some(443))
                     && matches!(uri.path(), "" | "/")
                     && uri.query().is_none()
+            }
+            UrlRule::Redis => {
+                let tls = uri.scheme_str() == Some("rediss");
+                let plain = uri.scheme_str() == Some("redis");
+                (tls || (plain && is_loopback_host(host)))
+                    && uri.query().is_none()
+                    && uri.path().trim_start_matches('/').bytes().all(|b| b.is_ascii_digit())
             }
         }
     }
@@ -101,21 +113,33 @@ impl UrlProblem {
 /// `value` checked as `name`'s URL under `rule`; returned without a trailing slash.
 pub fn check_url(name: &str, value: &str, rule: UrlRule) -> Result<String, UrlProblem> {
     let variable = name.to_owned();
-    let uri = Uri::from_str(value).map_err(|_| {
+    // The redis client reads a fragment (`#insecure`) as "do not verify the certificate".
+    let uri = Uri::from_str(value).ok().filter(|_| !value.contains('#')).ok_or_else(|| {
         let shown =
             if value.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{value:?}") };
         UrlProblem::NotAUrl { variable: variable.clone(), shown }
     })?;
-    if uri.authority().is_some_and(|authority| authority.as_str().contains('@')) {
+    let user_information = uri.authority().is_some_and(|authority| authority.as_str().contains('@'));
+    if user_information && rule != UrlRule::Redis {
         return Err(UrlProblem::UserInformation { variable });
     }
     let Some(host) = uri.host() else {
-        return Err(UrlProblem::NoHost { variable, value: value.to_owned() });
+        return Err(UrlProblem::NoHost { variable, value: without_user_information(value) });
     };
     if !rule.accepts(&uri, host) {
-        return Err(UrlProblem::BreaksRule { variable, rule, value: value.to_owned() });
+        return Err(UrlProblem::BreaksRule { variable, rule, value: without_user_information(value) });
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// `value` with its user information (which may hold a password) replaced by a note.
+fn without_user_information(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else { return value.to_owned() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://(user information not shown)@{host}{}", &rest[authority_end..]),
+        None => value.to_owned(),
+    }
 }
 
 /// An upstream URL that is not an identity endpoint (Entra ID, a JWKS, discovery's answers).

@@ -15,6 +15,7 @@ pub mod https;
 pub mod logs;
 pub mod openapi;
 pub mod recorder;
+pub mod redis_server;
 pub mod signing;
 pub mod tokens;
 

@@ -195,6 +195,17 @@ impl SecretCache {
         }
         invalidated.dropped
     }
+
+    /// Drops every cached entry (the fleet's record of invalidations was lost, so any of them
+    /// may be stale); reads under way are not cached. Returns how many entries were dropped.
+    pub fn clear(&self) -> usize {
+        let core = &self.core;
+        let cleared = core.entries.clear();
+        for key in &cleared.in_flight {
+            core.flights.forget_key(key);
+        }
+        cleared.dropped
+    }
 }
 
 impl Core {

@@ -105,6 +105,27 @@ impl<V: Clone> CacheEntries<V> {
         Invalidated { dropped, in_flight }
     }
 
+    /// Drops every entry, as if an event had come for every name: reads under way are not
+    /// cached either. Returns what it did, all names together.
+    pub fn clear(&self) -> Invalidated {
+        let mut names = crate::sync::lock(&self.names);
+        let dropped = self.entries.len();
+        self.entries.clear();
+        let mut in_flight: Vec<Key> = Vec::new();
+        for (name, state) in names.iter_mut() {
+            state.generation += 1;
+            state.cached.clear();
+            for version in &state.reading {
+                let key = (name.clone(), version.clone());
+                if !in_flight.contains(&key) {
+                    in_flight.push(key);
+                }
+            }
+        }
+        names.retain(|_, state| !state.is_idle());
+        Invalidated { dropped, in_flight }
+    }
+
     /// Forgets the versions quick_cache evicted, unless they were cached again meanwhile.
     fn evicted(&self, keys: Vec<Key>) {
         if keys.is_empty() {
@@ -215,6 +236,24 @@ mod tests {
         assert!(other.insert(2), "an event for another name changes nothing");
         assert!(entries.begin_read(&key("s", None)).insert(3), "a read begun after the event is cached");
         assert_eq!(entries.get(&key("s", None)), Some(3));
+    }
+
+    #[test]
+    fn a_clear_drops_every_name_and_voids_the_reads_under_way() {
+        let entries: CacheEntries<u32> = CacheEntries::new(10);
+        assert!(entries.begin_read(&key("a", None)).insert(1));
+        assert!(entries.begin_read(&key("b", Some(VERSION))).insert(2));
+        let under_way = entries.begin_read(&key("c", None));
+        let cleared = entries.clear();
+        assert_eq!(cleared.dropped, 2);
+        assert_eq!(cleared.in_flight, vec![key("c", None)]);
+        assert_eq!(entries.get(&key("a", None)), None);
+        assert_eq!(entries.get(&key("b", Some(VERSION))), None);
+        assert!(!under_way.insert(3), "a read begun before the clear may carry an old value");
+        drop(under_way);
+        assert_eq!(crate::sync::lock(&entries.names).len(), 0, "no name is remembered");
+        assert!(entries.begin_read(&key("a", None)).insert(4), "reads after the clear are cached");
+        assert_eq!(entries.get(&key("a", None)), Some(4));
     }
 
     #[test]

@@ -27,6 +27,7 @@ use vaultgate_config::{ErrorCode, Mode, SecretSource, Settings};
 
 use super::SecretName;
 use super::cache::SecretCache;
+use crate::fleet::FleetSender;
 
 /// Event Grid's `maxEventsPerBatch` is at most 5,000.
 pub const MAX_EVENTS_PER_DELIVERY: usize = 5_000;
@@ -82,6 +83,8 @@ pub struct KeyVaultEvents {
     cache: Arc<SecretCache>,
     invalidations: Family<EventTypeLabels, Counter>,
     ignored: Counter,
+    /// With the fleet tier on: the other replicas learn each name dropped here.
+    fleet: Option<FleetSender>,
 }
 
 impl KeyVaultEvents {
@@ -95,7 +98,20 @@ impl KeyVaultEvents {
             Mode::Azure(azure) => Some(azure.tenant_id.to_ascii_lowercase()),
             Mode::Local { .. } => None,
         };
-        KeyVaultEvents { vault, home_tenant, cache, invalidations: Family::default(), ignored: Counter::default() }
+        KeyVaultEvents {
+            vault,
+            home_tenant,
+            cache,
+            invalidations: Family::default(),
+            ignored: Counter::default(),
+            fleet: None,
+        }
+    }
+
+    /// Also tells the other replicas (through the fleet tier) of every name dropped.
+    pub fn with_fleet(mut self, fleet: FleetSender) -> Self {
+        self.fleet = Some(fleet);
+        self
     }
 
     /// Who delivered, from the delivery token's `tid`.
@@ -174,6 +190,9 @@ impl KeyVaultEvents {
     pub fn apply(&self, invalidate: &[(&'static str, SecretName)], ignored: usize) {
         for (label, name) in invalidate {
             let dropped = self.cache.invalidate(name);
+            if let Some(fleet) = &self.fleet {
+                fleet.announce(name);
+            }
             self.invalidations.get_or_create(&EventTypeLabels { event_type: label }).inc();
             log::info!("secret {name}: {label} event, {dropped} cached entries dropped");
         }

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod documented_variables;
+mod fleet;
 mod mode;
 mod settings;
 mod tls;

@@ -8,6 +8,7 @@ mod credentials;
 mod deploy_files;
 mod docs_page;
 mod entra_mode;
+mod fleet;
 mod key_vault_api;
 mod keyvault;
 mod keyvault_events;

@@ -175,6 +175,23 @@ pub(super) fn list_error(error: ListError) -> AppError {
     }
 }
 
+/// `maxresults` and `$skiptoken`, as Key Vault's lists take them.
+pub const MAX_RESULTS_PARAM: Param = Param {
+    name: "maxresults",
+    location: ParamIn::Query,
+    description: "Items per page, 1 to 25 (default 25)",
+    pattern: Some("^[0-9]{1,2}$"),
+    required: false,
+};
+
+pub const SKIP_TOKEN_PARAM: Param = Param {
+    name: "$skiptoken",
+    location: ParamIn::Query,
+    description: "Where the previous page ended, as this list's `nextLink` gives it",
+    pattern: None,
+    required: false,
+};
+
 pub const SECRET_CATALOG: OperationDoc = OperationDoc {
     summary: "List the secrets this caller may read",
     description: "The secrets this caller may read (the exposure policy and per-secret roles applied with \
@@ -188,20 +205,8 @@ pub const SECRET_CATALOG: OperationDoc = OperationDoc {
                   permission).",
     tag: Tag::Secrets,
     params: &[
-        Param {
-            name: "maxresults",
-            location: ParamIn::Query,
-            description: "Items per page, 1 to 25 (default 25)",
-            pattern: Some("^[0-9]{1,2}$"),
-            required: false,
-        },
-        Param {
-            name: "$skiptoken",
-            location: ParamIn::Query,
-            description: "Where the previous page ended, as this list's `nextLink` gives it",
-            pattern: None,
-            required: false,
-        },
+        MAX_RESULTS_PARAM,
+        SKIP_TOKEN_PARAM,
         Param {
             name: "api-version",
             location: ParamIn::Query,

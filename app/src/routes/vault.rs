@@ -38,7 +38,7 @@ pub async fn secret_by_query(
     access.answer(name, None).await
 }
 
-const NAME: Param = Param {
+pub const NAME: Param = Param {
     name: "name",
     location: ParamIn::Path,
     description: "The secret's name, as in Key Vault (case-insensitive)",
@@ -51,6 +51,14 @@ const SECRET: Answer = Answer::Json {
                   Vault returned it outside its `nbf`..`exp` window (served unless `SECRET_EXPIRY=enforce`)",
     schema: SchemaOf::of::<Secret>(),
     headers: &[ResponseHeader { name: "Cache-Control", description: "`no-store`: never cached on the way" }],
+};
+
+pub const VERSION_PARAM: Param = Param {
+    name: "version",
+    location: ParamIn::Path,
+    description: "The version: 32 hexadecimal characters",
+    pattern: Some("^[0-9a-fA-F]{32}$"),
+    required: true,
 };
 
 pub const SECRET_BY_NAME: OperationDoc = OperationDoc {
@@ -68,16 +76,7 @@ pub const SECRET_BY_VERSION: OperationDoc = OperationDoc {
     summary: "Read one version of a secret",
     description: "As the current version, for the version named.",
     tag: Tag::Secrets,
-    params: &[
-        NAME,
-        Param {
-            name: "version",
-            location: ParamIn::Path,
-            description: "The version: 32 hexadecimal characters",
-            pattern: Some("^[0-9a-fA-F]{32}$"),
-            required: true,
-        },
-    ],
+    params: &[NAME, VERSION_PARAM],
     body: None,
     answer: SECRET,
     errors: &[SecretAccess::ERRORS, &[ErrorCode::InvalidSecretVersion]],

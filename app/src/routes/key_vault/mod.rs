@@ -18,7 +18,8 @@ use vaultgate_config::ErrorCode;
 
 use self::bundle::SecretBundle;
 use super::secret_access::SecretAccess;
-use super::secret_catalog::{ListPage, list_error, list_item, max_results};
+use super::secret_catalog::{ListPage, MAX_RESULTS_PARAM, SKIP_TOKEN_PARAM, list_error, list_item, max_results};
+use super::vault::{NAME, VERSION_PARAM};
 use crate::AppError;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
@@ -101,14 +102,6 @@ async fn versions_page(
     Ok(ListPage { value: shown.into_iter().map(|item| list_item(&base, item)).collect(), next_link })
 }
 
-const NAME: Param = Param {
-    name: "name",
-    location: ParamIn::Path,
-    description: "The secret's name, as in Key Vault (case-insensitive)",
-    pattern: Some("^[0-9A-Za-z-]{1,127}$"),
-    required: true,
-};
-
 const API_VERSION_PARAM: Param = Param {
     name: "api-version",
     location: ParamIn::Query,
@@ -149,17 +142,7 @@ pub const GET_SECRET_SLASH: OperationDoc = OperationDoc {
 pub const GET_SECRET_VERSION: OperationDoc = OperationDoc {
     summary: "Key Vault's Get Secret: one version",
     description: "As `/secrets/{name}`, for the version named.",
-    params: &[
-        NAME,
-        Param {
-            name: "version",
-            location: ParamIn::Path,
-            description: "The version: 32 hexadecimal characters",
-            pattern: Some("^[0-9a-fA-F]{32}$"),
-            required: true,
-        },
-        API_VERSION_PARAM,
-    ],
+    params: &[NAME, VERSION_PARAM, API_VERSION_PARAM],
     ..GET_SECRET
 };
 
@@ -169,24 +152,7 @@ pub const GET_SECRET_VERSIONS: OperationDoc = OperationDoc {
                   values, in Key Vault's list shape with `id`s on vaultgate; follow `nextLink` for the next \
                   page. Every call lists the store and costs the caller one unit of its miss budget.",
     tag: Tag::Secrets,
-    params: &[
-        NAME,
-        Param {
-            name: "maxresults",
-            location: ParamIn::Query,
-            description: "Items per page, 1 to 25 (default 25)",
-            pattern: Some("^[0-9]{1,2}$"),
-            required: false,
-        },
-        Param {
-            name: "$skiptoken",
-            location: ParamIn::Query,
-            description: "Where the previous page ended, as this list's `nextLink` gives it",
-            pattern: None,
-            required: false,
-        },
-        API_VERSION_PARAM,
-    ],
+    params: &[NAME, MAX_RESULTS_PARAM, SKIP_TOKEN_PARAM, API_VERSION_PARAM],
     body: None,
     answer: Answer::Json {
         description: "One page of the versions",

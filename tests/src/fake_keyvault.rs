@@ -268,20 +268,32 @@ fn token_ok(req: &HttpRequest, state: &State) -> bool {
     token.is_some_and(|t| state.issued.lock().unwrap().tokens.get(t) == Some(&state.resource))
 }
 
-/// `GET /secrets?api-version=...[&maxresults=N][&$skiptoken=T]`: one page of the list in the
-/// wire sample's shape (items without values or versions), `nextLink` null on the last page.
-/// The skip token is opaque to clients (here: the offset of the page it starts).
-async fn list_secrets(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+/// A list request as Key Vault checks it (the api-version, then the token), counted as a list
+/// page answered: its query, or the answer refusing it.
+fn list_request(req: &HttpRequest, state: &State) -> Result<HashMap<String, String>, Box<HttpResponse>> {
     let query: HashMap<String, String> = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
     if query.get("api-version").map(String::as_str) != Some("2025-07-01") {
-        return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
+        let refused =
+            HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
+        return Err(Box::new(refused));
     }
-    if !token_ok(&req, &state) {
-        return challenge(&state);
+    if !token_ok(req, state) {
+        return Err(Box::new(challenge(state)));
     }
     state.list_pages.fetch_add(1, Ordering::SeqCst);
+    Ok(query)
+}
+
+/// `GET /secrets?api-version=...[&maxresults=N][&$skiptoken=T]`: one page of the list in the
+/// wire sample's shape (items without values or versions), `nextLink` null on the last page.
+/// The skip token is opaque to clients (here: the offset of the page it starts).
+async fn list_secrets(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let query = match list_request(&req, &state) {
+        Ok(query) => query,
+        Err(refused) => return *refused,
+    };
     match state.faults.lock().unwrap().pop_front() {
         None => {}
         // As users report it for a list: the same shape, for the list's own action.
@@ -357,16 +369,10 @@ async fn list_secrets(req: HttpRequest, state: web::Data<State>) -> HttpResponse
 /// Get Secret Versions: every version of one secret, oldest first, paged by the fake's page
 /// size (or `maxresults`) with `at-N` skip tokens; 404 `SecretNotFound` for an unknown name.
 async fn list_versions(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
-    let query: HashMap<String, String> = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(|q| q.into_inner())
-        .unwrap_or_default();
-    if query.get("api-version").map(String::as_str) != Some("2025-07-01") {
-        return HttpResponse::BadRequest().json(json!({"error": {"code": "BadParameter", "message": "api-version"}}));
-    }
-    if !token_ok(&req, &state) {
-        return challenge(&state);
-    }
-    state.list_pages.fetch_add(1, Ordering::SeqCst);
+    let query = match list_request(&req, &state) {
+        Ok(query) => query,
+        Err(refused) => return *refused,
+    };
     let name = req.match_info().get("name").unwrap_or_default().to_owned();
     let secrets = state.secrets.lock().unwrap();
     let Some((stored, versions)) = secrets.get(&name.to_ascii_lowercase()) else {

@@ -107,20 +107,31 @@ async fn page(query: &HashMap<String, String>, access: &SecretAccess) -> Result<
     };
     let (budget, caller) = access.miss_budget();
     let items = catalog.items(Some((budget, &caller))).await.map_err(list_error)?;
-    // The names this caller may read, past the marker, in the catalog's (case-insensitive) order.
-    let mut visible = items
-        .iter()
-        .filter(|item| SecretName::parse(&item.name).is_ok_and(|name| access.may_read(&name)))
-        .filter(|item| after.as_ref().is_none_or(|after| item.name.to_ascii_lowercase() > *after));
-    let shown: Vec<&SecretItem> = visible.by_ref().take(max).collect();
-    let next_link = match (shown.last(), visible.next()) {
-        (Some(last), Some(_)) => Some(format!(
-            "{base}/secrets?api-version={API_VERSION}&maxresults={max}&$skiptoken={}",
-            last.name.to_ascii_lowercase()
-        )),
+    // The names this caller may read, in the catalog's (case-insensitive) order.
+    let visible = items.iter().filter(|item| SecretName::parse(&item.name).is_ok_and(|name| access.may_read(&name)));
+    let list = format!("{base}/secrets");
+    Ok(page_of(visible, |item| item.name.to_ascii_lowercase(), after.as_deref(), max, &base, &list))
+}
+
+/// The page of `items` (in the order of `key`, lower-cased) that starts past `after`: at most
+/// `max` items, and a `nextLink` to `list` carrying the last one's key when more follow.
+pub(super) fn page_of<'a>(
+    items: impl Iterator<Item = &'a SecretItem>,
+    key: impl Fn(&SecretItem) -> String,
+    after: Option<&str>,
+    max: usize,
+    base: &str,
+    list: &str,
+) -> ListPage {
+    let mut rest = items.filter(|item| after.is_none_or(|after| key(item).as_str() > after));
+    let shown: Vec<&SecretItem> = rest.by_ref().take(max).collect();
+    let next_link = match (shown.last(), rest.next()) {
+        (Some(last), Some(_)) => {
+            Some(format!("{list}?api-version={API_VERSION}&maxresults={max}&$skiptoken={}", key(last)))
+        }
         _ => None,
     };
-    Ok(ListPage { value: shown.into_iter().map(|item| list_item(&base, item)).collect(), next_link })
+    ListPage { value: shown.into_iter().map(|item| list_item(base, item)).collect(), next_link }
 }
 
 /// An item with its `id` on vaultgate: `<base>/secrets/<name>`, and `/<version>` in a list of

@@ -18,12 +18,12 @@ use vaultgate_config::ErrorCode;
 
 use self::bundle::SecretBundle;
 use super::secret_access::SecretAccess;
-use super::secret_catalog::{ListPage, MAX_RESULTS_PARAM, SKIP_TOKEN_PARAM, list_error, list_item, max_results};
+use super::secret_catalog::{ListPage, MAX_RESULTS_PARAM, SKIP_TOKEN_PARAM, list_error, max_results, page_of};
 use super::vault::{NAME, VERSION_PARAM};
 use crate::AppError;
 use crate::protected;
 use crate::route_table::{Answer, OperationDoc, Param, ParamIn, ResponseHeader, SchemaOf, Tag};
-use crate::secrets::keyvault::API_VERSION;
+use crate::secrets::catalog::SecretItem;
 use crate::secrets::{SecretName, SecretVersion, audit};
 
 #[protected(role = "GetSecret")]
@@ -85,21 +85,12 @@ async fn versions_page(
     let base = access.base_url()?;
     access.check_policy(&name)?;
     let mut versions = access.versions(&name).await.map_err(list_error)?;
-    versions.sort_by_cached_key(|item| item.version.as_deref().unwrap_or_default().to_ascii_lowercase());
-    let mut rest = versions.iter().filter(|item| {
-        let version = item.version.as_deref().unwrap_or_default().to_ascii_lowercase();
-        after.as_ref().is_none_or(|after| version > *after)
-    });
-    let shown: Vec<_> = rest.by_ref().take(max).collect();
-    let next_link = match (shown.last().and_then(|item| item.version.as_deref()), rest.next()) {
-        (Some(last), Some(_)) => Some(format!(
-            "{base}/secrets/{}/versions?api-version={API_VERSION}&maxresults={max}&$skiptoken={}",
-            shown[0].name,
-            last.to_ascii_lowercase()
-        )),
-        _ => None,
-    };
-    Ok(ListPage { value: shown.into_iter().map(|item| list_item(&base, item)).collect(), next_link })
+    let version = |item: &SecretItem| item.version.as_deref().unwrap_or_default().to_ascii_lowercase();
+    versions.sort_by_cached_key(version);
+    // The link names the secret as stored, as the items' ids do.
+    let stored = versions.first().map_or(name.as_str(), |item| item.name.as_str());
+    let list = format!("{base}/secrets/{stored}/versions");
+    Ok(page_of(versions.iter(), version, after.as_deref(), max, &base, &list))
 }
 
 const API_VERSION_PARAM: Param = Param {

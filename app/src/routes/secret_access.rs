@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use crate::AppError;
 use actix_web::dev::Payload;
-use actix_web::http::header::{CACHE_CONTROL, HOST, HeaderName, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, mime, web};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use vaultgate_config::ErrorCode;
 
@@ -88,7 +88,8 @@ impl SecretAccess {
         // Sized for the value plus an envelope, so a large answer is not grown step by step.
         let mut json = Vec::with_capacity(256 + secret.value.expose().len());
         match serde_json::to_writer(&mut json, body) {
-            Ok(()) => answer.content_type(mime::APPLICATION_JSON).body(json),
+            // A static value: `mime` would be formatted and parsed into a header on every read.
+            Ok(()) => answer.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json"))).body(json),
             Err(_) => AppError::new(ErrorCode::VaultError).error_response(),
         }
     }
